@@ -1,0 +1,30 @@
+# The two commands of the README. Both set everything up first (idempotent).
+PY := .venv/bin/python
+REPORTS := reports
+PYTEST_REPORTS = --junitxml=$(REPORTS)/junit.xml --alluredir=$(REPORTS)/allure-results --clean-alluredir
+
+.PHONY: setup drill test bench lint clean
+
+setup:
+	@bash scripts/bootstrap.sh
+
+## make drill: the bundled scenario suite on the default (local) backend, reports in reports/
+drill: setup
+	@mkdir -p $(REPORTS)
+	$(PY) -m pytest features $(PYTEST_REPORTS) $(PYTEST_ARGS)
+
+## make test: lint, the engine's own tests, and the bundled scenarios
+test: setup
+	$(PY) -m ruff check .
+	$(PY) -m pytest tests features --junitxml=$(REPORTS)/test-junit.xml $(PYTEST_ARGS)
+
+## make bench: start-up and kill-to-notification numbers (prints, asserts nothing)
+bench: setup
+	$(PY) bench/run.py
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m mypy alertdrill
+
+clean:
+	rm -rf $(REPORTS)/allure-results $(REPORTS)/*.xml

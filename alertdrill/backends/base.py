@@ -1,0 +1,70 @@
+"""The contract every backend fulfils, so scenarios never know where the stack runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    """How to run a stack; defaults fit a 2-core machine (see bench/ for the measurements)."""
+
+    peers: int | None = None
+    ready_timeout: float = 15.0
+    usable_timeout: float = 25.0
+    resend_delay: str = "1s"
+    gossip_interval: str = "50ms"
+    sink_http_port: int = 0
+    sink_smtp_port: int = 0
+    keep_workdir: bool = False
+
+
+class ServiceHandle(Protocol):
+    """A service of the stack that faults act on."""
+
+    name: str
+
+    def stop(self) -> None:
+        """Stop it gracefully (SIGTERM) and wait until it is gone."""
+
+    def kill(self) -> None:
+        """Kill it (SIGKILL)."""
+
+    def start(self) -> None:
+        """Start it again on the same address."""
+
+    def pause(self) -> None:
+        """Freeze it (SIGSTOP): connections hang instead of being refused."""
+
+    def resume(self) -> None:
+        """Unfreeze it (SIGCONT)."""
+
+    def running(self) -> bool:
+        """True when it runs (also when paused)."""
+
+
+class RunningStack(Protocol):
+    """A started stack: addresses of its APIs, its services, its logs."""
+
+    prometheus_url: str
+    alertmanager_urls: list[str]
+    sink_url: str
+    workdir: Path
+    startup: dict[str, float]
+
+    def service(self, name: str) -> ServiceHandle:
+        """A service by the name the manifest gives it (or ``alertmanager-N``)."""
+
+    def service_names(self) -> list[str]:
+        """Every service the stack runs, for messages."""
+
+    def logs(self, lines: int = 20) -> dict[str, str]:
+        """The tail of every service's log."""
+
+    def rendered_configs(self) -> dict[str, str]:
+        """The configs the stack really runs (instrumented), by file name."""
+
+    def close(self) -> None:
+        """Stop everything and remove every temp file; safe to call twice."""

@@ -1,0 +1,61 @@
+"""Find the real binaries the stack runs, with an actionable message when one is missing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+
+from alertdrill.errors import MissingBinaryError
+
+
+@dataclass(frozen=True)
+class BinarySpec:
+    """How to find one binary: environment override, names on PATH, and its Debian package."""
+
+    key: str
+    env: str
+    names: tuple[str, ...]
+    package: str
+
+
+BINARIES: dict[str, BinarySpec] = {
+    spec.key: spec
+    for spec in (
+        BinarySpec("prometheus", "ALERTDRILL_PROMETHEUS", ("prometheus",), "prometheus"),
+        # Debian names the binary prometheus-alertmanager; upstream tarballs call it alertmanager.
+        BinarySpec(
+            "alertmanager",
+            "ALERTDRILL_ALERTMANAGER",
+            ("prometheus-alertmanager", "alertmanager"),
+            "prometheus-alertmanager",
+        ),
+        BinarySpec("promtool", "ALERTDRILL_PROMTOOL", ("promtool",), "prometheus"),
+        BinarySpec(
+            "amtool", "ALERTDRILL_AMTOOL", ("amtool",), "prometheus-alertmanager"
+        ),
+    )
+}
+
+
+def find_binary(key: str) -> str:
+    """Return the absolute path of binary ``key``, honouring its ``ALERTDRILL_*`` override."""
+    spec = BINARIES[key]
+    override = os.environ.get(spec.env)
+    if override:
+        path = shutil.which(override)
+        if path is None:
+            raise MissingBinaryError(
+                f"{spec.env}={override!r} does not name an executable file",
+                f"point {spec.env} at the {key} binary, or unset it to search PATH",
+            )
+        return path
+    for name in spec.names:
+        path = shutil.which(name)
+        if path:
+            return path
+    raise MissingBinaryError(
+        f"{key} is not installed: none of {', '.join(spec.names)} is on PATH",
+        f"install it with `sudo apt-get install -y {spec.package}` "
+        f"(or run `make drill`, which installs it), or set {spec.env}=/path/to/{spec.names[-1]}",
+    )

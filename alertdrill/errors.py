@@ -1,0 +1,45 @@
+"""User-facing errors: every one says what went wrong and what to do about it.
+
+The pytest plugin shows these without a traceback (see ``alertdrill.plugin``), because a harness
+user needs the next action, not the harness's call stack.
+"""
+
+from __future__ import annotations
+
+
+class AlertdrillError(Exception):
+    """Base of every error the harness raises on purpose; its message is the whole story."""
+
+    hint: str = ""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        return f"{base}\n  → {self.hint}" if self.hint else base
+
+
+class MissingBinaryError(AlertdrillError):
+    """A real binary (prometheus, alertmanager, …) the stack needs is not installed."""
+
+
+class ConfigError(AlertdrillError):
+    """A user's config (alertmanager.yml, prometheus.yml, rule file, stack manifest) is invalid."""
+
+
+class PortBusyError(AlertdrillError):
+    """A fixed port the user asked for is already taken by another process."""
+
+
+class StartupError(AlertdrillError):
+    """A service did not become ready in time; the message carries the tail of its log."""
+
+
+class ExpectationFailed(AlertdrillError, AssertionError):
+    """A Then-step's claim about the timeline did not hold; lists what was expected and seen."""
+
+
+class StepError(AlertdrillError):
+    """A Gherkin step's text could not be understood (bad duration, unknown receiver, …)."""

@@ -1,0 +1,270 @@
+"""Claims about the timeline, each with a deadline, an explicit tolerance, and a useful failure.
+
+Every claim counts from the timeline's latest anchor (the last fault applied or reverted, or
+alerts pushed): "notified within 2 minutes" means within 2 real-world minutes of the outage.
+A claim that fails says what it expected, the exact window it checked, and everything that did
+happen, in arrival order — so the first read of a red CI run tells what went wrong.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
+
+from alertdrill import timeline as tl
+from alertdrill.durations import human
+from alertdrill.errors import ExpectationFailed
+from alertdrill.observe import Observer
+from alertdrill.timeline import Event, Timeline
+from alertdrill.timescale import TimeScale
+
+#: Waits re-check the timeline this often (the observer itself polls every 100 ms).
+CHECK_EVERY = 0.05
+
+
+@dataclass(frozen=True)
+class Window:
+    """The span of timeline seconds a claim looks at; ``end`` includes the tolerance."""
+
+    start: float
+    end: float
+    real: float
+    measured: float
+    tolerance: float
+    anchor: str
+
+    def describe(self) -> str:
+        """E.g. 'within 2 min (2.00 s measured + 0.50 s tolerance) of t=+1.20s "stop web"'."""
+        scale = (
+            f"{human(self.measured)} measured + {human(self.tolerance)} tolerance"
+            if self.real != self.measured
+            else f"+ {human(self.tolerance)} tolerance"
+        )
+        return (
+            f"within {human(self.real)} ({scale}) of t={self.start:+.3f}s {self.anchor}: "
+            f"window t={self.start:+.3f}s … t={self.end:+.3f}s"
+        )
+
+    def contains(self, t: float) -> bool:
+        """True when ``t`` is inside the window."""
+        return self.start - 1e-6 <= t <= self.end
+
+
+@dataclass(frozen=True)
+class NotificationMatch:
+    """Which notifications a claim is about."""
+
+    receiver: str | None
+    alertname: str
+    status: str | None = "firing"
+    integration: str | None = None
+
+    def __call__(self, event: Event) -> bool:
+        if event.kind != tl.NOTIFICATION:
+            return False
+        if self.receiver is not None and event.subject != self.receiver:
+            return False
+        integration = self.integration or "probe"
+        if event.detail.get("integration") != integration:
+            return False
+        if self.status is not None and event.detail.get("status") not in (self.status, None):
+            return False
+        if self.status is not None and event.detail.get("status") is None and integration == "probe":
+            return False
+        names = event.detail.get("alertnames") or []
+        if names:
+            return self.alertname in names
+        delivery = event.detail.get("_delivery")
+        return delivery is not None and self.alertname in delivery.text
+
+    def describe(self) -> str:
+        """Human form of the match."""
+        who = f'"{self.receiver}"' if self.receiver else "any receiver"
+        via = f" via {self.integration}" if self.integration else ""
+        what = {"firing": "of", "resolved": "that it resolved:"}.get(self.status or "", "about")
+        return f'{who} notified{via} {what} "{self.alertname}"'
+
+
+class Expect:
+    """The claims steps make, bound to one scenario's timeline and observer."""
+
+    def __init__(
+        self,
+        timeline: Timeline,
+        observer: Observer,
+        scale: TimeScale,
+        tolerance: float,
+    ) -> None:
+        self.timeline = timeline
+        self.observer = observer
+        self.scale = scale
+        self.tolerance = tolerance
+
+    # -- windows and waiting --------------------------------------------------------------
+    def window(self, within_real: float) -> Window:
+        """The window a claim "within ``within_real`` seconds" checks, from the latest anchor."""
+        anchor = self.timeline.anchor()
+        start = anchor.t if anchor else 0.0
+        label = f'"{anchor.subject}" ({anchor.kind})' if anchor else "(stack ready)"
+        measured = self.scale.measured(within_real)
+        return Window(start, start + measured + self.tolerance, within_real, measured,
+                      self.tolerance, label)
+
+    def _wait(self, find: Callable[[], Event | None], window: Window) -> Event | None:
+        """Poll ``find`` until it returns an event or the window closes (then one last poll)."""
+        remaining = max(0.0, window.end - self.timeline.now())
+        retrying = Retrying(
+            stop=stop_after_delay(remaining),
+            wait=wait_fixed(CHECK_EVERY),
+            retry=retry_if_result(lambda found: found is None),
+            reraise=True,
+        )
+        try:
+            found = retrying(find)
+        except RetryError:
+            found = None
+        if found is None:
+            self.observer.poll()
+            found = find()
+        return found
+
+    def _sleep_until(self, t: float) -> None:
+        """Let the timeline reach ``t`` (used by claims about absence and counts)."""
+        remaining = t - self.timeline.now()
+        if remaining > 0:
+            time.sleep(remaining)
+        self.observer.poll()
+
+    # -- claims ---------------------------------------------------------------------------
+    def alert_state(self, alertname: str, kind: str, within_real: float,
+                    labels: dict[str, str] | None = None) -> Event:
+        """Prometheus reports ``alertname`` in state ``kind`` inside the window."""
+        window = self.window(within_real)
+        wanted = labels or {}
+
+        def matches(e: Event) -> bool:
+            return (e.kind == kind and e.alertname == alertname
+                    and all(e.labels.get(k) == v for k, v in wanted.items()))
+
+        def find() -> Event | None:
+            return next((e for e in self.timeline.events([kind]) if matches(e)
+                         and window.contains(e.t)), None)
+
+        found = self._wait(find, window)
+        if found is None:
+            state = kind.split(".")[-1]
+            self._fail(f'the alert "{alertname}"{_labels(wanted)} {state} {window.describe()}',
+                       matches, window, kinds=_ALERT_KINDS)
+        assert found is not None
+        return found
+
+    def notified(self, match: NotificationMatch, within_real: float) -> Event:
+        """A matching notification arrives inside the window."""
+        window = self.window(within_real)
+
+        def find() -> Event | None:
+            return next((e for e in self.timeline.events([tl.NOTIFICATION])
+                         if match(e) and window.contains(e.t)), None)
+
+        found = self._wait(find, window)
+        if found is None:
+            self._fail(f"{match.describe()} {window.describe()}", match, window)
+        assert found is not None
+        return found
+
+    def never_notified(self, match: NotificationMatch, within_real: float) -> None:
+        """No matching notification arrives during the whole window (which is waited out)."""
+        window = self.window(within_real)
+        self._sleep_until(window.end)
+        hits = [e for e in self.timeline.events([tl.NOTIFICATION]) if match(e)
+                and window.contains(e.t)]
+        if hits:
+            self._fail(f"NO notification: {match.describe()} {window.describe()}", match, window,
+                       found=hits)
+
+    def count(self, match: NotificationMatch, within_real: float) -> list[Event]:
+        """All matching notifications of the whole window (which is waited out)."""
+        window = self.window(within_real)
+        self._sleep_until(window.end)
+        return [e for e in self.timeline.events([tl.NOTIFICATION]) if match(e)
+                and window.contains(e.t)]
+
+    def notified_exactly(self, match: NotificationMatch, times: int, within_real: float) -> None:
+        """Exactly ``times`` matching notifications in the window."""
+        hits = self.count(match, within_real)
+        if len(hits) != times:
+            window = self.window(within_real)
+            self._fail(f"{match.describe()} exactly {times}× {window.describe()}, "
+                       f"got {len(hits)}×", match, window, found=hits)
+
+    def only_receivers(self, receivers: Iterable[str], alertname: str, within_real: float) -> None:
+        """``alertname`` reaches exactly the receivers named: each of them, and no other."""
+        wanted = set(receivers)
+        window = self.window(within_real)
+        for receiver in sorted(wanted):
+            self.notified(NotificationMatch(receiver, alertname), within_real)
+        hits = self.count(NotificationMatch(None, alertname), within_real)
+        got = {e.subject for e in hits}
+        if got != wanted:
+            extra, missing = sorted(got - wanted), sorted(wanted - got)
+            self._fail(
+                f'"{alertname}" routed to exactly {sorted(wanted)} {window.describe()}; '
+                f"unexpected: {extra or 'none'}, missing: {missing or 'none'}",
+                NotificationMatch(None, alertname), window, found=hits,
+            )
+
+    def once_per_group(self, alertname: str, within_real: float) -> dict[tuple[str, str], int]:
+        """Every (receiver, group) that got ``alertname`` firing got it exactly once."""
+        match = NotificationMatch(None, alertname)
+        hits = self.count(match, within_real)
+        window = self.window(within_real)
+        groups: dict[tuple[str, str], int] = {}
+        for e in hits:
+            delivery = e.detail["_delivery"]
+            key = (e.subject, delivery.group_key or "?")
+            groups[key] = groups.get(key, 0) + 1
+        if not groups:
+            self._fail(f'"{alertname}" delivered at all {window.describe()}', match, window)
+        dups = {k: v for k, v in groups.items() if v != 1}
+        if dups:
+            detail = "; ".join(f"{r} group {g}: {n}×" for (r, g), n in sorted(dups.items()))
+            self._fail(f'each group of "{alertname}" delivered exactly once '
+                       f"{window.describe()}; duplicates: {detail}", match, window, found=hits)
+        return groups
+
+    # -- failure --------------------------------------------------------------------------
+    def _fail(self, expected: str, match: Callable[[Event], bool], window: Window,
+              kinds: Iterable[str] = (), found: list[Event] | None = None) -> None:
+        lines = [f"✗ expected {expected}"]
+        if found:
+            lines.append("  offending events:")
+            lines += [f"    {e.describe()}" for e in found]
+        else:
+            late = [e for e in self.timeline.events() if match(e) and not window.contains(e.t)]
+            if late:
+                lines.append("  matching events outside the window:")
+                lines += [f"    {e.describe()}" for e in late]
+            else:
+                lines.append("  nothing matching happened at all.")
+        anchors = [e for e in self.timeline.events() if e.anchor]
+        if anchors:
+            lines.append("  actions:")
+            lines += [f"    {e.describe()}" for e in anchors]
+        lines.append("  notifications, in arrival order:")
+        notes = self.timeline.events([tl.NOTIFICATION])
+        lines += [f"    {e.describe()}" for e in notes] or ["    (none)"]
+        alert_events = self.timeline.events(kinds or _ALERT_KINDS)
+        lines.append("  alert states:")
+        lines += [f"    {e.describe()}" for e in alert_events[-40:]] or ["    (none)"]
+        raise ExpectationFailed("\n".join(lines))
+
+
+_ALERT_KINDS = (tl.PROM_PENDING, tl.PROM_FIRING, tl.PROM_INACTIVE, tl.AM_ACTIVE, tl.AM_SUPPRESSED,
+                tl.AM_GONE)
+
+
+def _labels(labels: dict[str, str]) -> str:
+    return "{" + ", ".join(f"{k}={v}" for k, v in labels.items()) + "}" if labels else ""

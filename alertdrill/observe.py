@@ -1,0 +1,255 @@
+"""Watch Prometheus, every Alertmanager peer and the sink, and put every change on the timeline.
+
+One background thread polls all of them (every 100 ms by default) and records *transitions*
+only: an alert becoming pending, firing, suppressed, resolved; a notification arriving. Times
+come from the best source available — Prometheus's ``activeAt`` for pending, the sink's own
+monotonic arrival stamp for notifications, the poll that saw it for other states.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from alertdrill import timeline as tl
+from alertdrill.sink.client import SinkClient, SinkError
+from alertdrill.sink.records import Delivery
+from alertdrill.timeline import Timeline
+
+logger = logging.getLogger(__name__)
+
+LabelKey = frozenset[tuple[str, str]]
+
+
+def parse_rfc3339(text: str) -> float:
+    """Unix seconds of an RFC 3339 timestamp as Prometheus and Alertmanager write them."""
+    value = text.replace("Z", "+00:00")
+    if "." in value:  # Go writes up to 9 fractional digits; Python takes 6.
+        head, rest = value.split(".", 1)
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        zone = rest[len(digits):]
+        value = f"{head}.{digits[:6]}{zone}"
+    return datetime.fromisoformat(value).timestamp()
+
+
+class PrometheusAPI:
+    """The few Prometheus HTTP API calls the harness needs."""
+
+    def __init__(self, url: str, timeout: float = 1.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    def _get(self, path: str, **params: Any) -> Any:
+        response = self.session.get(self.url + path, params=params, timeout=self.timeout)
+        response.raise_for_status()
+        return response.json()["data"]
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """Pending and firing alerts (``/api/v1/alerts``)."""
+        return list(self._get("/api/v1/alerts")["alerts"])
+
+    def rules(self) -> list[dict[str, Any]]:
+        """Every rule group (``/api/v1/rules``)."""
+        return list(self._get("/api/v1/rules")["groups"])
+
+    def query(self, promql: str) -> list[dict[str, Any]]:
+        """An instant query's result vector."""
+        return list(self._get("/api/v1/query", query=promql)["result"])
+
+
+class AlertmanagerAPI:
+    """The Alertmanager v2 API calls the harness needs, for one peer."""
+
+    def __init__(self, url: str, peer: int, timeout: float = 1.0) -> None:
+        self.url = url.rstrip("/")
+        self.peer = peer
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """Every alert the peer holds, including silenced, inhibited and unprocessed ones."""
+        response = self.session.get(
+            self.url + "/api/v2/alerts",
+            params={"active": "true", "silenced": "true", "inhibited": "true", "unprocessed": "true"},
+            timeout=self.timeout,
+        )
+        response.raise_for_status()
+        return list(response.json())
+
+    def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
+        """Push alerts, as Prometheus does."""
+        response = self.session.post(self.url + "/api/v2/alerts", json=alerts, timeout=self.timeout)
+        response.raise_for_status()
+
+    def metrics(self) -> str:
+        """The peer's own /metrics text."""
+        response = self.session.get(self.url + "/metrics", timeout=self.timeout)
+        response.raise_for_status()
+        return response.text
+
+
+class Observer:
+    """Polls the stack in a background thread and records transitions on a timeline."""
+
+    def __init__(
+        self,
+        timeline: Timeline,
+        prometheus: PrometheusAPI,
+        alertmanagers: list[AlertmanagerAPI],
+        sink: SinkClient,
+        interval: float = 0.1,
+    ) -> None:
+        self.timeline = timeline
+        self.prometheus = prometheus
+        self.alertmanagers = alertmanagers
+        self.sink = sink
+        self.interval = interval
+        self.deliveries: list[Delivery] = []
+        self._prom_state: dict[LabelKey, str] = {}
+        self._am_state: dict[tuple[int, str], tuple[str, dict[str, str]]] = {}
+        self._last_seq = 0
+        self._poll_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="alertdrill-observer", daemon=True)
+        self.errors = 0
+
+    def start(self) -> Observer:
+        """Skip what happened before now (the sink may hold start-up traffic), then poll."""
+        self._last_seq = max((d.seq for d in self.sink.deliveries(0)), default=0)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop polling (after one final poll) and wait for the thread."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        self.poll()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.poll()
+
+    def poll(self) -> None:
+        """Poll every source once now; safe to call from any thread (waits call it at deadlines)."""
+        with self._poll_lock:
+            self._poll_deliveries()
+            self._poll_prometheus()
+            for api in self.alertmanagers:
+                self._poll_alertmanager(api)
+
+    def _poll_deliveries(self) -> None:
+        try:
+            new = self.sink.deliveries(self._last_seq)
+        except SinkError:
+            self.errors += 1
+            return
+        for delivery in new:
+            self._last_seq = max(self._last_seq, delivery.seq)
+            self.deliveries.append(delivery)
+            dest = delivery.destination
+            self.timeline.add(
+                tl.NOTIFICATION,
+                dest.receiver,
+                t=self.timeline.at_monotonic(delivery.arrived),
+                integration=dest.integration,
+                index=dest.index,
+                peer=dest.peer,
+                status=delivery.status,
+                alertnames=sorted(delivery.alertnames),
+                alerts=[dict(a.labels) for a in delivery.alerts],
+                response_code=delivery.response_code,
+                fault=delivery.fault,
+                note=_delivery_note(delivery),
+                _delivery=delivery,
+            )
+
+    def _poll_prometheus(self) -> None:
+        try:
+            alerts = self.prometheus.alerts()
+        except (requests.RequestException, ValueError, KeyError):
+            self.errors += 1
+            return
+        seen: dict[LabelKey, dict[str, Any]] = {}
+        for alert in alerts:
+            key = frozenset(alert["labels"].items())
+            seen[key] = alert
+            state = alert["state"]
+            if self._prom_state.get(key) == state:
+                continue
+            previous = self._prom_state.get(key)
+            self._prom_state[key] = state
+            labels = dict(alert["labels"])
+            active_at = self.timeline.at_wall(parse_rfc3339(alert["activeAt"]))
+            if state == "pending" or previous is None:
+                # activeAt is exact: the evaluation that first saw the condition true.
+                self.timeline.add(
+                    tl.PROM_PENDING, labels.get("alertname", "?"), labels, t=active_at,
+                    note="condition true (activeAt)",
+                )
+            if state == "firing":
+                self.timeline.add(
+                    tl.PROM_FIRING, labels.get("alertname", "?"), labels,
+                    note=f"pending since t={active_at:+.3f}s",
+                )
+        for key in list(self._prom_state):
+            if key not in seen:
+                del self._prom_state[key]
+                labels = dict(key)
+                self.timeline.add(tl.PROM_INACTIVE, labels.get("alertname", "?"), labels)
+
+    def _poll_alertmanager(self, api: AlertmanagerAPI) -> None:
+        try:
+            alerts = api.alerts()
+        except (requests.RequestException, ValueError):
+            self.errors += 1
+            return  # a killed or paused peer: its state is simply not observed
+        seen = set()
+        for alert in alerts:
+            key = (api.peer, alert["fingerprint"])
+            seen.add(key)
+            status = alert.get("status", {})
+            state = status.get("state", "unknown")
+            labels = dict(alert["labels"])
+            if self._am_state.get(key, ("",))[0] == state:
+                continue
+            self._am_state[key] = (state, labels)
+            kind = {
+                "active": tl.AM_ACTIVE,
+                "suppressed": tl.AM_SUPPRESSED,
+                "unprocessed": tl.AM_UNPROCESSED,
+            }.get(state, tl.AM_UNPROCESSED)
+            inhibited_by = list(status.get("inhibitedBy") or [])
+            silenced_by = list(status.get("silencedBy") or [])
+            note = f"peer {api.peer}"
+            if inhibited_by:
+                note += f", inhibited by {len(inhibited_by)}"
+            if silenced_by:
+                note += f", silenced by {', '.join(silenced_by)}"
+            self.timeline.add(
+                kind, labels.get("alertname", "?"), labels, peer=api.peer,
+                fingerprint=alert["fingerprint"], inhibited_by=inhibited_by,
+                silenced_by=silenced_by, note=note,
+            )
+        for key in [k for k in self._am_state if k[0] == api.peer and k not in seen]:
+            _, labels = self._am_state.pop(key)
+            self.timeline.add(
+                tl.AM_GONE, labels.get("alertname", "?"), labels, peer=api.peer,
+                fingerprint=key[1], note=f"peer {api.peer}",
+            )
+
+
+def _delivery_note(delivery: Delivery) -> str:
+    dest = delivery.destination
+    what = ",".join(sorted(delivery.alertnames)) or (delivery.text.splitlines() or [""])[0][:60]
+    status = delivery.status or "?"
+    fault = f" fault={delivery.fault}" if delivery.fault else ""
+    return (
+        f"{dest.integration}[{dest.index}] from alertmanager-{dest.peer} {status} {what} "
+        f"→ {delivery.response_code}{fault}"
+    )

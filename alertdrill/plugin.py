@@ -1,0 +1,101 @@
+"""The pytest plugin: options, the settings fixture, and hooks that keep failures clear.
+
+Registered through the ``pytest11`` entry point, so any project that installs alertdrill gets
+``--time-scale``, ``--stack`` … and the ``alertdrill_settings`` fixture (session scope). The
+per-scenario ``stacks`` fixture lives in the suite's fixtures/ package.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from alertdrill import process
+from alertdrill.errors import AlertdrillError
+from alertdrill.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Options mirror the ``ALERTDRILL_*`` variables; an option wins over its variable."""
+    group = parser.getgroup("alertdrill", "alertdrill: alerting drills on real stacks")
+    group.addoption("--backend", dest="alertdrill_backend", help="where stacks run: local")
+    group.addoption("--time-scale", dest="alertdrill_time_scale", type=float,
+                    help="real-world seconds per measured second (default 1)")
+    group.addoption("--tolerance", dest="alertdrill_tolerance", type=float,
+                    help="seconds added to every deadline (default 0.5)")
+    group.addoption("--stack", dest="alertdrill_stack",
+                    help='stack directory for "Given the stack is running" (default: sample)')
+    group.addoption("--peers", dest="alertdrill_peers", type=int,
+                    help="override the number of Alertmanager peers")
+    group.addoption("--keep-workdir", dest="alertdrill_keep_workdir", action="store_true",
+                    default=None, help="keep each stack's temp dir (logs, rendered configs)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Make SIGTERM/SIGHUP unwind like Ctrl-C, so fixtures tear down on every path."""
+    process.install_signal_handlers()
+
+
+@pytest.fixture(scope="session")
+def alertdrill_settings(pytestconfig: pytest.Config) -> Settings:
+    """The run's settings (session scope): defaults < ALERTDRILL_* < command-line options."""
+    opt = pytestconfig.getoption
+    return Settings.from_env(
+        backend=opt("alertdrill_backend"),
+        time_scale=opt("alertdrill_time_scale"),
+        tolerance=opt("alertdrill_tolerance"),
+        stack=opt("alertdrill_stack"),
+        peers=opt("alertdrill_peers"),
+        keep_workdir=opt("alertdrill_keep_workdir"),
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    """Show harness errors as their message only: the user needs the next action, not a stack."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item._alertdrill_call_report = report  # type: ignore[attr-defined]
+    if call.excinfo is None or not report.failed:
+        return
+    exc = call.excinfo.value
+    if isinstance(exc, AlertdrillError) or type(exc).__name__ == "StepDefinitionNotFoundError":
+        step = getattr(item, "_alertdrill_failed_step", None)
+        where = f"step: {step}\n" if step else ""
+        report.longrepr = f"{where}{type(exc).__name__}: {exc}"
+
+
+def pytest_bdd_step_error(request: pytest.FixtureRequest, step: Any, **_: Any) -> None:
+    """Remember which step failed, for the short report."""
+    request.node._alertdrill_failed_step = f"{step.keyword} {step.name} (line {step.line_number})"
+
+
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    """Refuse a scenario with an undefined step *before* starting any stack for it."""
+    try:
+        from pytest_bdd.scenario import get_step_function
+    except ImportError:  # pragma: no cover - older/newer pytest-bdd: fall back to lazy lookup
+        return
+    for step in scenario.steps:
+        if get_step_function(request=request, step=step) is None:
+            known = _known_step_texts(request)
+            close = difflib.get_close_matches(step.name, known, n=3, cutoff=0.4)
+            hint = ("did you mean:\n      " + "\n      ".join(close)) if close else \
+                "run `alertdrill steps` (or see README › Step vocabulary) for every step"
+            raise AlertdrillError(
+                f'no step definition matches "{step.keyword} {step.name}" '
+                f"({feature.rel_filename}:{step.line_number})",
+                hint,
+            )
+
+
+def _known_step_texts(request: pytest.FixtureRequest) -> list[str]:
+    from pytest_bdd.steps import step_function_context_registry
+
+    return sorted({str(ctx.parser.name) for ctx in step_function_context_registry.values()})

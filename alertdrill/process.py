@@ -1,0 +1,190 @@
+"""Child processes the harness owns: one process group each, logs captured, always reaped.
+
+Every process is registered the moment it is spawned, and every temp dir the moment it is made,
+so that teardown — normal, failed, interrupted by Ctrl-C or SIGTERM, or at interpreter exit —
+finds and removes all of them. The harness signals only process groups it created itself.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import psutil
+
+logger = logging.getLogger(__name__)
+
+#: Every child carries this variable, so leftovers of a crashed run can be found by run id.
+RUN_ID_ENV = "ALERTDRILL_RUN_ID"
+
+_lock = threading.Lock()
+_live: dict[int, ManagedProcess] = {}
+_tempdirs: set[Path] = set()
+
+
+def run_id() -> str:
+    """The id of this harness run: inherited from the environment, or made once per process."""
+    rid = os.environ.get(RUN_ID_ENV)
+    if not rid:
+        rid = f"{os.getpid()}-{int(time.time())}"
+        os.environ[RUN_ID_ENV] = rid
+    return rid
+
+
+class ManagedProcess:
+    """A child in its own process group, with its output in a log file."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        log_path: Path,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        pass_fds: Sequence[int] = (),
+    ) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.log_path = log_path
+        self.started_at = time.monotonic()
+        full_env = dict(os.environ)
+        full_env[RUN_ID_ENV] = run_id()
+        full_env.update(env or {})
+        with open(log_path, "ab") as log:
+            self.popen = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=cwd,
+                env=full_env,
+                pass_fds=tuple(pass_fds),
+                process_group=0,
+            )
+        self.pid = self.popen.pid
+        self.pgid = self.pid
+        with _lock:
+            _live[self.pid] = self
+        logger.debug("started %s pid=%d: %s", name, self.pid, " ".join(self.argv))
+
+    def alive(self) -> bool:
+        """True while the process has not exited (a paused process is alive)."""
+        return self.popen.poll() is None
+
+    def signal(self, sig: int) -> None:
+        """Send ``sig`` to this process's whole group (our own group, never anyone else's)."""
+        if self.alive():
+            try:
+                os.killpg(self.pgid, sig)
+            except ProcessLookupError:
+                pass
+
+    def stop(self, timeout: float = 3.0, sig: int = signal.SIGTERM) -> int | None:
+        """Stop the group: ``sig`` (resuming it first if paused), then SIGKILL after ``timeout``."""
+        if self.alive():
+            self.signal(signal.SIGCONT)
+            self.signal(sig)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                logger.warning("%s (pid %d) ignored signal %d; killing", self.name, self.pid, sig)
+                self.signal(signal.SIGKILL)
+                self.popen.wait(5)
+        # Reap stragglers of the group (a shell's children) even when the leader is gone.
+        try:
+            os.killpg(self.pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        with _lock:
+            _live.pop(self.pid, None)
+        return self.popen.returncode
+
+    def log_tail(self, lines: int = 15) -> str:
+        """The last ``lines`` of the process's output, for error messages."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def listening(self) -> list[tuple[str, int]]:
+        """(``tcp``|``udp``, port) pairs the process listens on, read back from the kernel."""
+        try:
+            conns = psutil.Process(self.pid).net_connections("inet")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return []
+        found = []
+        for conn in conns:
+            if conn.type == socket.SOCK_STREAM and conn.status == psutil.CONN_LISTEN:
+                found.append(("tcp", conn.laddr.port))
+            elif conn.type == socket.SOCK_DGRAM and conn.laddr:
+                found.append(("udp", conn.laddr.port))
+        return found
+
+
+def make_tempdir(prefix: str) -> Path:
+    """A registered temp dir (under ``$ALERTDRILL_TMPDIR`` if set) that cleanup removes."""
+    parent = os.environ.get("ALERTDRILL_TMPDIR") or None
+    if parent:
+        Path(parent).mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=f"alertdrill-{prefix}-", dir=parent))
+    with _lock:
+        _tempdirs.add(path)
+    return path
+
+
+def remove_tempdir(path: Path) -> None:
+    """Remove a registered temp dir now."""
+    shutil.rmtree(path, ignore_errors=True)
+    with _lock:
+        _tempdirs.discard(path)
+
+
+def cleanup_all() -> None:
+    """Stop every live child and remove every temp dir: the last line of defence."""
+    with _lock:
+        procs = list(_live.values())
+        dirs = list(_tempdirs)
+    for proc in procs:
+        try:
+            proc.stop(timeout=1.0)
+        except Exception:
+            logger.exception("could not stop %s", proc.name)
+    for path in dirs:
+        remove_tempdir(path)
+
+
+def live_processes() -> list[ManagedProcess]:
+    """The children currently registered (for tests and diagnostics)."""
+    with _lock:
+        return list(_live.values())
+
+
+def _raise_interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def install_signal_handlers() -> None:
+    """Turn SIGTERM and SIGHUP into KeyboardInterrupt, so they unwind like Ctrl-C does.
+
+    pytest (and the CLI) tear fixtures down on KeyboardInterrupt; making every terminating
+    signal take that path means one cleanup route instead of three.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) in (signal.SIG_DFL, None):
+            signal.signal(sig, _raise_interrupt)
+
+
+atexit.register(cleanup_all)

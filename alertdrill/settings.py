@@ -1,0 +1,87 @@
+"""Run settings, from (in increasing priority) defaults, ``ALERTDRILL_*`` variables, options."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from alertdrill.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run can be told; each field has an ``ALERTDRILL_<NAME>`` variable."""
+
+    #: Where the stack runs: ``local`` (real binaries as child processes).
+    backend: str = "local"
+    #: Real-world seconds per measured second (see alertdrill.timescale).
+    time_scale: float = 1.0
+    #: Measured seconds added to every deadline, for process and polling jitter.
+    tolerance: float = 0.5
+    #: How often the observer polls Prometheus, Alertmanager and the sink, in seconds.
+    poll_interval: float = 0.1
+    #: The stack directory that "Given the stack is running" starts.
+    stack: str = "sample"
+    #: Override the number of Alertmanager peers of every stack (0 = as the stack says).
+    peers: int = 0
+    #: Keep each stack's temp workdir (logs, rendered configs) after the run, for debugging.
+    keep_workdir: bool = False
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then the environment, then explicit (non-None) overrides."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"ALERTDRILL_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f.name, f.type, raw)
+        settings = cls(**values)
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        settings = replace(settings, **clean)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Reject values that cannot work, with the variable to fix."""
+        if self.time_scale <= 0:
+            raise ConfigError(f"time scale must be positive, not {self.time_scale}",
+                              "set ALERTDRILL_TIME_SCALE (or --time-scale) to e.g. 1 or 60")
+        if self.tolerance < 0:
+            raise ConfigError(f"tolerance must be ≥ 0, not {self.tolerance}")
+        if not 0.01 <= self.poll_interval <= 0.1:
+            raise ConfigError(f"poll interval must be within 0.01…0.1 s, not {self.poll_interval}")
+        if self.backend not in ("local",):
+            raise ConfigError(f"unknown backend {self.backend!r}", "the backends are: local")
+
+
+def _coerce(name: str, type_name: object, raw: str) -> Any:
+    kind = str(type_name)
+    try:
+        if "bool" in kind:
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        if "float" in kind:
+            return float(raw)
+        if "int" in kind:
+            return int(raw)
+    except ValueError:
+        raise ConfigError(f"ALERTDRILL_{name.upper()}={raw!r} is not a valid {kind}") from None
+    return raw
+
+
+def resolve_stack_dir(name: str, search: list[Path]) -> Path:
+    """A stack by path, or by name under ``stack/`` of one of the ``search`` roots."""
+    candidate = Path(name)
+    if candidate.is_absolute() and candidate.is_dir():
+        return candidate
+    for root in search:
+        for path in (root / name, root / "stack" / name):
+            if path.is_dir():
+                return path.resolve()
+    raise ConfigError(
+        f"no stack directory {name!r}",
+        "give a path to a directory with prometheus.yml and alertmanager.yml, or the name of "
+        "one under stack/ (bundled: sample)",
+    )

@@ -1,0 +1,105 @@
+"""What a stack directory contains, read once and validated before anything starts.
+
+A stack directory is what a team already has — prometheus.yml, rule files, alertmanager.yml,
+templates — plus an optional ``alertdrill.yml`` manifest naming the services the harness must run
+and the addresses prometheus.yml knows them by.
+"""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alertdrill.errors import ConfigError
+from alertdrill.instrument import load_yaml
+
+MANIFEST = "alertdrill.yml"
+#: Service kinds the harness knows how to run.
+SERVICE_KINDS = ("sample-target",)
+
+_PROM_CANDIDATES = ("prometheus.yml", "prometheus/prometheus.yml")
+_AM_CANDIDATES = ("alertmanager.yml", "alertmanager/alertmanager.yml")
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A service the harness runs for the stack, and the addresses Prometheus scrapes it as."""
+
+    name: str
+    kind: str
+    scrape_as: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    """A validated stack directory."""
+
+    root: Path
+    prometheus_config: Path
+    alertmanager_config: Path
+    rule_files: tuple[Path, ...]
+    peers: int = 3
+    services: dict[str, ServiceSpec] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The directory's name, used in logs and reports."""
+        return self.root.name
+
+    @classmethod
+    def load(cls, root: Path) -> StackSpec:
+        """Read and check a stack directory; every problem is a ConfigError naming the file."""
+        root = root.resolve()
+        if not root.is_dir():
+            raise ConfigError(f"stack directory {root} does not exist")
+        manifest_path = root / MANIFEST
+        manifest = load_yaml(manifest_path, MANIFEST) if manifest_path.exists() else {}
+        prom = _find(root, manifest.get("prometheus"), _PROM_CANDIDATES, "prometheus.yml")
+        am = _find(root, manifest.get("alertmanager_config"), _AM_CANDIDATES, "alertmanager.yml")
+        prom_config = load_yaml(prom, "prometheus.yml")
+        rule_files: list[Path] = []
+        for pattern in prom_config.get("rule_files") or []:
+            matches = sorted(glob.glob(str(prom.parent / pattern)))
+            if not matches:
+                raise ConfigError(
+                    f"{prom}: rule_files entry {pattern!r} matches no file",
+                    "paths in rule_files are relative to prometheus.yml's directory",
+                )
+            rule_files.extend(Path(m) for m in matches)
+        am_section = manifest.get("alertmanager") or {}
+        peers = int(am_section.get("peers", 3))
+        if not 1 <= peers <= 9:
+            raise ConfigError(f"{manifest_path}: alertmanager.peers must be 1…9, not {peers}")
+        services = {}
+        for name, raw in (manifest.get("services") or {}).items():
+            raw = raw or {}
+            kind = raw.get("kind", "sample-target")
+            if kind not in SERVICE_KINDS:
+                raise ConfigError(
+                    f"{manifest_path}: service {name!r} has unknown kind {kind!r}",
+                    f"known kinds: {', '.join(SERVICE_KINDS)}",
+                )
+            scrape_as = raw.get("scrape_as") or []
+            if isinstance(scrape_as, str):
+                scrape_as = [scrape_as]
+            options = {k: v for k, v in raw.items() if k not in ("kind", "scrape_as")}
+            services[str(name)] = ServiceSpec(str(name), kind, tuple(map(str, scrape_as)), options)
+        return cls(root, prom, am, tuple(rule_files), peers, services)
+
+
+def _find(root: Path, explicit: str | None, candidates: tuple[str, ...], what: str) -> Path:
+    if explicit:
+        path = root / explicit
+        if not path.is_file():
+            raise ConfigError(f"{root / MANIFEST} names {what} {explicit!r}, which does not exist")
+        return path
+    for candidate in candidates:
+        if (root / candidate).is_file():
+            return root / candidate
+    raise ConfigError(
+        f"no {what} in stack directory {root}",
+        f"put it at {' or '.join(candidates)}",
+    )

@@ -1,0 +1,1 @@
+"""Small real services the harness runs as scrape targets."""

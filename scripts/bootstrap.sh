@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh Debian machine: the real binaries, a venv, the package.
+# A second run checks and skips in about a second. Without root, a missing Debian package
+# ends with the exact command to install it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# binary -> Debian package providing it
+declare -A PACKAGES=(
+  [prometheus]=prometheus
+  [promtool]=prometheus
+  [prometheus-alertmanager]=prometheus-alertmanager
+  [amtool]=prometheus-alertmanager
+)
+missing=()
+for bin in "${!PACKAGES[@]}"; do
+  command -v "$bin" >/dev/null 2>&1 || missing+=("${PACKAGES[$bin]}")
+done
+python_ok=1
+python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || python_ok=0
+if [ "$python_ok" = 0 ]; then missing+=(python3 python3-venv); fi
+if [ ${#missing[@]} -gt 0 ]; then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  if [ "$(id -u)" = 0 ]; then
+    echo "bootstrap: installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "bootstrap: missing Debian packages: ${missing[*]}" >&2
+    echo "bootstrap: install them with:  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "bootstrap: creating .venv"
+  python3 -m venv .venv
+fi
+stamp=.venv/.alertdrill-installed
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! .venv/bin/python -c 'import alertdrill' 2>/dev/null; then
+  echo "bootstrap: installing alertdrill and its dependencies into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -e '.[dev]'
+  echo "$want" > "$stamp"
+fi

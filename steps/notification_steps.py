@@ -1,0 +1,83 @@
+"""Then-steps about notifications: who got what, when, and how many times."""
+
+from __future__ import annotations
+
+from pytest_bdd import then
+
+from alertdrill.drill import Drill
+from alertdrill.durations import parse_human
+from alertdrill.expect import NotificationMatch
+from alertdrill.stepsyntax import parse_names
+from steps.patterns import DURATION, quoted, rx
+
+_VIA = r"(?: via (?P<integration>webhook|slack|pagerduty|email|opsgenie|victorops))?"
+
+
+@then(rx(rf"{quoted('receiver')} is notified{_VIA} of {quoted('alertname')} within {DURATION}"))
+def notified(drill: Drill, receiver: str, integration: str | None, alertname: str,
+             duration: str) -> None:
+    """The receiver gets a firing notification of the alert within the SLA.
+
+    Without "via", this is Alertmanager's routing decision (the harness's probe webhook on
+    the receiver); "via slack" etc. checks the real integration's own delivery.
+
+    Example: Then "team-web" is notified via slack of "TargetDown" within 3 seconds
+    """
+    drill.expect.notified(NotificationMatch(receiver, alertname, "firing", integration),
+                          parse_human(duration))
+
+
+@then(rx(rf"{quoted('receiver')} is notified{_VIA} that {quoted('alertname')} resolved "
+         rf"within {DURATION}"))
+def notified_resolved(drill: Drill, receiver: str, integration: str | None, alertname: str,
+                      duration: str) -> None:
+    """The receiver gets the resolved notification within the SLA (from the last action).
+
+    Example: Then "team-web" is notified that "TargetDown" resolved within 3 seconds
+    """
+    drill.expect.notified(NotificationMatch(receiver, alertname, "resolved", integration),
+                          parse_human(duration))
+
+
+@then(rx(rf"{quoted('receiver')} is never notified of {quoted('alertname')} "
+         rf"within {DURATION}"))
+def never_notified(drill: Drill, receiver: str, alertname: str, duration: str) -> None:
+    """No notification of the alert reaches the receiver during the whole window (waited out).
+
+    Example: Then "team-db" is never notified of "TargetDown" within 3 seconds
+    """
+    drill.expect.never_notified(NotificationMatch(receiver, alertname, None),
+                                parse_human(duration))
+
+
+@then(rx(rf"{quoted('receiver')} is notified of {quoted('alertname')} exactly "
+         rf"(?P<times>once|twice|\d+ times) within {DURATION}"))
+def notified_exactly(drill: Drill, receiver: str, alertname: str, times: str,
+                     duration: str) -> None:
+    """Exactly N firing notifications of the alert reach the receiver in the window.
+
+    Example: Then "oncall-pager" is notified of "TargetDown" exactly once within 3 seconds
+    """
+    count = {"once": 1, "twice": 2}.get(times) or int(times.split()[0])
+    drill.expect.notified_exactly(NotificationMatch(receiver, alertname), count,
+                                  parse_human(duration))
+
+
+@then(rx(rf"only (?P<receivers>.+) (?:is|are) notified of {quoted('alertname')} "
+         rf"within {DURATION}"))
+def only_receivers(drill: Drill, receivers: str, alertname: str, duration: str) -> None:
+    """The alert reaches every receiver named and no other one, within the window.
+
+    Example: Then only "oncall-pager" and "web-frontend" are notified of "CheckoutSlow" within 3 seconds
+    """
+    drill.expect.only_receivers(parse_names(receivers), alertname, parse_human(duration))
+
+
+@then(rx(rf"every group of {quoted('alertname')} is delivered exactly once "
+         rf"within {DURATION}"))
+def once_per_group(drill: Drill, alertname: str, duration: str) -> None:
+    """Across all Alertmanager peers, each (receiver, group) gets the firing alert once.
+
+    Example: Then every group of "TargetDown" is delivered exactly once within 3 seconds
+    """
+    drill.expect.once_per_group(alertname, parse_human(duration))

@@ -1,0 +1,45 @@
+"""Shared helpers for the engine's tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def processes_of_run(run_id: str) -> list[psutil.Process]:
+    """Live processes whose environment carries ALERTDRILL_RUN_ID=run_id (children included)."""
+    found = []
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if proc.environ().get("ALERTDRILL_RUN_ID") == run_id and proc.pid != os.getpid():
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def run_pytest(args: list[str], env: dict[str, str], timeout: float = 120,
+               cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run pytest in a child process, as a user would."""
+    full_env = {**os.environ, **env}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False,
+    )
+
+
+def write_stack(root: Path, alertmanager_yml: str | None = None) -> Path:
+    """A copy of the sample stack, optionally with another alertmanager.yml."""
+    import shutil
+
+    dest = root / "stack"
+    shutil.copytree(ROOT / "stack" / "sample", dest)
+    if alertmanager_yml is not None:
+        (dest / "alertmanager.yml").write_text(alertmanager_yml)
+    return dest

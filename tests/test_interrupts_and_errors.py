@@ -1,0 +1,132 @@
+"""End to end through pytest, as a user runs it: interrupts leave nothing, errors stay short."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, processes_of_run, run_pytest, write_stack
+
+pytestmark = pytest.mark.slow
+
+LONG_FEATURE = """\
+Feature: a scenario that is interrupted
+  Scenario: wait for a long time
+    Given the stack "{stack}" is running
+    When the service "web" is stopped
+    Then "team-db" is never notified of "TargetDown" within 60 seconds
+"""
+
+BINDING = """\
+from pytest_bdd import scenarios
+scenarios("{feature}")
+"""
+
+
+def _project(tmp_path: Path, feature_text: str, stack: Path) -> Path:
+    (tmp_path / "f.feature").write_text(feature_text.format(stack=stack))
+    (tmp_path / "test_f.py").write_text(BINDING.format(feature=tmp_path / "f.feature"))
+    return tmp_path / "test_f.py"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_mid_scenario_leaves_no_process_and_no_tempdir(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    run_id = f"test-{uuid.uuid4().hex[:8]}"
+    tmp_root = tmp_path / "tmp"
+    test_file = _project(tmp_path, LONG_FEATURE, ROOT / "stack" / "sample")
+    env = {**os.environ, "ALERTDRILL_RUN_ID": run_id, "ALERTDRILL_TMPDIR": str(tmp_root)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(test_file),
+         "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml")],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        # Wait until the stack is up and the fault applied: the web target has been stopped,
+        # so Prometheus, three Alertmanagers, the sink and "db" run with our run id.
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            names = {" ".join(p.cmdline()) for p in processes_of_run(run_id)}
+            if any("prometheus --config" in n for n in names) and list(tmp_root.glob("*")):
+                workdir = next(tmp_root.glob("*"))
+                if (workdir / "prometheus.log").exists() and "Server is ready" in (
+                    workdir / "prometheus.log").read_text():
+                    break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the stack never came up in the child run")
+        time.sleep(7)  # usable (Prometheus's 5 s discovery) and into the 60 s Then-step
+        assert len(processes_of_run(run_id)) >= 7, "stack processes should be running now"
+        child.send_signal(sig)
+        out, _ = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    left = processes_of_run(run_id)
+    assert left == [], f"left running: {[p.cmdline() for p in left]}\n{out}"
+    assert list(tmp_root.iterdir()) == [], f"temp dirs left: {list(tmp_root.iterdir())}"
+    assert child.returncode != 0
+
+
+def test_undefined_step_fails_fast_with_a_suggestion(tmp_path: Path) -> None:
+    feature = """\
+Feature: typo
+  Scenario: a step with no definition
+    Given the stack "{stack}" is running
+    When the service "web" is stoped
+"""
+    test_file = _project(tmp_path, feature, ROOT / "stack" / "sample")
+    started = time.monotonic()
+    result = run_pytest([str(test_file), "--rootdir", str(ROOT), "-c",
+                         str(ROOT / "pyproject.toml")], env={})
+    elapsed = time.monotonic() - started
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert 'no step definition matches "When the service "web" is stoped"' in out
+    assert "did you mean" in out and "is (?P<how>stopped|killed)" in out
+    assert "Traceback" not in out
+    # No stack was started for it (a stack alone takes > 5 s to become usable). Tolerance:
+    # the whole pytest run, interpreter start included, stays far below that.
+    assert elapsed < 5.0, f"took {elapsed:.1f}s: a stack must not start for a broken scenario"
+
+
+def test_invalid_alertmanager_yml_is_one_clear_error(tmp_path: Path) -> None:
+    stack = write_stack(tmp_path / "s", "route:\n  receiver: ghost\nreceivers: [{name: x}]\n")
+    feature = """\
+Feature: broken config
+  Scenario: start it
+    Given the stack "{stack}" is running
+"""
+    test_file = _project(tmp_path, feature, stack)
+    result = run_pytest([str(test_file), "--rootdir", str(ROOT), "-c",
+                         str(ROOT / "pyproject.toml")], env={})
+    out = result.stdout + result.stderr
+    assert result.returncode == 1
+    assert "ConfigError: alertmanager.yml is invalid" in out
+    assert 'undefined receiver "ghost"' in out
+    assert "Traceback" not in out
+
+
+def test_missing_binary_is_one_clear_error(tmp_path: Path) -> None:
+    feature = """\
+Feature: no alertmanager
+  Scenario: start it
+    Given the stack "{stack}" is running
+"""
+    test_file = _project(tmp_path, feature, ROOT / "stack" / "sample")
+    result = run_pytest([str(test_file), "--rootdir", str(ROOT), "-c",
+                         str(ROOT / "pyproject.toml")],
+                        env={"ALERTDRILL_ALERTMANAGER": "/nonexistent/alertmanager"})
+    out = result.stdout + result.stderr
+    assert result.returncode == 1
+    assert "MissingBinaryError" in out and "ALERTDRILL_ALERTMANAGER" in out
+    assert "Traceback" not in out
