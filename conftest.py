@@ -1,13 +1,6 @@
-"""Root conftest: load the bundled step vocabulary for every feature in this repository.
+"""Root conftest of the repository.
 
-The engine's pytest plugin (options, fixtures, hooks) is registered by the package's
-``pytest11`` entry point; the steps live in steps/ and are shared by every feature.
+The engine's pytest plugin (``alertdrill.plugin``, registered through the package's ``pytest11``
+entry point) adds the options and loads the bundled step vocabulary (steps/) and the suite
+fixtures (fixtures/) for every feature, in this repository or in a team's own directory.
 """
-
-pytest_plugins = [
-    "fixtures.stacks",
-    "steps.stack_steps",
-    "steps.fault_steps",
-    "steps.alert_steps",
-    "steps.notification_steps",
-]

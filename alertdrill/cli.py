@@ -15,14 +15,33 @@ def build_parser() -> argparse.ArgumentParser:
         description="Prove, against real Prometheus and Alertmanager, that your alerting works.",
     )
     parser.add_argument("--version", action="version", version=f"alertdrill {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    steps = sub.add_parser("steps", help="list the step vocabulary with an example of each step")
+    steps.add_argument("--markdown", action="store_true", help="print the README's table")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = build_parser()
-    parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.command == "steps":
+        return _steps(markdown=args.markdown)
     parser.print_help()
+    return 0
+
+
+def _steps(markdown: bool) -> int:
+    from alertdrill.vocabulary import import_bundled, markdown_table
+
+    vocabulary = import_bundled()
+    if markdown:
+        print(markdown_table(vocabulary))
+        return 0
+    for step in vocabulary:
+        print(f"{step.kind.upper():<6}{step.example}")
+        print(f"      {step.summary}")
+        print(f"      pattern: {step.pattern}")
     return 0
 
 

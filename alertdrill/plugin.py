@@ -7,9 +7,11 @@ per-scenario ``stacks`` fixture lives in the suite's fixtures/ package.
 
 from __future__ import annotations
 
-import difflib
 import logging
+import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ import pytest
 from alertdrill import process
 from alertdrill.errors import AlertdrillError
 from alertdrill.settings import Settings
+from alertdrill.vocabulary import loaded_steps, suggest
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +39,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     default=None, help="keep each stack's temp dir (logs, rendered configs)")
 
 
+#: The bundled step vocabulary and suite fixtures, shipped beside the engine in a checkout.
+BUNDLED_PLUGINS = (
+    "fixtures.stacks",
+    "steps.stack_steps",
+    "steps.fault_steps",
+    "steps.alert_steps",
+    "steps.notification_steps",
+)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Make SIGTERM/SIGHUP unwind like Ctrl-C, so fixtures tear down on every path."""
+    """Make SIGTERM/SIGHUP unwind like Ctrl-C, and load the bundled step vocabulary.
+
+    The vocabulary is loaded here rather than only from the repository's conftest.py, so that
+    feature files anywhere (a team's own directory) get the same steps and fixtures.
+    """
     process.install_signal_handlers()
+    if os.environ.get("ALERTDRILL_NO_BUNDLED_STEPS"):
+        return
+    checkout = Path(__file__).resolve().parents[1]
+    if not (checkout / "steps" / "__init__.py").is_file():
+        return
+    if str(checkout) not in sys.path:
+        sys.path.insert(0, str(checkout))
+    for name in BUNDLED_PLUGINS:
+        config.pluginmanager.import_plugin(name)
 
 
 @pytest.fixture(scope="session")
@@ -84,18 +110,11 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
         return
     for step in scenario.steps:
         if get_step_function(request=request, step=step) is None:
-            known = _known_step_texts(request)
-            close = difflib.get_close_matches(step.name, known, n=3, cutoff=0.4)
+            close = suggest(step.name, loaded_steps())
             hint = ("did you mean:\n      " + "\n      ".join(close)) if close else \
-                "run `alertdrill steps` (or see README › Step vocabulary) for every step"
+                "see README › Step vocabulary for every step"
             raise AlertdrillError(
                 f'no step definition matches "{step.keyword} {step.name}" '
                 f"({feature.rel_filename}:{step.line_number})",
                 hint,
             )
-
-
-def _known_step_texts(request: pytest.FixtureRequest) -> list[str]:
-    from pytest_bdd.steps import step_function_context_registry
-
-    return sorted({str(ctx.parser.name) for ctx in step_function_context_registry.values()})

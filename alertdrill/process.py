@@ -81,7 +81,7 @@ class ManagedProcess:
         """True while the process has not exited (a paused process is alive)."""
         return self.popen.poll() is None
 
-    def signal(self, sig: int) -> None:
+    def send_signal(self, sig: int) -> None:
         """Send ``sig`` to this process's whole group (our own group, never anyone else's)."""
         if self.alive():
             try:
@@ -92,13 +92,13 @@ class ManagedProcess:
     def stop(self, timeout: float = 3.0, sig: int = signal.SIGTERM) -> int | None:
         """Stop the group: ``sig`` (resuming it first if paused), then SIGKILL after ``timeout``."""
         if self.alive():
-            self.signal(signal.SIGCONT)
-            self.signal(sig)
+            self.send_signal(signal.SIGCONT)
+            self.send_signal(sig)
             try:
                 self.popen.wait(timeout)
             except subprocess.TimeoutExpired:
                 logger.warning("%s (pid %d) ignored signal %d; killing", self.name, self.pid, sig)
-                self.signal(signal.SIGKILL)
+                self.send_signal(signal.SIGKILL)
                 self.popen.wait(5)
         # Reap stragglers of the group (a shell's children) even when the leader is gone.
         try:

@@ -74,14 +74,20 @@ def _coerce(name: str, type_name: object, raw: str) -> Any:
 def resolve_stack_dir(name: str, search: list[Path]) -> Path:
     """A stack by path, or by name under ``stack/`` of one of the ``search`` roots."""
     candidate = Path(name)
-    if candidate.is_absolute() and candidate.is_dir():
+    if candidate.is_absolute() and _is_stack(candidate):
         return candidate
     for root in search:
         for path in (root / name, root / "stack" / name):
-            if path.is_dir():
+            if _is_stack(path):
                 return path.resolve()
     raise ConfigError(
         f"no stack directory {name!r}",
         "give a path to a directory with prometheus.yml and alertmanager.yml, or the name of "
         "one under stack/ (bundled: sample)",
     )
+
+
+def _is_stack(path: Path) -> bool:
+    """A directory with a manifest or a prometheus.yml (a features/ dir of the same name is not)."""
+    return any((path / f).is_file() for f in
+               ("alertdrill.yml", "prometheus.yml", "prometheus/prometheus.yml"))

@@ -81,12 +81,12 @@ class LocalService:
     def pause(self) -> None:
         """SIGSTOP the process group."""
         if self.process is not None:
-            self.process.signal(signal.SIGSTOP)
+            self.process.send_signal(signal.SIGSTOP)
 
     def resume(self) -> None:
         """SIGCONT the process group."""
         if self.process is not None:
-            self.process.signal(signal.SIGCONT)
+            self.process.send_signal(signal.SIGCONT)
 
     def is_ready(self, session: requests.Session) -> bool:
         """One readiness probe: the process lives and answers its ready path with 200."""
