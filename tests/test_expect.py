@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from alertdrill.sink.records import Delivery, NotifiedAlert
 
 from alertdrill import timeline as tl
 from alertdrill.errors import ExpectationFailed
 from alertdrill.expect import Expect, NotificationMatch
 from alertdrill.sink.protocol import Destination
+from alertdrill.sink.records import Delivery, NotifiedAlert
 from alertdrill.timeline import Timeline
 from alertdrill.timescale import TimeScale
 
