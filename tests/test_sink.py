@@ -173,7 +173,7 @@ def test_unknown_paths_and_bad_json(sink) -> None:
 def test_client_errors_name_the_url() -> None:
     client = SinkClient("http://127.0.0.1:9", timeout=0.5)
     assert client.health() is False
-    with pytest.raises(SinkError, match="127.0.0.1:9"):
+    with pytest.raises(SinkError, match=r"127\.0\.0\.1:9"):
         client.deliveries()
 
 
