@@ -30,7 +30,7 @@ class Drill:
     def __init__(self, stack: RunningStack, settings: Settings) -> None:
         self.stack = stack
         self.settings = settings
-        self.scale = TimeScale(settings.time_scale)
+        self.scale = TimeScale(settings.time_scale, settings.floor)
         self.timeline = Timeline()
         self.prometheus = PrometheusAPI(stack.prometheus_url)
         self.alertmanagers = [
@@ -47,7 +47,10 @@ class Drill:
     def begin(self) -> Drill:
         """Take t=0 now (the stack is usable) and start observing."""
         self.timeline.rebase()
-        self.timeline.add(tl.STACK_READY, "stack", note=_startup_note(self.stack.startup))
+        self.timeline.add(tl.STACK_READY, "stack", note=_startup_note(self.stack.startup),
+                          time_scale=self.scale.factor, floor=self.scale.floor)
+        for warning in self.stack.warnings:
+            self.timeline.add(tl.STACK_WARNING, "stack", note=warning)
         self.observer.start()
         return self
 

@@ -87,8 +87,27 @@ class Instrumented:
 
     def dump(self, path: Path) -> Path:
         """Write the config as YAML and return the path."""
-        path.write_text(yaml.safe_dump(self.config, sort_keys=False, allow_unicode=True))
+        path.write_text(dump_yaml(self.config))
         return path
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """Writes multi-line strings (descriptions, templates) as readable ``|`` blocks."""
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value and not any(c in value for c in "\t\r") else None
+    if style and any(line != line.rstrip() for line in value.splitlines()):
+        style = None  # trailing spaces cannot be kept in a block scalar
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_BlockDumper.add_representer(str, _str_representer)
+
+
+def dump_yaml(doc: Any) -> str:
+    """YAML for configs the harness writes: key order kept, multi-line strings as blocks."""
+    return yaml.dump(doc, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 def fingerprint_secret(value: str) -> str:

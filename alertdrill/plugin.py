@@ -28,7 +28,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("alertdrill", "alertdrill: alerting drills on real stacks")
     group.addoption("--backend", dest="alertdrill_backend", help="where stacks run: local")
     group.addoption("--time-scale", dest="alertdrill_time_scale", type=float,
-                    help="real-world seconds per measured second (default 1)")
+                    help="real-world seconds per measured second (default 60; 1 = as written)")
+    group.addoption("--floor", dest="alertdrill_floor", type=float,
+                    help="smallest interval a scaled config may use, seconds (default 0.25)")
     group.addoption("--tolerance", dest="alertdrill_tolerance", type=float,
                     help="seconds added to every deadline (default 0.5)")
     group.addoption("--stack", dest="alertdrill_stack",
@@ -75,6 +77,7 @@ def alertdrill_settings(pytestconfig: pytest.Config) -> Settings:
         backend=opt("alertdrill_backend"),
         time_scale=opt("alertdrill_time_scale"),
         tolerance=opt("alertdrill_tolerance"),
+        floor=opt("alertdrill_floor"),
         stack=opt("alertdrill_stack"),
         peers=opt("alertdrill_peers"),
         keep_workdir=opt("alertdrill_keep_workdir"),

@@ -34,7 +34,10 @@ class Stacks:
         path = resolve_stack_dir(name or self.settings.stack, self.search)
         spec = StackSpec.load(path)
         options = StackOptions(
-            peers=self.settings.peers or None, keep_workdir=self.settings.keep_workdir
+            peers=self.settings.peers or None,
+            keep_workdir=self.settings.keep_workdir,
+            time_scale=self.settings.time_scale,
+            floor=self.settings.floor,
         )
         stack = start_stack(self.settings.backend, spec, options)
         drill = Drill(stack, self.settings)

@@ -16,8 +16,10 @@ class Settings:
 
     #: Where the stack runs: ``local`` (real binaries as child processes).
     backend: str = "local"
-    #: Real-world seconds per measured second (see alertdrill.timescale).
-    time_scale: float = 1.0
+    #: Real-world seconds per measured second (see alertdrill.timescale); 1 = as written.
+    time_scale: float = 60.0
+    #: The smallest interval a scaled config may use, in seconds.
+    floor: float = 0.25
     #: Measured seconds added to every deadline, for process and polling jitter.
     tolerance: float = 0.5
     #: How often the observer polls Prometheus, Alertmanager and the sink, in seconds.
@@ -49,6 +51,9 @@ class Settings:
         if self.time_scale <= 0:
             raise ConfigError(f"time scale must be positive, not {self.time_scale}",
                               "set ALERTDRILL_TIME_SCALE (or --time-scale) to e.g. 1 or 60")
+        if not 0.05 <= self.floor <= 10:
+            raise ConfigError(f"floor must be within 0.05…10 s, not {self.floor}",
+                              "set ALERTDRILL_FLOOR (seconds); 0.25 is measured safe on 2 cores")
         if self.tolerance < 0:
             raise ConfigError(f"tolerance must be ≥ 0, not {self.tolerance}")
         if not 0.01 <= self.poll_interval <= 0.1:

@@ -27,6 +27,7 @@ AM_UNPROCESSED = "alertmanager.unprocessed"
 AM_GONE = "alertmanager.resolved"
 NOTIFICATION = "notification"
 STACK_READY = "stack.ready"
+STACK_WARNING = "stack.warning"
 
 
 @dataclass(frozen=True)

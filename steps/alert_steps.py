@@ -37,7 +37,7 @@ def alert_state_within(drill: Drill, alertname: str, labels: str | None, state: 
                        duration: str) -> None:
     """Prometheus shows the alert pending / firing / gone within the SLA (from the last action).
 
-    Example: Then the alert "TargetDown" fires within 2 seconds
+    Example: Then the alert "TargetDown" fires within 2 minutes
     """
     kind = {"fires": tl.PROM_FIRING, "is pending": tl.PROM_PENDING,
             "resolves": tl.PROM_INACTIVE}[state]

@@ -21,7 +21,7 @@ def notified(drill: Drill, receiver: str, integration: str | None, alertname: st
     Without "via", this is Alertmanager's routing decision (the harness's probe webhook on
     the receiver); "via slack" etc. checks the real integration's own delivery.
 
-    Example: Then "team-web" is notified via slack of "TargetDown" within 3 seconds
+    Example: Then "team-web" is notified via slack of "TargetDown" within 3 minutes
     """
     drill.expect.notified(NotificationMatch(receiver, alertname, "firing", integration),
                           parse_human(duration))
@@ -33,7 +33,7 @@ def notified_resolved(drill: Drill, receiver: str, integration: str | None, aler
                       duration: str) -> None:
     """The receiver gets the resolved notification within the SLA (from the last action).
 
-    Example: Then "team-web" is notified that "TargetDown" resolved within 3 seconds
+    Example: Then "team-web" is notified that "TargetDown" resolved within 3 minutes
     """
     drill.expect.notified(NotificationMatch(receiver, alertname, "resolved", integration),
                           parse_human(duration))
@@ -44,7 +44,7 @@ def notified_resolved(drill: Drill, receiver: str, integration: str | None, aler
 def never_notified(drill: Drill, receiver: str, alertname: str, duration: str) -> None:
     """No notification of the alert reaches the receiver during the whole window (waited out).
 
-    Example: Then "team-db" is never notified of "TargetDown" within 3 seconds
+    Example: Then "team-db" is never notified of "TargetDown" within 3 minutes
     """
     drill.expect.never_notified(NotificationMatch(receiver, alertname, None),
                                 parse_human(duration))
@@ -56,7 +56,7 @@ def notified_exactly(drill: Drill, receiver: str, alertname: str, times: str,
                      duration: str) -> None:
     """Exactly N firing notifications of the alert reach the receiver in the window.
 
-    Example: Then "oncall-pager" is notified of "TargetDown" exactly once within 3 seconds
+    Example: Then "oncall-pager" is notified of "TargetDown" exactly once within 3 minutes
     """
     count = {"once": 1, "twice": 2}.get(times) or int(times.split()[0])
     drill.expect.notified_exactly(NotificationMatch(receiver, alertname), count,
@@ -68,7 +68,7 @@ def notified_exactly(drill: Drill, receiver: str, alertname: str, times: str,
 def only_receivers(drill: Drill, receivers: str, alertname: str, duration: str) -> None:
     """The alert reaches every receiver named and no other one, within the window.
 
-    Example: Then only "oncall-pager" and "web-frontend" are notified of "CheckoutSlow" within 3 seconds
+    Example: Then only "oncall-pager" and "web-frontend" are notified of "CheckoutSlow" within 3 minutes
     """
     drill.expect.only_receivers(parse_names(receivers), alertname, parse_human(duration))
 
@@ -78,6 +78,6 @@ def only_receivers(drill: Drill, receivers: str, alertname: str, duration: str) 
 def once_per_group(drill: Drill, alertname: str, duration: str) -> None:
     """Across all Alertmanager peers, each (receiver, group) gets the firing alert once.
 
-    Example: Then every group of "TargetDown" is delivered exactly once within 3 seconds
+    Example: Then every group of "TargetDown" is delivered exactly once within 3 minutes
     """
     drill.expect.once_per_group(alertname, parse_human(duration))

@@ -21,7 +21,7 @@ Feature: a scenario that is interrupted
   Scenario: wait for a long time
     Given the stack "{stack}" is running
     When the service "web" is stopped
-    Then "team-db" is never notified of "TargetDown" within 60 seconds
+    Then "team-db" is never notified of "TargetDown" within 60 minutes
 """
 
 BINDING = """\

@@ -123,6 +123,7 @@ def test_busy_port_is_named(tmp_path: Path) -> None:
 def test_a_service_that_dies_at_start_is_reported_with_its_log(tmp_path: Path) -> None:
     stack_dir = write_stack(tmp_path)
     prom = stack_dir / "prometheus.yml"
-    prom.write_text(prom.read_text().replace("scrape_interval: 250ms", "scrape_interval: 1x"))
+    # Valid YAML that Prometheus itself rejects: a label name may not start with a digit.
+    prom.write_text(prom.read_text().replace("global:\n", "global:\n  external_labels: {0bad: x}\n"))
     with pytest.raises(StartupError, match="prometheus exited with code"):
         LocalStack(StackSpec.load(stack_dir), StackOptions(peers=1)).start()

@@ -12,9 +12,12 @@ class StackOptions:
     """How to run a stack; defaults fit a 2-core machine (see bench/ for the measurements)."""
 
     peers: int | None = None
+    #: Real-world seconds per measured second; 1 runs the configs exactly as written.
+    time_scale: float = 60.0
+    #: The smallest interval a scaled config may use, in seconds.
+    floor: float = 0.25
     ready_timeout: float = 15.0
     usable_timeout: float = 25.0
-    resend_delay: str = "1s"
     gossip_interval: str = "50ms"
     sink_http_port: int = 0
     sink_smtp_port: int = 0
@@ -53,6 +56,7 @@ class RunningStack(Protocol):
     sink_url: str
     workdir: Path
     startup: dict[str, float]
+    warnings: list[str]
 
     def service(self, name: str) -> ServiceHandle:
         """A service by the name the manifest gives it (or ``alertmanager-N``)."""

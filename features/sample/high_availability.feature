@@ -9,6 +9,6 @@ Feature: A healthy three-peer Alertmanager cluster delivers every group exactly 
 
   Scenario: db goes down and each receiver group gets exactly one notification
     When the service "db" is killed
-    Then "team-db" is notified of "TargetDown" within 3 seconds
-    And every group of "TargetDown" is delivered exactly once within 4 seconds
-    And "oncall-pager" is notified of "TargetDown" exactly once within 4 seconds
+    Then "team-db" is notified of "TargetDown" within 3 minutes
+    And every group of "TargetDown" is delivered exactly once within 4 minutes
+    And "oncall-pager" is notified of "TargetDown" exactly once within 4 minutes

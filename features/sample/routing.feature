@@ -8,13 +8,13 @@ Feature: Nested routes and `continue` fan alerts out to exactly the expected rec
 
   Scenario: a critical frontend alert pages on-call and reaches the nested frontend route
     When the alert "CheckoutSlow" is pushed to Alertmanager with labels severity=critical, team=web, component=frontend
-    Then only "oncall-pager" and "web-frontend" are notified of "CheckoutSlow" within 2 seconds
+    Then only "oncall-pager" and "web-frontend" are notified of "CheckoutSlow" within 2 minutes
 
   Scenario: a warning for the web team stays with the web team's parent route
     When the alert "CacheMissesHigh" is pushed to Alertmanager with labels severity=warning, team=web
-    Then only "team-web" is notified of "CacheMissesHigh" within 2 seconds
-    And "team-web" is notified via slack of "CacheMissesHigh" within 2 seconds
+    Then only "team-web" is notified of "CacheMissesHigh" within 2 minutes
+    And "team-web" is notified via slack of "CacheMissesHigh" within 2 minutes
 
   Scenario: an alert nobody claims falls through to the default receiver
     When the alert "OrphanAlert" is pushed to Alertmanager with labels severity=info
-    Then only "default" is notified of "OrphanAlert" within 2 seconds
+    Then only "default" is notified of "OrphanAlert" within 2 minutes
