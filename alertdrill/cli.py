@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from alertdrill import __version__
+from alertdrill.errors import AlertdrillError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +20,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     steps = sub.add_parser("steps", help="list the step vocabulary with an example of each step")
     steps.add_argument("--markdown", action="store_true", help="print the README's table")
+    scale = sub.add_parser(
+        "scale", help="print (or write) the time-scaled copy of config files, as the stack runs them",
+        description="Print the copy of each rule file, prometheus.yml, alertmanager.yml or "
+        "promtool test file that a run at --time-scale K executes. Warnings (clamps to the "
+        "floor, constructs that cannot be scaled) go to stderr.")
+    scale.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    scale.add_argument("--time-scale", "-k", type=float, default=None,
+                       help="real-world seconds per measured second (default: $ALERTDRILL_TIME_SCALE or 60)")
+    scale.add_argument("--floor", type=float, default=None,
+                       help="smallest interval, seconds (default: $ALERTDRILL_FLOOR or 0.25)")
+    scale.add_argument("-o", "--output", type=Path, help="write the copies into this directory")
     return parser
 
 
@@ -25,9 +38,39 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "steps":
-        return _steps(markdown=args.markdown)
+    try:
+        if args.command == "steps":
+            return _steps(markdown=args.markdown)
+        if args.command == "scale":
+            return _scale(args.files, args.time_scale, args.floor, args.output)
+    except AlertdrillError as exc:
+        print(f"alertdrill: {exc}", file=sys.stderr)
+        return 2
     parser.print_help()
+    return 0
+
+
+def _scale(files: list[Path], factor: float | None, floor: float | None,
+           output: Path | None) -> int:
+    from alertdrill.settings import Settings
+    from alertdrill.timescale import TimeScale, scale_file
+
+    settings = Settings.from_env(time_scale=factor, floor=floor)
+    scale = TimeScale(settings.time_scale, settings.floor)
+    if output:
+        output.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        text, result = scale_file(path, scale)
+        for warning in result.warnings:
+            print(f"{path}: warning: {warning}", file=sys.stderr)
+        if output:
+            (output / path.name).write_text(text)
+            print(f"{path} → {output / path.name} ({len(result.changes)} durations scaled)",
+                  file=sys.stderr)
+        else:
+            if len(files) > 1:
+                print(f"# --- {path} ---")
+            print(text, end="")
     return 0
 
 

@@ -176,9 +176,28 @@ def _string_end(expr: str, start: int) -> int:
     return len(expr)
 
 
+_registered = False
+
+
+def _parser():  # type: ignore[no-untyped-def]
+    """The real PromQL parser, taught the functions Prometheus 2.x has and it dropped."""
+    global _registered
+    import promql_parser as pp
+
+    if not _registered:
+        vt = pp.ValueType
+        try:
+            pp.parse("holt_winters(x[1m], 0.5, 0.5)")
+        except ValueError:
+            pp.register_extra_functions(
+                [pp.Function("holt_winters", [vt.Matrix, vt.Scalar, vt.Scalar], vt.Vector)])
+        _registered = True
+    return pp
+
+
 def durations_of(expr: str) -> list[tuple[str, float]]:
     """Every (kind, seconds) duration the real parser finds: range, resolution, offset."""
-    import promql_parser as pp
+    pp = _parser()
 
     found: list[tuple[str, float]] = []
 
@@ -200,7 +219,7 @@ def durations_of(expr: str) -> list[tuple[str, float]]:
 
 def unscalable_constructs(expr: str) -> list[str]:
     """Warnings for constructs whose meaning does not compress (see the module docstring)."""
-    import promql_parser as pp
+    pp = _parser()
 
     warnings: list[str] = []
 
