@@ -3,9 +3,11 @@
 1. Stack start (Prometheus + 3 Alertmanager peers + sink + 2 targets): time to every process
    answering /-/ready, and time to *usable* (Prometheus has published its targets and
    Alertmanagers, which its discovery manager does only every 5 s).
-2. Kill-to-notification over 10 trials on bench/stack (scrape and evaluation 250 ms,
+2. Kill-to-notification over 10 trials on bench/stack at K=60 (scrape and evaluation 250 ms,
    `for: 500ms`, group_wait 250 ms): SIGKILL of the target to the first firing notification
    at the receiver, and restart to the resolved notification.
+3. Time scaling: stop-to-notification of a `for: 1m`, group_wait 30 s rule at K = 1, 30, 60,
+   120, in measured seconds and in real-world seconds, beside the floor.
 """
 
 from __future__ import annotations
@@ -54,8 +56,8 @@ def bench_kill_to_notification(trials: int) -> None:
     after it empties, and the notification would wait for the next group_interval tick.)
     """
     spec = StackSpec.load(ROOT / "bench" / "stack")
-    settings = Settings.from_env()
-    stack = LocalStack(spec, StackOptions()).start()
+    settings = Settings.from_env(time_scale=60.0)
+    stack = LocalStack(spec, StackOptions(time_scale=60.0)).start()
     drill = Drill(stack, settings).begin()
     fired, resolved = [], []
     targets = sorted(spec.services)
@@ -64,11 +66,12 @@ def bench_kill_to_notification(trials: int) -> None:
             name = targets[trial % len(targets)]
             fault = drill.stop_service(name, how="kill")
             t0 = drill.timeline.anchor_time()
-            ev = drill.expect.notified(NotificationMatch("pager", "TargetDown"), 10)
+            ev = drill.expect.notified(NotificationMatch("pager", "TargetDown"), drill.scale.real(10))
             fired.append(ev.t - t0)
             fault.revert()
             t1 = drill.timeline.anchor_time()
-            ev = drill.expect.notified(NotificationMatch("pager", "TargetDown", "resolved"), 10)
+            ev = drill.expect.notified(NotificationMatch("pager", "TargetDown", "resolved"),
+                                       drill.scale.real(10))
             resolved.append(ev.t - t1)
     finally:
         drill.close()
@@ -79,14 +82,51 @@ def bench_kill_to_notification(trials: int) -> None:
           "(scrape/eval 250 ms, for 500 ms, group_wait 250 ms, group_interval 1 s)")
 
 
+def bench_time_scales(factors: list[float], trials: int) -> None:
+    """Stop-to-notification of a `for: 1m`, group_wait 30s rule at several time scales.
+
+    Expected (real-world): scrape ≤ 15 s + evaluation ≤ 15 s + for 60 s + group_wait 30 s,
+    i.e. 90–120 s, so the measured value should be about that divided by K — until the floor
+    (250 ms) clamps the 15 s intervals (K > 60), after which it stops shrinking.
+    """
+    spec = StackSpec.load(ROOT / "bench" / "stack")
+    targets = sorted(spec.services)
+    print(f"{'K':>5}  {'trials':>6}  {'median measured':>15}  {'= real-world':>12}  "
+          f"{'expected measured':>17}  floor (scaled intervals clamped)")
+    for factor in factors:
+        n = 1 if factor == 1 else trials
+        stack = LocalStack(spec, StackOptions(time_scale=factor)).start()
+        drill = Drill(stack, Settings.from_env(time_scale=factor)).begin()
+        measured = []
+        try:
+            for trial in range(n):
+                fault = drill.stop_service(targets[trial % len(targets)], how="stop")
+                t0 = drill.timeline.anchor_time()
+                ev = drill.expect.notified(NotificationMatch("slow", "TargetDownSlow"), 300)
+                measured.append(ev.t - t0)
+                fault.revert()
+        finally:
+            drill.close()
+            stack.close()
+        median = statistics.median(measured)
+        clamps = sum("clamped" in w for w in stack.warnings)
+        print(f"{factor:>5g}  {n:>6}  {median:>13.3f} s  {median * factor:>10.1f} s  "
+              f"{90 / factor:>7.2f}–{120 / factor:<6.2f} s  {FLOOR_S:.3f} s ({clamps} clamped)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=10)
+    parser.add_argument("--scales", default="1,30,60,120",
+                        help="time scales for the scaling benchmark (K=1 runs one trial: ~2 min)")
+    parser.add_argument("--scale-trials", type=int, default=5)
     args = parser.parse_args()
     spec = StackSpec.load(ROOT / "stack" / "sample")
     print(f"alertdrill benchmark — {spec.peers} Alertmanager peers")
     bench_start(spec, args.trials)
     bench_kill_to_notification(args.trials)
+    print()
+    bench_time_scales([float(k) for k in args.scales.split(",") if k], args.scale_trials)
     return 0
 
 
