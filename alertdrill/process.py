@@ -27,6 +27,11 @@ logger = logging.getLogger(__name__)
 #: Every child carries this variable, so leftovers of a crashed run can be found by run id.
 RUN_ID_ENV = "ALERTDRILL_RUN_ID"
 
+#: If the harness itself is killed (SIGKILL: no cleanup can run), the kernel sends SIGTERM to
+#: each child: util-linux's setpriv sets PR_SET_PDEATHSIG and execs the service, keeping its
+#: pid. (A preexec_fn could do the same, but is unsafe while the observer thread runs.)
+_PDEATHSIG = (["setpriv", "--pdeathsig", "TERM", "--"] if shutil.which("setpriv") else [])
+
 _lock = threading.Lock()
 _live: dict[int, ManagedProcess] = {}
 _tempdirs: set[Path] = set()
@@ -52,9 +57,11 @@ class ManagedProcess:
         cwd: Path | None = None,
         env: dict[str, str] | None = None,
         pass_fds: Sequence[int] = (),
+        tie_to_parent: bool = True,
     ) -> None:
         self.name = name
         self.argv = list(argv)
+        launcher = _PDEATHSIG if tie_to_parent else []
         self.log_path = log_path
         self.started_at = time.monotonic()
         full_env = dict(os.environ)

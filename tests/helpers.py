@@ -43,3 +43,14 @@ def write_stack(root: Path, alertmanager_yml: str | None = None) -> Path:
     if alertmanager_yml is not None:
         (dest / "alertmanager.yml").write_text(alertmanager_yml)
     return dest
+
+
+def kill_run(run_id: str) -> None:
+    """End what a failed test left behind: the process groups of one run id (ours only)."""
+    import signal
+
+    for proc in processes_of_run(run_id):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, processes_of_run, run_pytest, write_stack
+from tests.helpers import ROOT, kill_run, processes_of_run, run_pytest, write_stack
 
 pytestmark = pytest.mark.slow
 
@@ -36,10 +36,12 @@ def _project(tmp_path: Path, feature_text: str, stack: Path) -> Path:
     return tmp_path / "test_f.py"
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
 def test_interrupt_mid_scenario_leaves_no_process_and_no_tempdir(
     tmp_path: Path, sig: signal.Signals
 ) -> None:
+    """SIGINT/SIGTERM: full cleanup. SIGKILL: no code can run, but the kernel still ends every
+    child (PR_SET_PDEATHSIG); only the temp dir is left, which this test then removes."""
     run_id = f"test-{uuid.uuid4().hex[:8]}"
     tmp_root = tmp_path / "tmp"
     test_file = _project(tmp_path, LONG_FEATURE, ROOT / "stack" / "sample")
@@ -71,9 +73,15 @@ def test_interrupt_mid_scenario_leaves_no_process_and_no_tempdir(
         if child.poll() is None:
             child.kill()
             child.wait()
-    left = processes_of_run(run_id)
+        left = processes_of_run(run_id)
+        kill_run(run_id)  # never leak, even when this test fails
+    if sig == signal.SIGKILL:
+        time.sleep(1.0)  # the kernel's SIGTERM to the orphans takes effect asynchronously
+        left = processes_of_run(run_id)
+        kill_run(run_id)
     assert left == [], f"left running: {[p.cmdline() for p in left]}\n{out}"
-    assert list(tmp_root.iterdir()) == [], f"temp dirs left: {list(tmp_root.iterdir())}"
+    if sig != signal.SIGKILL:
+        assert list(tmp_root.iterdir()) == [], f"temp dirs left: {list(tmp_root.iterdir())}"
     assert child.returncode != 0
 
 

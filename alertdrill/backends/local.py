@@ -24,7 +24,7 @@ import requests
 
 from alertdrill.backends.base import StackOptions
 from alertdrill.binaries import find_binary
-from alertdrill.durations import format_duration
+from alertdrill.durations import format_duration, parse_duration
 from alertdrill.errors import ConfigError, StartupError
 from alertdrill.instrument import (
     TargetMap,
@@ -129,6 +129,7 @@ class LocalStack:
         self.startup: dict[str, float] = {}
         self.warnings: list[str] = []
         self._configs: dict[str, Path] = {}
+        self._max_scrape_interval = 0.0
         self._closed = False
 
     # -- public surface -------------------------------------------------------------------
@@ -369,6 +370,11 @@ class LocalStack:
             for name, svc_spec in self.spec.services.items()
             for written in svc_spec.scrape_as
         ]
+        self._max_scrape_interval = max(
+            [parse_duration(str(job.get("scrape_interval", glob_interval)))
+             for job in config.get("scrape_configs") or []
+             for glob_interval in [(config.get("global") or {}).get("scrape_interval", "1m")]]
+            or [0.0])
         instrumented = instrument_prometheus(
             config,
             targets=targets,
@@ -401,7 +407,10 @@ class LocalStack:
 
     def _wait_usable(self) -> None:
         """Prometheus has published its targets (all up) and every Alertmanager peer."""
-        deadline = time.monotonic() + self.options.usable_timeout
+        # A target is first scraped up to one scrape interval after discovery: at K=1 with a
+        # 15 s interval that alone is 15 s, so the budget grows with the slowest interval.
+        budget = self.options.usable_timeout + 2 * self._max_scrape_interval
+        deadline = time.monotonic() + budget
         session = requests.Session()
         expected_targets = sum(len(s.scrape_as) for s in self.spec.services.values())
         state = "nothing asked yet"
@@ -426,8 +435,7 @@ class LocalStack:
                     _raise_exited(svc)
             time.sleep(0.05)
         raise StartupError(
-            f"stack {self.spec.name!r} did not become usable within "
-            f"{self.options.usable_timeout:.0f}s: {state}",
+            f"stack {self.spec.name!r} did not become usable within {budget:.0f}s: {state}",
             "check the scrape targets in prometheus.yml map to services in alertdrill.yml; "
             f"logs are in {self.workdir} (kept with ALERTDRILL_KEEP_WORKDIR=1)",
         )
