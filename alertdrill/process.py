@@ -69,7 +69,7 @@ class ManagedProcess:
         full_env.update(env or {})
         with open(log_path, "ab") as log:
             self.popen = subprocess.Popen(
-                self.argv,
+                [*launcher, *self.argv],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
