@@ -14,7 +14,13 @@ from alertdrill import timeline as tl
 from alertdrill.backends.base import RunningStack
 from alertdrill.errors import StepError
 from alertdrill.expect import Expect
-from alertdrill.faults import Fault, StopService
+from alertdrill.faults import (
+    RECEIVER_FAILURES,
+    BreakReceiver,
+    Fault,
+    PauseService,
+    StopService,
+)
 from alertdrill.observe import AlertmanagerAPI, Observer, PrometheusAPI
 from alertdrill.settings import Settings
 from alertdrill.sink.client import SinkClient
@@ -78,15 +84,71 @@ class Drill:
 
     def start_service(self, name: str) -> None:
         """Revert the stop of ``name``."""
-        for fault in reversed(self.faults):
-            if isinstance(fault, StopService) and fault.active and fault.service is not None \
-                    and fault.service.name == name:
-                fault.revert()
-                return
-        raise StepError(
-            f'the service "{name}" was not stopped by this scenario, so it cannot be started',
-            'stop it first with: When the service "NAME" is stopped',
-        )
+        self._revert_matching(StopService, lambda f: f.service is not None
+                              and f.service.name == name,
+                              f'the service "{name}" was not stopped by this scenario, so it '
+                              'cannot be started', 'stop it first with: When the service "NAME" '
+                              "is stopped")
+
+    def pause_service(self, name: str) -> Fault:
+        """Freeze a service (SIGSTOP) until ``resume_service``."""
+        return self.apply(PauseService(self.timeline, service=self.stack.service(name)))
+
+    def resume_service(self, name: str) -> None:
+        """Revert the pause of ``name``."""
+        self._revert_matching(PauseService, lambda f: f.service is not None
+                              and f.service.name == name,
+                              f'the service "{name}" was not paused by this scenario',
+                              'pause it first with: When the service "NAME" is paused')
+
+    def break_receiver(self, receiver: str, integration: str | None, failure: str) -> Fault:
+        """Make one receiver's integration fail at the sink until ``heal_receiver``."""
+        if failure not in RECEIVER_FAILURES:
+            raise StepError(f"unknown receiver failure {failure!r}",
+                            f"use one of: {', '.join(RECEIVER_FAILURES)}")
+        known = {d.receiver for d in self.stack.destinations()}
+        if receiver not in known:
+            raise StepError(f'the stack has no receiver "{receiver}"',
+                            f"receivers of this stack: {', '.join(sorted(known))}")
+        return self.apply(BreakReceiver(self.timeline, sink=self.sink, receiver=receiver,
+                                        integration=integration, failure=failure))
+
+    def heal_receiver(self, receiver: str) -> None:
+        """Revert every break of ``receiver``."""
+        self._revert_matching(BreakReceiver, lambda f: f.receiver == receiver,
+                              f'the receiver "{receiver}" was not broken by this scenario',
+                              'break it first, e.g.: When the slack integration of "R" fails '
+                              "with http 500", every=True)
+
+    def _revert_matching(self, kind: type, predicate: object, message: str, hint: str,
+                         every: bool = False) -> None:
+        found = [f for f in reversed(self.faults)
+                 if isinstance(f, kind) and f.active and predicate(f)]  # type: ignore[operator]
+        if not found:
+            raise StepError(message, hint)
+        for fault in found if every else found[:1]:
+            fault.revert()
+
+    def failed_notifications(self, integration: str, attempts: bool = False) -> float:
+        """Failures Alertmanager counted for ``integration``, summed over the reachable peers.
+
+        ``attempts``: every failed request (``alertmanager_notification_requests_failed_total``);
+        otherwise notifications whose retries all failed (``alertmanager_notifications_failed_total``
+        — only after Alertmanager's notify timeout, at least 10 s, which is not scaled).
+        """
+        metric = ("alertmanager_notification_requests_failed_total" if attempts
+                  else "alertmanager_notifications_failed_total")
+        total = 0.0
+        for api in self.alertmanagers:
+            try:
+                text = api.metrics()
+            except Exception:
+                continue
+            for line in text.splitlines():
+                if line.startswith(metric + "{") and \
+                        f'integration="{integration}"' in line:
+                    total += float(line.rsplit(" ", 1)[1])
+        return total
 
     def push_alert(self, alertname: str, labels: dict[str, str],
                    annotations: dict[str, str] | None = None, resolved: bool = False) -> None:

@@ -70,9 +70,14 @@ class NotificationMatch:
         integration = self.integration or "probe"
         if event.detail.get("integration") != integration:
             return False
-        if self.status is not None and event.detail.get("status") not in (self.status, None):
-            return False
-        if self.status is not None and event.detail.get("status") is None and integration == "probe":
+        code = int(event.detail.get("response_code") or 0)
+        if integration != "probe" and not 200 <= code < 300:
+            return False  # a failed attempt (receiver outage) is not a notification received
+        status = event.detail.get("status")
+        # Text-only integrations (Slack with a custom title, e-mail) may not reveal the status
+        # (None); then only the rendered text decides below. The probe always knows it.
+        status_known = status is not None or integration == "probe"
+        if self.status is not None and status != self.status and status_known:
             return False
         names = event.detail.get("alertnames") or []
         if names:
@@ -234,6 +239,21 @@ class Expect:
             self._fail(f'each group of "{alertname}" delivered exactly once '
                        f"{window.describe()}; duplicates: {detail}", match, window, found=hits)
         return groups
+
+    def eventually(self, expected: str, check: Callable[[], str | None],
+                   within_real: float) -> Event:
+        """``check`` (returning a note when satisfied) holds inside the window."""
+        window = self.window(within_real)
+
+        def find() -> Event | None:
+            note = check()
+            return self.timeline.add(tl.CHECK, expected, note=note) if note else None
+
+        found = self._wait(find, window)
+        if found is None:
+            self._fail(f"{expected} {window.describe()}", lambda e: False, window)
+        assert found is not None
+        return found
 
     # -- failure --------------------------------------------------------------------------
     def _fail(self, expected: str, match: Callable[[Event], bool], window: Window,

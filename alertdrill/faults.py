@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from alertdrill import timeline as tl
 from alertdrill.backends.base import ServiceHandle
+from alertdrill.sink.client import SinkClient
 from alertdrill.timeline import Timeline
 
 
@@ -71,3 +72,68 @@ class StopService(Fault):
     def _revert(self) -> None:
         assert self.service is not None
         self.service.start()
+
+
+@dataclass
+class PauseService(Fault):
+    """The service's process group is frozen (SIGSTOP) until reverted (SIGCONT).
+
+    Unlike a stop, connections are accepted by the kernel and then hang: scrapes time out
+    instead of being refused, and a frozen Alertmanager peer stalls whoever waits on it.
+    """
+
+    service: ServiceHandle | None = None
+
+    @property
+    def name(self) -> str:
+        assert self.service is not None
+        return f"pause {self.service.name}"
+
+    def _apply(self) -> None:
+        assert self.service is not None
+        self.service.pause()
+
+    def _revert(self) -> None:
+        assert self.service is not None
+        self.service.resume()
+
+
+#: How a broken receiver fails: the sink's fault modes, named as an operator would.
+RECEIVER_FAILURES = {
+    "http 500": ("status", 500),
+    "http 503": ("status", 503),
+    "http 429": ("status", 429),
+    "timeout": ("delay", 0),
+    "connection reset": ("drop", 0),
+}
+
+
+@dataclass
+class BreakReceiver(Fault):
+    """One receiver's integration fails at the sink (HTTP error, timeout, dropped connection).
+
+    Only the harness's own sink is touched: the receiver's real service never was in the loop.
+    """
+
+    sink: SinkClient | None = None
+    receiver: str = ""
+    integration: str | None = None
+    failure: str = "http 500"
+    timeout_seconds: float = 30.0
+    _fault_id: str | None = None
+
+    @property
+    def name(self) -> str:
+        via = f" {self.integration}" if self.integration else ""
+        return f"break {self.receiver}{via} ({self.failure})"
+
+    def _apply(self) -> None:
+        assert self.sink is not None
+        mode, status = RECEIVER_FAILURES[self.failure]
+        self._fault_id = self.sink.add_fault(self.receiver, self.integration, mode,
+                                             status=status or 500,
+                                             seconds=self.timeout_seconds if mode == "delay" else 0)
+
+    def _revert(self) -> None:
+        assert self.sink is not None
+        self.sink.heal(self._fault_id)

@@ -28,6 +28,7 @@ AM_GONE = "alertmanager.resolved"
 NOTIFICATION = "notification"
 STACK_READY = "stack.ready"
 STACK_WARNING = "stack.warning"
+CHECK = "check"
 
 
 @dataclass(frozen=True)

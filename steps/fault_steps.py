@@ -24,3 +24,43 @@ def service_started(drill: Drill, service: str) -> None:
     Example: When the service "web" is started again
     """
     drill.start_service(service)
+
+
+@when(rx(rf"the service {quoted('service')} is paused"))
+def service_paused(drill: Drill, service: str) -> None:
+    """Freeze a service (SIGSTOP): connections hang instead of being refused.
+
+    Example: When the service "web" is paused
+    """
+    drill.pause_service(service)
+
+
+@when(rx(rf"the service {quoted('service')} is resumed"))
+def service_resumed(drill: Drill, service: str) -> None:
+    """Unfreeze a service this scenario paused (SIGCONT).
+
+    Example: When the service "web" is resumed
+    """
+    drill.resume_service(service)
+
+
+_FAILURE = r"(?P<failure>http 500|http 503|http 429|timeout|connection reset)"
+_INTEGRATION = r"(?P<integration>webhook|slack|pagerduty|email|opsgenie|victorops)"
+
+
+@when(rx(rf"the {_INTEGRATION} integration of {quoted('receiver')} fails with {_FAILURE}"))
+def integration_broken(drill: Drill, integration: str, receiver: str, failure: str) -> None:
+    """One integration of a receiver fails at the sink until healed (a receiver outage).
+
+    Example: When the slack integration of "team-web" fails with http 500
+    """
+    drill.break_receiver(receiver, integration, failure)
+
+
+@when(rx(rf"the receiver {quoted('receiver')} is healed"))
+def receiver_healed(drill: Drill, receiver: str) -> None:
+    """Every broken integration of the receiver answers normally again.
+
+    Example: When the receiver "team-web" is healed
+    """
+    drill.heal_receiver(receiver)

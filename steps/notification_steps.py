@@ -10,7 +10,8 @@ from alertdrill.expect import NotificationMatch
 from alertdrill.stepsyntax import parse_names
 from steps.patterns import DURATION, quoted, rx
 
-_VIA = r"(?: via (?P<integration>webhook|slack|pagerduty|email|opsgenie|victorops))?"
+_INTEGRATION = r"(?P<integration>webhook|slack|pagerduty|email|opsgenie|victorops)"
+_VIA = rf"(?: via {_INTEGRATION})?"
 
 
 @then(rx(rf"{quoted('receiver')} is notified{_VIA} of {quoted('alertname')} within {DURATION}"))
@@ -81,3 +82,28 @@ def once_per_group(drill: Drill, alertname: str, duration: str) -> None:
     Example: Then every group of "TargetDown" is delivered exactly once within 3 minutes
     """
     drill.expect.once_per_group(alertname, parse_human(duration))
+
+
+@then(rx(rf"Alertmanager counts failed {_INTEGRATION} notification(?P<attempts> attempts|s) "
+         rf"within {DURATION}"))
+def failed_notifications_counted(drill: Drill, integration: str, attempts: str,
+                                 duration: str) -> None:
+    """Alertmanager's failure counter for the integration rises above 0 (summed over peers).
+
+    "notification attempts" reads alertmanager_notification_requests_failed_total (every failed
+    request); "notifications" reads alertmanager_notifications_failed_total, which counts a
+    notification only once all its retries failed (after at least 10 s, Alertmanager's unscaled
+    minimum notify timeout).
+
+    Example: Then Alertmanager counts failed slack notification attempts within 2 minutes
+    """
+    per_attempt = attempts.strip() == "attempts"
+    metric = ("alertmanager_notification_requests_failed_total" if per_attempt
+              else "alertmanager_notifications_failed_total")
+
+    def check() -> str | None:
+        failed = drill.failed_notifications(integration, attempts=per_attempt)
+        return f'{metric}{{integration="{integration}"}} = {failed:g}' if failed > 0 else None
+
+    drill.expect.eventually(f"{metric}{{integration=\"{integration}\"}} > 0", check,
+                            parse_human(duration))

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from alertdrill.sink.protocol import Destination
+
 
 @dataclass(frozen=True)
 class StackOptions:
@@ -66,6 +68,9 @@ class RunningStack(Protocol):
 
     def logs(self, lines: int = 20) -> dict[str, str]:
         """The tail of every service's log."""
+
+    def destinations(self) -> list[Destination]:
+        """Every (receiver, integration) the instrumented Alertmanager config delivers to."""
 
     def rendered_configs(self) -> dict[str, str]:
         """The configs the stack really runs (instrumented), by file name."""

@@ -36,6 +36,7 @@ from alertdrill.instrument import (
 from alertdrill.ports import LOOPBACK, bind_listener, port_of
 from alertdrill.process import ManagedProcess, make_tempdir, remove_tempdir, run_id
 from alertdrill.routing import min_group_interval
+from alertdrill.sink.protocol import Destination
 from alertdrill.stackspec import StackSpec
 from alertdrill.timescale import (
     TimeScale,
@@ -130,6 +131,7 @@ class LocalStack:
         self.warnings: list[str] = []
         self._configs: dict[str, Path] = {}
         self._max_scrape_interval = 0.0
+        self._destinations: list[Destination] = []
         self._closed = False
 
     # -- public surface -------------------------------------------------------------------
@@ -170,6 +172,10 @@ class LocalStack:
             name: svc.process.log_tail(lines) if svc.process else "(never started)"
             for name, svc in sorted(self._all_services().items())
         }
+
+    def destinations(self) -> list[Destination]:
+        """Every (receiver, integration) the instrumented config delivers to (peer 0's view)."""
+        return list(self._destinations)
 
     def rendered_configs(self) -> dict[str, str]:
         """The instrumented configs the stack runs."""
@@ -305,7 +311,9 @@ class LocalStack:
             )
             path = instrumented.dump(self.workdir / f"alertmanager-{index}.yml")
             self._configs[path.name] = path
-            self.warnings.extend(w for w in instrumented.warnings if index == 0)
+            if index == 0:
+                self.warnings.extend(instrumented.warnings)
+                self._destinations = list(instrumented.destinations)
             am = self._alertmanager(binary, index, path, clustered, peer_timeout)
             self.alertmanagers.append(am)
             am.start()
