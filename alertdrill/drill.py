@@ -10,6 +10,8 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import requests
+
 from alertdrill import timeline as tl
 from alertdrill.backends.base import RunningStack
 from alertdrill.errors import StepError
@@ -17,6 +19,7 @@ from alertdrill.expect import Expect
 from alertdrill.faults import (
     RECEIVER_FAILURES,
     BreakReceiver,
+    ControlTarget,
     Fault,
     PauseService,
     StopService,
@@ -100,6 +103,29 @@ class Drill:
                               and f.service.name == name,
                               f'the service "{name}" was not paused by this scenario',
                               'pause it first with: When the service "NAME" is paused')
+
+    def control_target(self, name: str, **settings: Any) -> Fault:
+        """Raise a fault inside one of the harness's own apps (see alertdrill.targets.app)."""
+        service = self.stack.service(name)
+        url = getattr(service, "url", "")
+        try:
+            state = requests.get(url + "/-/control", timeout=2)
+            ok = state.status_code == 200
+        except requests.RequestException:
+            ok = False
+        if not ok:
+            raise StepError(f'the service "{name}" has no fault controls',
+                            "latency, 5xx rate and pool faults need a service of kind `app`")
+        return self.apply(ControlTarget(self.timeline, service=service, url=url,
+                                        settings=settings))
+
+    def restore_target(self, name: str) -> None:
+        """Revert every control fault applied to ``name``."""
+        self._revert_matching(ControlTarget, lambda f: f.service is not None
+                              and f.service.name == name,
+                              f'no fault was raised in "{name}" by this scenario',
+                              'raise one first, e.g.: When the 5xx rate of "NAME" is raised to 50 %',
+                              every=True)
 
     def break_receiver(self, receiver: str, integration: str | None, failure: str) -> Fault:
         """Make one receiver's integration fail at the sink until ``heal_receiver``."""

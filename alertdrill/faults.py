@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+import requests
 
 from alertdrill import timeline as tl
 from alertdrill.backends.base import ServiceHandle
@@ -137,3 +140,37 @@ class BreakReceiver(Fault):
     def _revert(self) -> None:
         assert self.sink is not None
         self.sink.heal(self._fault_id)
+
+
+@dataclass
+class ControlTarget(Fault):
+    """Change how one of the harness's own apps behaves (latency, 5xx rate, pool use).
+
+    The app really slows down, fails or runs out of connections; its metrics follow. Revert
+    restores the settings it had before.
+    """
+
+    service: ServiceHandle | None = None
+    url: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    _before: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        assert self.service is not None
+        what = ", ".join(f"{k}={v}" for k, v in self.settings.items())
+        return f"{self.service.name}: {what}"
+
+    def _post(self, settings: dict[str, Any]) -> dict[str, Any]:
+        response = requests.post(self.url + "/-/control", json=settings, timeout=5)
+        response.raise_for_status()
+        return dict(response.json())
+
+    def _apply(self) -> None:
+        state = requests.get(self.url + "/-/control", timeout=5).json()
+        names = {"pool_active": "pool_leaked"}
+        self._before = {k: state[names.get(k, k)] for k in self.settings}
+        self._post(self.settings)
+
+    def _revert(self) -> None:
+        self._post(self._before)

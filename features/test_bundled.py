@@ -1,5 +1,6 @@
-"""Bind every bundled feature file to pytest (the steps come from the root conftest.py)."""
+"""Bind every bundled feature file to pytest (the steps come from the alertdrill plugin)."""
 
 from pytest_bdd import scenarios
 
 scenarios("sample")
+scenarios("reference")

@@ -64,3 +64,42 @@ def receiver_healed(drill: Drill, receiver: str) -> None:
     Example: When the receiver "team-web" is healed
     """
     drill.heal_receiver(receiver)
+
+
+@when(rx(rf"the 5xx rate of {quoted('service')} is raised to (?P<percent>\d+(?:\.\d+)?) ?%"))
+def error_rate_raised(drill: Drill, service: str, percent: str) -> None:
+    """That share of the app's real requests now fail with HTTP 500.
+
+    Example: When the 5xx rate of "api-service" is raised to 50 %
+    """
+    drill.control_target(service, error_rate=float(percent) / 100)
+
+
+@when(rx(rf"the latency of {quoted('service')} is raised to (?P<seconds>\d+(?:\.\d+)?) "
+         r"(?:s|seconds?)"))
+def latency_raised(drill: Drill, service: str, seconds: str) -> None:
+    """Every real request of the app now takes this long (literal seconds: a latency is a
+    measured value compared with the rule's numeric threshold, so it is not time-scaled).
+
+    Example: When the latency of "api-service" is raised to 2 seconds
+    """
+    drill.control_target(service, latency=float(seconds))
+
+
+@when(rx(rf"the connection pool use of {quoted('service')} is raised to "
+         r"(?P<percent>\d+(?:\.\d+)?) ?%"))
+def pool_raised(drill: Drill, service: str, percent: str) -> None:
+    """Connections leak until that share of the app's pool (20) is checked out.
+
+    Example: When the connection pool use of "api-service" is raised to 95 %
+    """
+    drill.control_target(service, pool_active=round(float(percent) / 100 * 20))
+
+
+@when(rx(rf"the faults of {quoted('service')} are reverted"))
+def target_restored(drill: Drill, service: str) -> None:
+    """The app behaves normally again (latency, 5xx rate and pool as before).
+
+    Example: When the faults of "api-service" are reverted
+    """
+    drill.restore_target(service)

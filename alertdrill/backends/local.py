@@ -37,7 +37,7 @@ from alertdrill.ports import LOOPBACK, bind_listener, port_of
 from alertdrill.process import ManagedProcess, make_tempdir, remove_tempdir, run_id
 from alertdrill.routing import min_group_interval
 from alertdrill.sink.protocol import Destination
-from alertdrill.stackspec import StackSpec
+from alertdrill.stackspec import ServiceSpec, StackSpec
 from alertdrill.timescale import (
     TimeScale,
     prometheus_flags,
@@ -237,7 +237,7 @@ class LocalStack:
 
         self._start_sink()
         for svc_spec in self.spec.services.values():
-            self.services[svc_spec.name] = self._sample_target(svc_spec.name)
+            self.services[svc_spec.name] = self._own_target(svc_spec)
             self.services[svc_spec.name].start()
         self._start_alertmanagers(alertmanager_bin, am_config)
         self._start_prometheus(prometheus_bin, prom_config)
@@ -281,14 +281,22 @@ class LocalStack:
         self.sink_service = svc
         svc.start()
 
-    def _sample_target(self, name: str) -> LocalService:
+    def _own_target(self, spec: ServiceSpec) -> LocalService:
+        """A target of the harness's own (sample target, web/api app) on a socket we bind."""
+        name = spec.name
+        if spec.kind == "app":
+            flavor = str(spec.options.get("flavor", "web"))
+            extra = ["-m", "alertdrill.targets.app", "--flavor", flavor,
+                     "--rate", str(spec.options.get("rate", 20)),
+                     "--log-file", str(self.workdir / f"{name}.access.log")]
+        else:
+            extra = ["-m", "alertdrill.targets.sample", "--name", name]
         holder: dict[str, socket.socket] = {}
 
         def launch() -> ManagedProcess:
             sock = holder.pop("sock", None) or bind_listener(svc.port)
             svc.port = port_of(sock)
-            argv = [sys.executable, "-m", "alertdrill.targets.sample", "--fd", str(sock.fileno()),
-                    "--name", name]
+            argv = [sys.executable, *extra, "--fd", str(sock.fileno())]
             proc = ManagedProcess(name, argv, self._log(name), pass_fds=[sock.fileno()])
             sock.close()
             return proc

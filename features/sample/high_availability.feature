@@ -12,3 +12,11 @@ Feature: A healthy three-peer Alertmanager cluster delivers every group exactly 
     Then "team-db" is notified of "TargetDown" within 3 minutes
     And every group of "TargetDown" is delivered exactly once within 4 minutes
     And "oncall-pager" is notified of "TargetDown" exactly once within 4 minutes
+
+  Scenario: a peer killed mid-incident loses no notification
+    When the service "alertmanager-0" is killed
+    And the service "web" is stopped
+    Then "team-web" is notified of "TargetDown" within 3 minutes
+    And "oncall-pager" is notified of "TargetDown" within 3 minutes
+    When the service "web" is started again
+    Then "team-web" is notified that "TargetDown" resolved within 3 minutes
