@@ -34,6 +34,12 @@ BINARIES: dict[str, BinarySpec] = {
         BinarySpec(
             "amtool", "ALERTDRILL_AMTOOL", ("amtool",), "prometheus-alertmanager"
         ),
+        BinarySpec(
+            "node-exporter",
+            "ALERTDRILL_NODE_EXPORTER",
+            ("prometheus-node-exporter", "node_exporter"),
+            "prometheus-node-exporter",
+        ),
     )
 }
 

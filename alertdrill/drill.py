@@ -21,6 +21,7 @@ from alertdrill.faults import (
     BreakReceiver,
     ControlTarget,
     Fault,
+    FillDisk,
     PauseService,
     StopService,
 )
@@ -125,6 +126,27 @@ class Drill:
                               and f.service.name == name,
                               f'no fault was raised in "{name}" by this scenario',
                               'raise one first, e.g.: When the 5xx rate of "NAME" is raised to 50 %',
+                              every=True)
+
+    def fill_disk(self, name: str, percent: float) -> Fault:
+        """Fill the small filesystem the stack mounted for service ``name`` to ``percent``."""
+        if not 0 < percent <= 100:
+            raise StepError(f"cannot fill a disk to {percent:g} %", "use a percentage in 1…100")
+        service = self.stack.service(name)
+        filesystem = getattr(service, "filesystem", None)
+        if filesystem is None:
+            raise StepError(f'the service "{name}" has no filesystem of the stack\'s own',
+                            "disk faults need a service of kind `node-exporter`, which watches "
+                            "a small tmpfs the harness mounts")
+        return self.apply(FillDisk(self.timeline, service=service, filesystem=filesystem,
+                                   percent=percent))
+
+    def free_disk(self, name: str) -> None:
+        """Delete what ``fill_disk`` wrote."""
+        self._revert_matching(FillDisk, lambda f: f.service is not None
+                              and f.service.name == name,
+                              f'the disk of "{name}" was not filled by this scenario',
+                              'fill it first: When the disk of "NAME" is filled to 95 %',
                               every=True)
 
     def break_receiver(self, receiver: str, integration: str | None, failure: str) -> Fault:

@@ -166,6 +166,26 @@ class Expect:
         assert found is not None
         return found
 
+    def suppressed(self, alertname: str, how: str, within_real: float) -> Event:
+        """An Alertmanager peer reports ``alertname`` suppressed (``inhibited`` or ``silenced``)."""
+        window = self.window(within_real)
+        key = "inhibited_by" if how == "inhibited" else "silenced_by"
+
+        def matches(e: Event) -> bool:
+            return e.kind == tl.AM_SUPPRESSED and e.alertname == alertname and bool(
+                e.detail.get(key))
+
+        def find() -> Event | None:
+            return next((e for e in self.timeline.events([tl.AM_SUPPRESSED]) if matches(e)
+                         and window.contains(e.t)), None)
+
+        found = self._wait(find, window)
+        if found is None:
+            self._fail(f'"{alertname}" {how} in Alertmanager {window.describe()}', matches,
+                       window)
+        assert found is not None
+        return found
+
     def notified(self, match: NotificationMatch, within_real: float) -> Event:
         """A matching notification arrives inside the window."""
         window = self.window(within_real)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -174,3 +176,42 @@ class ControlTarget(Fault):
 
     def _revert(self) -> None:
         self._post(self._before)
+
+
+FILL_FILE = "alertdrill-fill.bin"
+
+
+@dataclass
+class FillDisk(Fault):
+    """Fill the stack's own small filesystem to ``percent`` with a real file; revert deletes it.
+
+    Only a filesystem the harness mounted for the stack is ever written (the service's
+    ``filesystem``), never one of the machine's disks.
+    """
+
+    service: ServiceHandle | None = None
+    filesystem: Path | None = None
+    percent: float = 95.0
+
+    @property
+    def name(self) -> str:
+        assert self.service is not None
+        return f"fill disk of {self.service.name} to {self.percent:g} %"
+
+    def _apply(self) -> None:
+        assert self.filesystem is not None
+        stats = os.statvfs(self.filesystem)
+        size = stats.f_blocks * stats.f_frsize
+        used = size - stats.f_bavail * stats.f_frsize
+        missing = int(size * self.percent / 100) - used
+        chunk = b"\0" * (1 << 20)
+        with open(self.filesystem / FILL_FILE, "ab") as fill:
+            while missing > 0:
+                fill.write(chunk[:min(len(chunk), missing)])
+                missing -= len(chunk)
+            fill.flush()
+            os.fsync(fill.fileno())
+
+    def _revert(self) -> None:
+        assert self.filesystem is not None
+        (self.filesystem / FILL_FILE).unlink(missing_ok=True)

@@ -35,6 +35,7 @@ _PDEATHSIG = (["setpriv", "--pdeathsig", "TERM", "--"] if shutil.which("setpriv"
 _lock = threading.Lock()
 _live: dict[int, ManagedProcess] = {}
 _tempdirs: set[Path] = set()
+_mounts: set[Path] = set()
 
 
 def run_id() -> str:
@@ -151,10 +152,39 @@ def make_tempdir(prefix: str) -> Path:
 
 
 def remove_tempdir(path: Path) -> None:
-    """Remove a registered temp dir now."""
+    """Remove a registered temp dir now (unmounting the harness's mounts inside it first)."""
+    with _lock:
+        inside = [m for m in _mounts if m == path or path in m.parents]
+    for mount in inside:
+        unmount(mount)
     shutil.rmtree(path, ignore_errors=True)
     with _lock:
         _tempdirs.discard(path)
+
+
+def mount_tmpfs(path: Path, size_mb: int) -> None:
+    """Mount a size-limited tmpfs the harness owns at ``path`` (needs root), registered for cleanup."""
+    path.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m,mode=0755", f"alertdrill-{run_id()}",
+         str(path)], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        from alertdrill.errors import StartupError
+
+        raise StartupError(
+            f"cannot mount a {size_mb} MiB tmpfs at {path}: {result.stderr.strip()}",
+            "the disk-fill service needs root (CAP_SYS_ADMIN) to mount its small filesystem; "
+            "run as root, or remove the node-exporter service from alertdrill.yml",
+        )
+    with _lock:
+        _mounts.add(path)
+
+
+def unmount(path: Path) -> None:
+    """Unmount one of the harness's mounts (lazily, so a busy mount still goes)."""
+    subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
+    with _lock:
+        _mounts.discard(path)
 
 
 def cleanup_all() -> None:
@@ -162,11 +192,14 @@ def cleanup_all() -> None:
     with _lock:
         procs = list(_live.values())
         dirs = list(_tempdirs)
+        mounts = list(_mounts)
     for proc in procs:
         try:
             proc.stop(timeout=1.0)
         except Exception:
             logger.exception("could not stop %s", proc.name)
+    for mount in mounts:
+        unmount(mount)
     for path in dirs:
         remove_tempdir(path)
 

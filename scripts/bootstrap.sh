@@ -11,6 +11,7 @@ declare -A PACKAGES=(
   [promtool]=prometheus
   [prometheus-alertmanager]=prometheus-alertmanager
   [amtool]=prometheus-alertmanager
+  [prometheus-node-exporter]=prometheus-node-exporter
 )
 missing=()
 for bin in "${!PACKAGES[@]}"; do

@@ -42,3 +42,12 @@ def alert_state_within(drill: Drill, alertname: str, labels: str | None, state: 
     kind = {"fires": tl.PROM_FIRING, "is pending": tl.PROM_PENDING,
             "resolves": tl.PROM_INACTIVE}[state]
     drill.expect.alert_state(alertname, kind, parse_human(duration), parse_labels(labels or ""))
+
+
+@then(rx(rf"{quoted('alertname')} is (?P<how>inhibited|silenced) within {DURATION}"))
+def alert_suppressed(drill: Drill, alertname: str, how: str, duration: str) -> None:
+    """An Alertmanager peer holds the alert suppressed, by an inhibition or a silence.
+
+    Example: Then "WebAppDown" is inhibited within 3 minutes
+    """
+    drill.expect.suppressed(alertname, how, parse_human(duration))

@@ -103,3 +103,21 @@ def target_restored(drill: Drill, service: str) -> None:
     Example: When the faults of "api-service" are reverted
     """
     drill.restore_target(service)
+
+
+@when(rx(rf"the disk of {quoted('service')} is filled to (?P<percent>\d+(?:\.\d+)?) ?%"))
+def disk_filled(drill: Drill, service: str, percent: str) -> None:
+    """Write a real file into the stack's own small filesystem until it is that full.
+
+    Example: When the disk of "node-exporter" is filled to 95 %
+    """
+    drill.fill_disk(service, float(percent))
+
+
+@when(rx(rf"the disk of {quoted('service')} is freed"))
+def disk_freed(drill: Drill, service: str) -> None:
+    """Delete what the fill wrote.
+
+    Example: When the disk of "node-exporter" is freed
+    """
+    drill.free_disk(service)

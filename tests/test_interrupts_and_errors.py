@@ -85,6 +85,52 @@ def test_interrupt_mid_scenario_leaves_no_process_and_no_tempdir(
     assert child.returncode != 0
 
 
+FAULTS_FEATURE = """\
+Feature: interrupted in the middle of faults
+  Scenario: fill, pause, wait
+    Given the stack "{stack}" is running
+    When the disk of "node-exporter" is filled to 90 %
+    And the service "api-service" is paused
+    Then "nobody" is never notified of "Nothing" within 60 minutes
+"""
+
+
+def test_sigint_during_disk_fill_and_pause_leaves_no_mount_no_process(tmp_path: Path) -> None:
+    run_id = f"test-{uuid.uuid4().hex[:8]}"
+    tmp_root = tmp_path / "tmp"
+    test_file = _project(tmp_path, FAULTS_FEATURE, ROOT / "stack" / "reference")
+    env = {**os.environ, "ALERTDRILL_RUN_ID": run_id, "ALERTDRILL_TMPDIR": str(tmp_root)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(test_file),
+         "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml")],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        fill = None
+        while time.monotonic() < deadline:
+            fills = list(tmp_root.glob("*/fs-node-exporter/alertdrill-fill.bin"))
+            paused = [p for p in processes_of_run(run_id) if p.status() == "stopped"]
+            if fills and paused:
+                fill = fills[0]
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the faults were never applied in the child run")
+        assert str(fill.parent) in Path("/proc/mounts").read_text()
+        child.send_signal(signal.SIGINT)
+        out, _ = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        left = processes_of_run(run_id)
+        kill_run(run_id)
+    assert left == [], f"left running: {[p.cmdline() for p in left]}\n{out}"
+    assert str(tmp_root) not in Path("/proc/mounts").read_text(), "the tmpfs is still mounted"
+    assert list(tmp_root.iterdir()) == [], "temp dirs (and the fill file) must be gone"
+
+
 def test_undefined_step_fails_fast_with_a_suggestion(tmp_path: Path) -> None:
     feature = """\
 Feature: typo

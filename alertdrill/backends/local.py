@@ -34,7 +34,13 @@ from alertdrill.instrument import (
     load_yaml,
 )
 from alertdrill.ports import LOOPBACK, bind_listener, port_of
-from alertdrill.process import ManagedProcess, make_tempdir, remove_tempdir, run_id
+from alertdrill.process import (
+    ManagedProcess,
+    make_tempdir,
+    mount_tmpfs,
+    remove_tempdir,
+    run_id,
+)
 from alertdrill.routing import min_group_interval
 from alertdrill.sink.protocol import Destination
 from alertdrill.stackspec import ServiceSpec, StackSpec
@@ -61,6 +67,8 @@ class LocalService:
     port: int = 0
     process: ManagedProcess | None = None
     extra: dict[str, int] = field(default_factory=dict)
+    #: The small filesystem the harness mounted for this service (node-exporter), if any.
+    filesystem: Path | None = None
 
     @property
     def url(self) -> str:
@@ -237,6 +245,11 @@ class LocalStack:
 
         self._start_sink()
         for svc_spec in self.spec.services.values():
+            if svc_spec.kind == "node-exporter":
+                self.services[svc_spec.name] = self._node_exporter(svc_spec)
+                self.services[svc_spec.name].start()
+                _wait_ports(self.services[svc_spec.name], clustered=False)
+                continue
             self.services[svc_spec.name] = self._own_target(svc_spec)
             self.services[svc_spec.name].start()
         self._start_alertmanagers(alertmanager_bin, am_config)
@@ -304,6 +317,30 @@ class LocalStack:
         first = bind_listener(0)
         holder["sock"] = first
         svc = LocalService(name, launch, "/metrics", port=port_of(first))
+        return svc
+
+    def _node_exporter(self, spec: ServiceSpec) -> LocalService:
+        """node-exporter watching one small tmpfs the harness mounts (and only that).
+
+        It reads the mount table from ``--path.procfs``; a one-line ``1/mounts`` there makes it
+        report the harness's filesystem alone, with real sizes from statfs, so a disk-fill
+        fault can never be confused with (or touch) the machine's own disks.
+        """
+        binary = find_binary("node-exporter")
+        size_mb = int(spec.options.get("filesystem_mb", 32))
+        fs = self.workdir / f"fs-{spec.name}"
+        mount_tmpfs(fs, size_mb)
+        proc_dir = self.workdir / f"proc-{spec.name}" / "1"
+        proc_dir.mkdir(parents=True)
+        (proc_dir / "mounts").write_text(f"alertdrill {fs} tmpfs rw,relatime 0 0\n")
+
+        def launch() -> ManagedProcess:
+            argv = [binary, f"--web.listen-address={LOOPBACK}:{svc.port}",
+                    "--collector.disable-defaults", "--collector.filesystem",
+                    f"--path.procfs={proc_dir.parent}", "--log.level=warn"]
+            return ManagedProcess(spec.name, argv, self._log(spec.name))
+
+        svc = LocalService(spec.name, launch, "/metrics", filesystem=fs)
         return svc
 
     def _start_alertmanagers(self, binary: str, config: dict) -> None:
