@@ -11,6 +11,8 @@ import requests
 
 from alertdrill import timeline as tl
 from alertdrill.backends.base import ServiceHandle
+from alertdrill.errors import StepError
+from alertdrill.process import is_harness_mount
 from alertdrill.sink.client import SinkClient
 from alertdrill.timeline import Timeline
 
@@ -200,6 +202,9 @@ class FillDisk(Fault):
 
     def _apply(self) -> None:
         assert self.filesystem is not None
+        if not is_harness_mount(self.filesystem):
+            raise StepError(f"refusing to fill {self.filesystem}: the harness did not mount it",
+                            "disk faults only write into the stack's own tmpfs")
         stats = os.statvfs(self.filesystem)
         size = stats.f_blocks * stats.f_frsize
         used = size - stats.f_bavail * stats.f_frsize

@@ -180,6 +180,13 @@ def mount_tmpfs(path: Path, size_mb: int) -> None:
         _mounts.add(path)
 
 
+def is_harness_mount(path: Path) -> bool:
+    """True only for a filesystem this process mounted (and that is still mounted)."""
+    with _lock:
+        ours = path in _mounts
+    return ours and os.path.ismount(path)
+
+
 def unmount(path: Path) -> None:
     """Unmount one of the harness's mounts (lazily, so a busy mount still goes)."""
     subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)

@@ -1,0 +1,72 @@
+"""Faults refuse to act on anything the stack did not create, and always revert."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from alertdrill import timeline as tl
+from alertdrill.errors import StepError
+from alertdrill.faults import FILL_FILE, FillDisk, StopService
+from alertdrill.process import make_tempdir, mount_tmpfs, remove_tempdir
+from alertdrill.timeline import Timeline
+
+
+class FakeService:
+    """A service handle recording what was done to it."""
+
+    name = "svc"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def stop(self) -> None:
+        self.calls.append("stop")
+
+    def kill(self) -> None:
+        self.calls.append("kill")
+
+    def start(self) -> None:
+        self.calls.append("start")
+
+
+def test_fill_refuses_a_directory_the_harness_did_not_mount(tmp_path: Path) -> None:
+    fault = FillDisk(Timeline(), service=FakeService(), filesystem=tmp_path, percent=50)
+    with pytest.raises(StepError, match="did not mount"):
+        fault.apply()
+    assert not (tmp_path / FILL_FILE).exists()
+
+
+def test_fill_and_revert_on_a_harness_tmpfs() -> None:
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    workdir = make_tempdir("faults-test")
+    try:
+        fs = workdir / "fs"
+        mount_tmpfs(fs, 4)
+        timeline = Timeline()
+        with FillDisk(timeline, service=FakeService(), filesystem=fs, percent=90):
+            stats = os.statvfs(fs)
+            used = 1 - stats.f_bavail / stats.f_blocks
+            assert 0.88 <= used <= 0.92, used
+        assert not (fs / FILL_FILE).exists()
+        kinds = [e.kind for e in timeline.events()]
+        assert kinds == [tl.FAULT_APPLIED, tl.FAULT_REVERTED]
+    finally:
+        remove_tempdir(workdir)
+    assert not workdir.exists()
+    assert str(workdir) not in Path("/proc/mounts").read_text()
+
+
+def test_stop_reverts_once_and_records_anchors() -> None:
+    service = FakeService()
+    timeline = Timeline()
+    fault = StopService(timeline, service=service, how="kill")
+    fault.apply()
+    fault.revert()
+    fault.revert()
+    assert service.calls == ["kill", "start"]
+    assert [e.anchor for e in timeline.events()] == [True, True]
