@@ -26,11 +26,3 @@ def walk_routes(config: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 def min_group_interval(config: Mapping[str, Any]) -> float:
     """The shortest effective group_interval of any route, in seconds."""
     return min(parse_duration(r["group_interval"]) for r in walk_routes(config))
-
-
-def max_group_timing(config: Mapping[str, Any]) -> float:
-    """The longest effective max(group_wait, group_interval): a notification's worst extra delay."""
-    return max(
-        max(parse_duration(r["group_wait"]), parse_duration(r["group_interval"]))
-        for r in walk_routes(config)
-    )
