@@ -87,7 +87,7 @@ def alertdrill_settings(pytestconfig: pytest.Config) -> Settings:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
     """Show harness errors as their message only: the user needs the next action, not a stack."""
-    outcome = yield
+    outcome: Any = yield
     report = outcome.get_result()
     if report.when == "call":
         item._alertdrill_call_report = report  # type: ignore[attr-defined]

@@ -143,7 +143,7 @@ def _scale_bracket(inner: str, factor: float, floor: float, where: str,
     if not match:
         return inner  # not a duration bracket (the parser check below would catch a miss)
     lead, rng, mid, colon_space, step, tail = match.groups()
-    parts = []
+    parts: list[str | None] = []
     for text, label in ((rng, "range"), (step, "resolution")):
         if text is None:
             parts.append(None)

@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 try:  # allure-pytest-bdd is a dependency, but the engine must not die without it
     import allure
 except ImportError:  # pragma: no cover
-    allure = None
+    allure = None  # type: ignore[assignment]
 
 
 class Stacks:

@@ -37,6 +37,7 @@ def _notify(timeline: Timeline, t: float, delivery: Delivery) -> None:
     timeline.add(tl.NOTIFICATION, delivery.destination.receiver, t=t,
                  integration=delivery.destination.integration, peer=0,
                  status=delivery.status, alertnames=sorted(delivery.alertnames),
+                 response_code=delivery.response_code,
                  _delivery=delivery)
 
 

@@ -53,12 +53,21 @@ class ServiceHandle(Protocol):
 class RunningStack(Protocol):
     """A started stack: addresses of its APIs, its services, its logs."""
 
-    prometheus_url: str
-    alertmanager_urls: list[str]
-    sink_url: str
     workdir: Path
     startup: dict[str, float]
     warnings: list[str]
+
+    @property
+    def prometheus_url(self) -> str:
+        """Prometheus's base URL."""
+
+    @property
+    def alertmanager_urls(self) -> list[str]:
+        """Base URL of every Alertmanager peer, in peer order."""
+
+    @property
+    def sink_url(self) -> str:
+        """The notification sink's base URL."""
 
     def service(self, name: str) -> ServiceHandle:
         """A service by the name the manifest gives it (or ``alertmanager-N``)."""

@@ -265,9 +265,11 @@ class LocalStack:
         return self.workdir / f"{name}.log"
 
     def _start_sink(self) -> None:
-        http_sock = bind_listener(self.options.sink_http_port)
-        smtp_sock = bind_listener(self.options.sink_smtp_port)
-        self.smtp_port = port_of(smtp_sock)
+        first_http = bind_listener(self.options.sink_http_port)
+        first_smtp = bind_listener(self.options.sink_smtp_port)
+        self.smtp_port = port_of(first_smtp)
+        http_sock: socket.socket | None = first_http
+        smtp_sock: socket.socket | None = first_smtp
         ready_file = self.workdir / "sink.ready.json"
 
         def launch() -> ManagedProcess:
@@ -290,7 +292,7 @@ class LocalStack:
             http_sock = smtp_sock = None
             return proc
 
-        svc = LocalService("sink", launch, "/_health", port=port_of(http_sock))
+        svc = LocalService("sink", launch, "/_health", port=port_of(first_http))
         self.sink_service = svc
         svc.start()
 

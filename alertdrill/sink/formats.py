@@ -101,6 +101,8 @@ def read_email(message: Message) -> dict[str, Any]:
         if part.is_multipart():
             continue
         raw = part.get_payload(decode=True) or b""
+        if not isinstance(raw, bytes):
+            continue
         decoded = raw.decode(part.get_content_charset() or "utf-8", errors="replace")
         if ctype == "text/plain" and not text:
             text = decoded
