@@ -52,6 +52,7 @@ class Drill:
         )
         self.expect = Expect(self.timeline, self.observer, self.scale, settings.tolerance)
         self.faults: list[Fault] = []
+        self.silences: dict[str, str] = {}
         self._closed = False
 
     def begin(self) -> Drill:
@@ -177,6 +178,54 @@ class Drill:
         for fault in found if every else found[:1]:
             fault.revert()
 
+    def create_silence(self, labels: dict[str, str], duration_real: float, created_by: str,
+                       comment: str) -> str:
+        """A silence as the on-call guide demands it: an author, a comment, a bounded length.
+
+        The length is real-world (scaled like every other duration); the guide forbids
+        silences without a comment, so the harness refuses them too.
+        """
+        if not comment.strip():
+            raise StepError("a silence without a comment is refused",
+                            "the on-call guide requires every silence to say why (and who): add "
+                            'with comment "…"')
+        if not created_by.strip():
+            raise StepError("a silence without an author is refused", 'add by "name"')
+        if not labels:
+            raise StepError("a silence needs at least one matcher", 'e.g. alertname="X"')
+        now = datetime.now(UTC)
+        ends = now + timedelta(seconds=self.scale.measured(duration_real))
+        matchers = [{"name": k, "value": v, "isRegex": False, "isEqual": True}
+                    for k, v in labels.items()]
+        last_error: Exception | None = None
+        for api in self.alertmanagers:
+            try:
+                silence_id = api.create_silence(matchers, now.isoformat(), ends.isoformat(),
+                                                created_by, comment)
+            except requests.RequestException as exc:
+                last_error = exc
+                continue
+            self.silences[_silence_key(labels)] = silence_id
+            self.timeline.add(tl.ACTION, "silence", labels, anchor=True, silence_id=silence_id,
+                              note=f"silence {silence_id[:8]} by {created_by}: {comment}")
+            return silence_id
+        raise StepError(f"no Alertmanager peer accepted the silence: {last_error}")
+
+    def remove_silence(self, labels: dict[str, str]) -> None:
+        """Expire the silence this scenario created for exactly these matchers."""
+        silence_id = self.silences.pop(_silence_key(labels), None)
+        if silence_id is None:
+            raise StepError("this scenario created no silence with these matchers",
+                            f"silences created: {sorted(self.silences) or 'none'}")
+        for api in self.alertmanagers:
+            try:
+                api.expire_silence(silence_id)
+                break
+            except requests.RequestException:
+                continue
+        self.timeline.add(tl.ACTION, "silence", labels, anchor=True,
+                          note=f"silence {silence_id[:8]} removed")
+
     def failed_notifications(self, integration: str, attempts: bool = False) -> float:
         """Failures Alertmanager counted for ``integration``, summed over the reachable peers.
 
@@ -225,6 +274,10 @@ class Drill:
             tl.ACTION, alertname, alert["labels"], anchor=True,
             note=f"{'resolved' if resolved else 'pushed'} to {sent} peer(s)",
         )
+
+
+def _silence_key(labels: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
 def _startup_note(startup: dict[str, float]) -> str:

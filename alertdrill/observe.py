@@ -86,6 +86,21 @@ class AlertmanagerAPI:
         response = self.session.post(self.url + "/api/v2/alerts", json=alerts, timeout=self.timeout)
         response.raise_for_status()
 
+    def create_silence(self, matchers: list[dict[str, Any]], starts_at: str, ends_at: str,
+                       created_by: str, comment: str) -> str:
+        """Create a silence (gossiped to the other peers) and return its id."""
+        response = self.session.post(self.url + "/api/v2/silences", timeout=self.timeout, json={
+            "matchers": matchers, "startsAt": starts_at, "endsAt": ends_at,
+            "createdBy": created_by, "comment": comment})
+        response.raise_for_status()
+        return str(response.json()["silenceID"])
+
+    def expire_silence(self, silence_id: str) -> None:
+        """Expire a silence now (Alertmanager keeps expired silences for the record)."""
+        response = self.session.delete(f"{self.url}/api/v2/silence/{silence_id}",
+                                       timeout=self.timeout)
+        response.raise_for_status()
+
     def metrics(self) -> str:
         """The peer's own /metrics text."""
         response = self.session.get(self.url + "/metrics", timeout=self.timeout)

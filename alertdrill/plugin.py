@@ -48,6 +48,7 @@ BUNDLED_PLUGINS = (
     "steps.fault_steps",
     "steps.alert_steps",
     "steps.notification_steps",
+    "steps.silence_steps",
 )
 
 
