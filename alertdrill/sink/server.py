@@ -5,9 +5,9 @@ each delivery with ``time.monotonic()`` — a system-wide clock on Linux, so the
 with its own — and can be told to fail (status, delay, dropped connection) to test retries.
 Runs as its own process: ``python -m alertdrill.sink``.
 
-Memory is bounded: at most :data:`MAX_DELIVERIES` deliveries are kept (the oldest are forgotten
-first; sequence numbers are never reused, so a reader notices the gap) and request bodies above
-:data:`MAX_BODY` bytes are refused with 413.
+Memory is bounded: at most :data:`MAX_DELIVERIES` deliveries are kept by the :class:`Store` (the
+oldest are forgotten first; sequence numbers are never reused, so a reader notices the gap) and
+request bodies above :data:`MAX_BODY` bytes are refused with 413.
 """
 
 from __future__ import annotations
@@ -18,138 +18,27 @@ import email.policy
 import json
 import logging
 import socket
+import sys
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass
+from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from alertdrill.sink import formats
-from alertdrill.sink.protocol import INTEGRATIONS, Destination, parse_email_address, parse_http_path
-from alertdrill.sink.records import AlertStatus, Delivery, NotifiedAlert, parse_status
+from alertdrill.sink.protocol import Destination, parse_email_address, parse_http_path
+from alertdrill.sink.records import MAX_DELIVERIES, AlertStatus, Fault, NotifiedAlert, Store, parse_status
 
 logger = logging.getLogger(__name__)
 
-#: Deliveries kept in memory; past this the oldest are dropped (a long drill sends thousands).
-MAX_DELIVERIES = 100_000
+__all__ = ["MAX_BODY", "MAX_DELIVERIES", "SMTPSink", "SinkHTTPServer", "Store", "html_text",
+           "read_delivery", "split_delivery_path"]
+
 #: Largest request body accepted, in bytes (Alertmanager truncates far below this).
 MAX_BODY = 16 * 1024 * 1024
 #: Where e-mail to a recipient that does not encode a destination is recorded.
 UNKNOWN_EMAIL = Destination(-1, "<unknown>", "email", 0)
-FAULT_MODES = ("status", "delay", "drop")
-
-
-@dataclass(frozen=True)
-class Fault:
-    """A receiver outage the sink simulates: answer ``status``, wait ``seconds``, or ``drop``."""
-
-    id: str
-    receiver: str | None
-    integration: str | None
-    mode: str
-    status: int = 500
-    seconds: float = 0.0
-
-    @classmethod
-    def from_spec(cls, fault_id: str, spec: object) -> Fault:
-        """Validate a control-API spec; ``ValueError`` says what is wrong with it."""
-        if not isinstance(spec, dict):
-            raise ValueError("fault spec must be a JSON object")
-        receiver, integration = spec.get("receiver"), spec.get("integration")
-        mode = spec.get("mode", "status")
-        if receiver is not None and not isinstance(receiver, str):
-            raise ValueError("receiver must be a string or null")
-        if integration is not None and integration not in INTEGRATIONS:
-            raise ValueError(f"integration must be null or one of {', '.join(INTEGRATIONS)}")
-        if mode not in FAULT_MODES:
-            raise ValueError(f"unknown fault mode {mode!r}: use status, delay or drop")
-        status, seconds = int(spec.get("status", 500)), float(spec.get("seconds", 0.0))
-        if not 100 <= status <= 599:
-            raise ValueError(f"status {status} is not an HTTP status code")
-        if not 0 <= seconds <= 3600:
-            raise ValueError(f"seconds {seconds} must be between 0 and 3600")
-        return cls(fault_id, receiver, integration, mode, status, seconds)
-
-    def matches(self, dest: Destination) -> bool:
-        """True when this fault applies to deliveries for ``dest``."""
-        return self.receiver in (None, dest.receiver) and self.integration in (None, dest.integration)
-
-    def describe(self) -> str:
-        """Short text recorded on each faulted delivery."""
-        return {"status": f"status {self.status}", "delay": f"delay {self.seconds:g}s",
-                "drop": "connection dropped"}[self.mode]
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON form for the control API."""
-        return {"id": self.id, "receiver": self.receiver, "integration": self.integration,
-                "mode": self.mode, "status": self.status, "seconds": self.seconds}
-
-
-class Store:
-    """Deliveries and faults shared by the HTTP threads and the SMTP loop, under one lock."""
-
-    def __init__(self, max_deliveries: int = MAX_DELIVERIES) -> None:
-        self._lock = threading.Lock()
-        self._deliveries: deque[Delivery] = deque(maxlen=max_deliveries)
-        self._last_seq = 0
-        self._last_fault = 0
-        self._faults: dict[str, Fault] = {}
-
-    @property
-    def last_seq(self) -> int:
-        """The highest sequence number handed out so far (0 before any delivery)."""
-        with self._lock:
-            return self._last_seq
-
-    def record(self, **fields: Any) -> Delivery:
-        """Append a delivery with the next sequence number."""
-        with self._lock:
-            self._last_seq += 1
-            delivery = Delivery(seq=self._last_seq, **fields)
-            self._deliveries.append(delivery)
-        return delivery
-
-    def after(self, seq: int) -> list[Delivery]:
-        """Deliveries with a sequence number above ``seq``, in arrival order."""
-        with self._lock:
-            if seq >= self._last_seq:
-                return []
-            return [d for d in self._deliveries if d.seq > seq]
-
-    def fault_for(self, dest: Destination) -> Fault | None:
-        """The newest fault matching ``dest``."""
-        with self._lock:
-            matching = [f for f in self._faults.values() if f.matches(dest)]
-        return matching[-1] if matching else None
-
-    def faults(self) -> list[Fault]:
-        """Active faults, oldest first."""
-        with self._lock:
-            return list(self._faults.values())
-
-    def add_fault(self, spec: object) -> Fault:
-        """Register a fault from its JSON spec (``ValueError`` when invalid)."""
-        with self._lock:
-            fault = Fault.from_spec(f"f{self._last_fault + 1}", spec)
-            self._last_fault += 1
-            self._faults[fault.id] = fault
-        return fault
-
-    def heal(self, fault_id: str | None) -> bool:
-        """Remove one fault (or all); False when the id is unknown."""
-        with self._lock:
-            if fault_id is None:
-                self._faults.clear()
-                return True
-            return self._faults.pop(fault_id, None) is not None
-
-    def reset(self) -> None:
-        """Forget deliveries and faults (sequence numbers keep increasing)."""
-        with self._lock:
-            self._deliveries.clear()
-            self._faults.clear()
 
 
 def split_delivery_path(path: str) -> tuple[Destination, str] | None:
@@ -180,17 +69,54 @@ def read_delivery(dest: Destination, suffix: str, payload: dict[str, Any]) -> tu
     except (AttributeError, TypeError, ValueError) as exc:  # valid JSON, unexpected shape
         logger.warning("%s: cannot read the %s payload: %s", dest.label, dest.integration, exc)
         return None, (), None, ""
-    status = parse_status(raw_status)
-    if status is None and dest.integration == "opsgenie":
-        status = "resolved" if suffix.endswith("/close") else "firing" if suffix == "v2/alerts" else None
-    elif status is None and dest.integration == "victorops" and payload.get("message_type"):
+    status = parse_status(raw_status)  # from the rendered title, unless structured
+    if dest.integration == "opsgenie" and (suffix == "v2/alerts" or suffix.endswith("/close")):
+        status = "firing" if suffix == "v2/alerts" else "resolved"  # create / close
+    elif dest.integration == "victorops" and payload.get("message_type"):
         status = "resolved" if str(payload["message_type"]).upper() == "RECOVERY" else "firing"
     return status, alerts, None if group_key is None else str(group_key), text
+
+
+class _HTMLText(HTMLParser):
+    """Visible text of an HTML e-mail: no head, style or script; a line per block element."""
+
+    _HIDDEN = frozenset({"head", "style", "script", "title"})
+    _BLOCKS = frozenset({"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "table", "hr"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._HIDDEN:
+            self._hidden += 1
+        self.parts.append("\n" if tag in self._BLOCKS else "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._HIDDEN:
+            self._hidden = max(0, self._hidden - 1)
+        self.parts.append("\n" if tag in self._BLOCKS else " " if tag == "td" else "")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def html_text(markup: str) -> str:
+    """The readable text of an HTML body, one non-blank line per visual line."""
+    parser = _HTMLText()
+    parser.feed(markup)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: SinkHTTPServer
     protocol_version = "HTTP/1.1"
+    # Headers and body are written separately: with Nagle, every keep-alive answer waits ~40 ms.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:
         logger.debug("%s " + format, self.address_string(), *args)
@@ -207,28 +133,32 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(code, {"error": message})
 
     def _body(self) -> bytes | None:
-        """The request body (Content-Length or chunked); ``None`` after answering 413."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks: list[bytes] = []
-            size = 0
-            while True:
-                length = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-                if length == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return b"".join(chunks)
-                size += length
-                if size > MAX_BODY:
-                    break
-                chunks.append(self.rfile.read(length))
-                self.rfile.readline()
-        else:
+        """The request body (Content-Length or chunked); ``None`` once 400/413 was answered."""
+        try:
+            body = self._read_body()
+        except ValueError:
+            self.close_connection = True
+            self._error(400, "malformed Content-Length or chunk size")
+            return None
+        if body is None:
+            self.close_connection = True
+            self._error(413, f"request body larger than {MAX_BODY} bytes")
+        return body
+
+    def _read_body(self) -> bytes | None:
+        """Read the body; ``None`` when it exceeds :data:`MAX_BODY`."""
+        if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
             length = int(self.headers.get("Content-Length") or 0)
-            if length <= MAX_BODY:
-                return self.rfile.read(length) if length > 0 else b""
-        self.close_connection = True
-        self._error(413, f"request body larger than {MAX_BODY} bytes")
-        return None
+            return None if length > MAX_BODY else self.rfile.read(length) if length > 0 else b""
+        chunks: list[bytes] = []
+        while (length := int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)) > 0:
+            if sum(map(len, chunks)) + length > MAX_BODY:
+                return None
+            chunks.append(self.rfile.read(length))
+            self.rfile.readline()
+        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+            pass  # trailers
+        return b"".join(chunks)
 
     def do_GET(self) -> None:
         store = self.server.store
@@ -299,14 +229,16 @@ class _Handler(BaseHTTPRequestHandler):
             return
         dest, suffix = found
         store = self.server.store
+        bad_json = False
+        alerts: tuple[NotifiedAlert, ...] = ()
         try:
             payload = json.loads(body)
             if not isinstance(payload, dict):
                 raise ValueError("not a JSON object")
         except ValueError:
             payload = {"raw": body.decode(errors="replace")}
-            status, alerts, group_key, text = None, (), None, ""
-            code = 400
+            status, group_key, text = None, None, ""
+            code, bad_json = 400, True
         else:
             status, alerts, group_key, text = read_delivery(dest, suffix, payload)
             code = formats.answer(dest.integration, payload, 0)[0]
@@ -330,10 +262,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault is not None and fault.mode == "delay":
             time.sleep(fault.seconds)
-        if code == 400:
-            self._error(400, "body is not a JSON object")
-        elif fault is not None and fault.mode == "status":
+        if fault is not None and fault.mode == "status":
             self._error(code, f"alertdrill fault {fault.id}: {fault.describe()}")
+        elif bad_json:
+            self._error(400, "body is not a JSON object")
         else:
             _, ctype, answer = formats.answer(dest.integration, payload, delivery.seq)
             self._send(code, answer, ctype)
@@ -349,6 +281,14 @@ class SinkHTTPServer(ThreadingHTTPServer):
         self.socket.close()
         self.socket = sock
         self.store = store
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A caller that gave up (e.g. Alertmanager timing out on a delay fault) is routine."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError):
+            logger.debug("%s went away: %s", client_address, exc)
+        else:
+            logger.exception("error serving %s", client_address)
 
 
 class SMTPSink:
@@ -375,10 +315,19 @@ class SMTPSink:
             raise RuntimeError(f"SMTP server failed to start: {self._error}") from self._error
 
     def stop(self) -> None:
-        """Stop accepting and end the loop (in-flight sessions are abandoned)."""
+        """Stop accepting, cancel open sessions and end the loop (waits at most 0.5 s)."""
         if self.loop.is_running():
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(0.2)
+            asyncio.run_coroutine_threadsafe(self._shutdown(), self.loop)
+            self.thread.join(0.5)
+
+    async def _shutdown(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        asyncio.get_running_loop().stop()
 
     def _run(self) -> None:
         from aiosmtpd.smtp import SMTP
@@ -400,36 +349,54 @@ class SMTPSink:
 
 
 class _SMTPHandler:
-    """aiosmtpd hooks: accept any recipient, record one delivery per recipient of each message."""
+    """aiosmtpd hooks: accept any recipient, record one delivery per recipient of each message.
+
+    ``status`` and ``drop`` faults refuse the recipient at RCPT TO: Alertmanager 0.25 ignores the
+    answer to the end of DATA, so only an earlier refusal makes it retry. Such a delivery is
+    recorded without content (the message was never sent); ``delay`` holds the final answer.
+    A ``status``/``drop`` fault added between RCPT TO and the end of DATA is not applied.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    def _record(self, dest: Destination, arrived: float, mail: dict[str, Any], code: int,
+                fault: Fault | None, smtp_code: int) -> None:
+        status = formats.status_from_text(mail["subject"])
+        text = formats.email_text({**mail, "html": html_text(mail["html"])}) if mail["headers"] else ""
+        described = fault.describe() if fault else None
+        if described and smtp_code:
+            described += f" (SMTP {smtp_code})"
+        delivery = self.store.record(
+            arrived=arrived, destination=dest, status=parse_status(status), alerts=(),
+            group_key=None, text=text, payload=mail, response_code=code, fault=described)
+        logger.info("#%d %s %s%s → %s", delivery.seq, dest.label, status or "-",
+                    f" fault={described}" if fault else "", code)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        dest = parse_email_address(address) or UNKNOWN_EMAIL
+        fault = self.store.fault_for(dest)
+        if fault is not None and fault.mode in ("status", "drop"):
+            mail: dict[str, Any] = {"from": envelope.mail_from or "", "to": address, "subject": "",
+                                    "headers": {}, "text": "", "html": ""}
+            smtp_code = 451 if fault.mode == "status" else 0
+            self._record(dest, time.monotonic(), mail, smtp_code, fault, smtp_code)
+            if fault.mode == "drop":
+                server.transport.abort()
+                return "421 4.3.0 closing"  # never reaches the client: the connection is gone
+            return f"451 4.3.0 alertdrill fault {fault.id}: try again later"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         arrived = time.monotonic()
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        mail = formats.read_email(message)
-        status = formats.status_from_text(mail["subject"])
-        text = formats.email_text(mail)
+        mail = formats.read_email(email.message_from_bytes(envelope.content, policy=email.policy.default))
         dests = [parse_email_address(r) or UNKNOWN_EMAIL for r in envelope.rcpt_tos]
-        # One SMTP answer covers the whole message: the newest fault matching any recipient.
-        faults = [f for f in (self.store.fault_for(d) for d in dests) if f is not None]
-        fault = max(faults, key=lambda f: int(f.id[1:]), default=None)
-        code, answer = 250, "250 Message accepted for delivery"
-        if fault is not None and fault.mode == "status":
-            code, answer = 451, f"451 4.3.0 alertdrill fault {fault.id}: try again later"
+        delays = [f for f in map(self.store.fault_for, dests) if f is not None and f.mode == "delay"]
         for dest in dests:
-            delivery = self.store.record(
-                arrived=arrived, destination=dest, status=parse_status(status), alerts=(),
-                group_key=None, text=text, payload=mail,
-                response_code=0 if fault is not None and fault.mode != "status" else code,
-                fault=fault.describe() if fault else None,
-            )
-            logger.info("#%d %s %s%s → %s", delivery.seq, dest.label, status or "-",
-                        f" fault={delivery.fault}" if fault else "", delivery.response_code)
-        if fault is not None and fault.mode == "drop":
-            server.transport.abort()
-            return "421 4.3.0 closing"  # never reaches the client: the connection is gone
-        if fault is not None and fault.mode == "delay":
-            await asyncio.sleep(fault.seconds)
-        return answer
+            self._record(dest, arrived, mail, 0 if delays else 250, delays[-1] if delays else None, 0)
+        if delays:
+            await asyncio.sleep(max(f.seconds for f in delays))
+        return "250 Message accepted for delivery"
