@@ -34,6 +34,7 @@ BINARIES: dict[str, BinarySpec] = {
         BinarySpec(
             "amtool", "ALERTDRILL_AMTOOL", ("amtool",), "prometheus-alertmanager"
         ),
+        BinarySpec("mtail", "ALERTDRILL_MTAIL", ("mtail",), "mtail"),
         BinarySpec(
             "node-exporter",
             "ALERTDRILL_NODE_EXPORTER",

@@ -22,6 +22,7 @@ from alertdrill.faults import (
     ControlTarget,
     Fault,
     FillDisk,
+    FloodLog,
     PauseService,
     StopService,
 )
@@ -149,6 +150,21 @@ class Drill:
                               f'the disk of "{name}" was not filled by this scenario',
                               'fill it first: When the disk of "NAME" is filled to 95 %',
                               every=True)
+
+    def flood_log(self, name: str, level: str, rate: float, duration_real: float,
+                  message: str | None = None) -> Fault:
+        """Write ``rate`` lines/s of ``level`` into service ``name``'s log for a (scaled) time."""
+        service = self.stack.service(name)
+        log_file = getattr(service, "log_file", None)
+        if log_file is None:
+            raise StepError(f'the service "{name}" has no log the stack owns',
+                            "log floods need a service of kind `app` (it writes an access log)")
+        if not 0 < rate <= 100_000:
+            raise StepError(f"cannot flood {rate:g} lines per second", "use 1…100000")
+        return self.apply(FloodLog(self.timeline, service=service, log_file=log_file,
+                                   workdir=self.stack.workdir, level=level,
+                                   message=message or f"alertdrill flood ({level})", rate=rate,
+                                   seconds=self.scale.measured(duration_real)))
 
     def break_receiver(self, receiver: str, integration: str | None, failure: str) -> Fault:
         """Make one receiver's integration fail at the sink until ``heal_receiver``."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,3 +222,59 @@ class FillDisk(Fault):
     def _revert(self) -> None:
         assert self.filesystem is not None
         (self.filesystem / FILL_FILE).unlink(missing_ok=True)
+
+
+@dataclass
+class FloodLog(Fault):
+    """Append log lines to a service's own log at ``rate`` lines/s for ``seconds`` (measured).
+
+    A background thread writes them (lines mtail really reads); revert stops it. Only a log
+    file inside the stack's workdir is ever written.
+    """
+
+    service: ServiceHandle | None = None
+    log_file: Path | None = None
+    workdir: Path | None = None
+    level: str = "CRITICAL"
+    message: str = "alertdrill log flood"
+    rate: float = 50.0
+    seconds: float = 1.0
+    written: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    @property
+    def name(self) -> str:
+        assert self.service is not None
+        return (f"flood {self.service.name} log: {self.rate:g} {self.level} lines/s "
+                f"for {self.seconds:g}s")
+
+    def _apply(self) -> None:
+        assert self.log_file is not None and self.workdir is not None
+        if self.workdir not in self.log_file.resolve().parents:
+            raise StepError(f"refusing to write {self.log_file}: not a log of the stack")
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._write, name="alertdrill-flood",
+                                        daemon=True)
+        self._thread.start()
+
+    def _write(self) -> None:
+        assert self.log_file is not None
+        started = time.monotonic()
+        with open(self.log_file, "a", buffering=1) as log:
+            while not self._stop.is_set():
+                elapsed = time.monotonic() - started
+                if elapsed >= self.seconds:
+                    break
+                due = min(int(elapsed * self.rate) + 1, int(self.seconds * self.rate))
+                while self.written < due:
+                    stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+                    log.write(f"{stamp} {self.level} {self.message}\n")
+                    self.written += 1
+                self._stop.wait(0.02)
+        self.timeline.add(tl.ACTION, self.name, note=f"flood ended: {self.written} lines")
+
+    def _revert(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

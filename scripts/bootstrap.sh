@@ -12,6 +12,7 @@ declare -A PACKAGES=(
   [prometheus-alertmanager]=prometheus-alertmanager
   [amtool]=prometheus-alertmanager
   [prometheus-node-exporter]=prometheus-node-exporter
+  [mtail]=mtail
 )
 missing=()
 for bin in "${!PACKAGES[@]}"; do

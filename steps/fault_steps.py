@@ -5,7 +5,8 @@ from __future__ import annotations
 from pytest_bdd import when
 
 from alertdrill.drill import Drill
-from steps.patterns import quoted, rx
+from alertdrill.durations import parse_human
+from steps.patterns import DURATION, quoted, rx
 
 
 @when(rx(rf"the service {quoted('service')} is (?P<how>stopped|killed)"))
@@ -121,3 +122,14 @@ def disk_freed(drill: Drill, service: str) -> None:
     Example: When the disk of "node-exporter" is freed
     """
     drill.free_disk(service)
+
+
+@when(rx(rf"the log of {quoted('service')} is flooded with (?P<rate>\d+(?:\.\d+)?) "
+         rf"(?P<level>[A-Z]+) lines per second for {DURATION}(?: saying {quoted('message')})?"))
+def log_flooded(drill: Drill, service: str, rate: str, level: str, duration: str,
+                message: str | None) -> None:
+    """Append real log lines to the service's log (mtail counts them); the time is real-world.
+
+    Example: When the log of "api-service" is flooded with 50 CRITICAL lines per second for 1 minute
+    """
+    drill.flood_log(service, level, float(rate), parse_human(duration), message)

@@ -90,12 +90,14 @@ Feature: interrupted in the middle of faults
   Scenario: fill, pause, wait
     Given the stack "{stack}" is running
     When the disk of "node-exporter" is filled to 90 %
+    And the log of "api-service" is flooded with 200 INFO lines per second for 60 minutes
     And the service "api-service" is paused
     Then "nobody" is never notified of "Nothing" within 60 minutes
 """
 
 
-def test_sigint_during_disk_fill_and_pause_leaves_no_mount_no_process(tmp_path: Path) -> None:
+def test_sigint_during_disk_fill_flood_and_pause_leaves_no_mount_no_process(
+        tmp_path: Path) -> None:
     run_id = f"test-{uuid.uuid4().hex[:8]}"
     tmp_root = tmp_path / "tmp"
     test_file = _project(tmp_path, FAULTS_FEATURE, ROOT / "stack" / "reference")
@@ -128,7 +130,7 @@ def test_sigint_during_disk_fill_and_pause_leaves_no_mount_no_process(tmp_path: 
         kill_run(run_id)
     assert left == [], f"left running: {[p.cmdline() for p in left]}\n{out}"
     assert str(tmp_root) not in Path("/proc/mounts").read_text(), "the tmpfs is still mounted"
-    assert list(tmp_root.iterdir()) == [], "temp dirs (and the fill file) must be gone"
+    assert list(tmp_root.iterdir()) == [], "temp dirs (fill file, flooded log) must be gone"
 
 
 def test_undefined_step_fails_fast_with_a_suggestion(tmp_path: Path) -> None:

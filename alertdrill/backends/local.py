@@ -69,6 +69,8 @@ class LocalService:
     extra: dict[str, int] = field(default_factory=dict)
     #: The small filesystem the harness mounted for this service (node-exporter), if any.
     filesystem: Path | None = None
+    #: The log file the service writes (apps), which log faults may write into.
+    log_file: Path | None = None
 
     @property
     def url(self) -> str:
@@ -244,9 +246,10 @@ class LocalStack:
         self.startup["preflight"] = time.monotonic() - t0
 
         self._start_sink()
+        binaries = {"node-exporter": self._node_exporter, "mtail": self._mtail}
         for svc_spec in self.spec.services.values():
-            if svc_spec.kind == "node-exporter":
-                self.services[svc_spec.name] = self._node_exporter(svc_spec)
+            if svc_spec.kind in binaries:
+                self.services[svc_spec.name] = binaries[svc_spec.kind](svc_spec)
                 self.services[svc_spec.name].start()
                 _wait_ports(self.services[svc_spec.name], clustered=False)
                 continue
@@ -299,11 +302,13 @@ class LocalStack:
     def _own_target(self, spec: ServiceSpec) -> LocalService:
         """A target of the harness's own (sample target, web/api app) on a socket we bind."""
         name = spec.name
+        log_file = None
         if spec.kind == "app":
             flavor = str(spec.options.get("flavor", "web"))
+            log_file = self._access_log(name)
             extra = ["-m", "alertdrill.targets.app", "--flavor", flavor,
                      "--rate", str(spec.options.get("rate", 20)),
-                     "--log-file", str(self.workdir / f"{name}.access.log")]
+                     "--log-file", str(log_file)]
         else:
             extra = ["-m", "alertdrill.targets.sample", "--name", name]
         holder: dict[str, socket.socket] = {}
@@ -318,7 +323,33 @@ class LocalStack:
 
         first = bind_listener(0)
         holder["sock"] = first
-        svc = LocalService(name, launch, "/metrics", port=port_of(first))
+        svc = LocalService(name, launch, "/metrics", port=port_of(first), log_file=log_file)
+        return svc
+
+    def _access_log(self, service: str) -> Path:
+        """Where an app of the stack writes its access log (created empty up front)."""
+        path = self.workdir / f"{service}.access.log"
+        path.touch()
+        return path
+
+    def _mtail(self, spec: ServiceSpec) -> LocalService:
+        """mtail tailing the access log of another service of the stack."""
+        binary = find_binary("mtail")
+        source = spec.options.get("logs_of")
+        if not source or source not in self.spec.services:
+            raise ConfigError(f"{self.spec.root}/alertdrill.yml: mtail service {spec.name!r} "
+                              "needs `logs_of:` naming an app service of the stack")
+        progs = self.spec.root / str(spec.options.get("progs", "mtail"))
+        if not progs.is_dir():
+            raise ConfigError(f"mtail programs directory {progs} does not exist")
+        log = self._access_log(str(source))
+
+        def launch() -> ManagedProcess:
+            argv = [binary, "-progs", str(progs), "-logs", str(log), "-address", LOOPBACK,
+                    "-port", str(svc.port), "-poll_interval", "250ms", "-logtostderr"]
+            return ManagedProcess(spec.name, argv, self._log(spec.name))
+
+        svc = LocalService(spec.name, launch, "/metrics")
         return svc
 
     def _node_exporter(self, spec: ServiceSpec) -> LocalService:
