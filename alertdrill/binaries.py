@@ -36,6 +36,12 @@ BINARIES: dict[str, BinarySpec] = {
         ),
         BinarySpec("mtail", "ALERTDRILL_MTAIL", ("mtail",), "mtail"),
         BinarySpec(
+            "postgres-exporter",
+            "ALERTDRILL_POSTGRES_EXPORTER",
+            ("prometheus-postgres-exporter", "postgres_exporter"),
+            "prometheus-postgres-exporter",
+        ),
+        BinarySpec(
             "node-exporter",
             "ALERTDRILL_NODE_EXPORTER",
             ("prometheus-node-exporter", "node_exporter"),

@@ -17,7 +17,7 @@ from alertdrill.instrument import load_yaml
 
 MANIFEST = "alertdrill.yml"
 #: Service kinds the harness knows how to run.
-SERVICE_KINDS = ("sample-target", "app", "node-exporter", "mtail")
+SERVICE_KINDS = ("sample-target", "app", "node-exporter", "mtail", "postgres", "postgres-exporter")
 
 _PROM_CANDIDATES = ("prometheus.yml", "prometheus/prometheus.yml")
 _AM_CANDIDATES = ("alertmanager.yml", "alertmanager/alertmanager.yml")

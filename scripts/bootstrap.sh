@@ -13,11 +13,14 @@ declare -A PACKAGES=(
   [amtool]=prometheus-alertmanager
   [prometheus-node-exporter]=prometheus-node-exporter
   [mtail]=mtail
+  [prometheus-postgres-exporter]=prometheus-postgres-exporter
 )
 missing=()
 for bin in "${!PACKAGES[@]}"; do
   command -v "$bin" >/dev/null 2>&1 || missing+=("${PACKAGES[$bin]}")
 done
+# PostgreSQL's server binaries are not on PATH in Debian.
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
 python_ok=1
 python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || python_ok=0
 if [ "$python_ok" = 0 ]; then missing+=(python3 python3-venv); fi
