@@ -140,12 +140,18 @@ class ManagedProcess:
         return found
 
 
-def make_tempdir(prefix: str) -> Path:
-    """A registered temp dir (under ``$ALERTDRILL_TMPDIR`` if set) that cleanup removes."""
-    parent = os.environ.get("ALERTDRILL_TMPDIR") or None
+def make_tempdir(prefix: str, system: bool = False) -> Path:
+    """A registered temp dir (under ``$ALERTDRILL_TMPDIR`` if set) that cleanup removes.
+
+    ``system``: in the system temp dir instead, traversable by other users — for services
+    that run as another user (PostgreSQL), which could not reach a private parent directory.
+    """
+    parent = None if system else (os.environ.get("ALERTDRILL_TMPDIR") or None)
     if parent:
         Path(parent).mkdir(parents=True, exist_ok=True)
     path = Path(tempfile.mkdtemp(prefix=f"alertdrill-{prefix}-", dir=parent))
+    if system:
+        path.chmod(0o711)
     with _lock:
         _tempdirs.add(path)
     return path

@@ -131,6 +131,10 @@ def test_sigint_during_disk_fill_flood_and_pause_leaves_no_mount_no_process(
     assert left == [], f"left running: {[p.cmdline() for p in left]}\n{out}"
     assert str(tmp_root) not in Path("/proc/mounts").read_text(), "the tmpfs is still mounted"
     assert list(tmp_root.iterdir()) == [], "temp dirs (fill file, flooded log) must be gone"
+    import tempfile
+
+    pg_dirs = [p for p in Path(tempfile.gettempdir()).glob(f"alertdrill-pg-*{run_id}*")]
+    assert pg_dirs == [], f"PostgreSQL dirs left: {pg_dirs}"
 
 
 def test_undefined_step_fails_fast_with_a_suggestion(tmp_path: Path) -> None:

@@ -151,6 +151,7 @@ class LocalStack:
         self._max_scrape_interval = 0.0
         self._destinations: list[Destination] = []
         self._pg_sockets: dict[str, Path] = {}
+        self._extra_dirs: list[Path] = []
         self._closed = False
 
     # -- public surface -------------------------------------------------------------------
@@ -228,6 +229,8 @@ class LocalStack:
                 logger.exception("stopping %s failed", svc.name)
         if not self.options.keep_workdir:
             remove_tempdir(self.workdir)
+        for path in self._extra_dirs:
+            remove_tempdir(path)
 
     def _all_services(self) -> dict[str, LocalService]:
         found: dict[str, LocalService] = {}
@@ -353,9 +356,12 @@ class LocalStack:
         package; its data directory is a copy of one initdb made once per run (0.7 s saved
         per stack).
         """
-        self.workdir.chmod(0o711)  # the postgres user must traverse (not list) our workdir
-        data = self.workdir / f"pg-{spec.name}"
-        sockets = self.workdir / f"pg-{spec.name}-socket"
+        # The postgres user must reach its files: they live in a dir of the system temp dir
+        # (ALERTDRILL_TMPDIR may sit under a private parent), removed with the stack.
+        pg_root = make_tempdir(f"pg-{spec.name}-{run_id()}", system=True)
+        self._extra_dirs.append(pg_root)
+        data = pg_root / "data"
+        sockets = pg_root / "socket"
         sockets.mkdir()
         shutil.copytree(postgres_template(), data, symlinks=True)
         _chown_tree(data, "postgres")
@@ -614,7 +620,7 @@ def postgres_template() -> Path:
     """An initdb'd data directory, made once per harness process and copied for each stack."""
     global _PG_TEMPLATE
     if _PG_TEMPLATE is None or not _PG_TEMPLATE.exists():
-        root = make_tempdir("pg-template")
+        root = make_tempdir(f"pg-template-{run_id()}", system=True)
         _chown_tree(root, "postgres")
         data = root / "data"
         result = subprocess.run(
