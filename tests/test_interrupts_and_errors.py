@@ -36,21 +36,28 @@ def _project(tmp_path: Path, feature_text: str, stack: Path) -> Path:
     return tmp_path / "test_f.py"
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
-def test_interrupt_mid_scenario_leaves_no_process_and_no_tempdir(
-    tmp_path: Path, sig: signal.Signals
-) -> None:
-    """SIGINT/SIGTERM: full cleanup. SIGKILL: no code can run, but the kernel still ends every
-    child (PR_SET_PDEATHSIG); only the temp dir is left, which this test then removes."""
+def _run_child(tmp_path: Path, feature: str, stack: str
+               ) -> tuple[str, Path, subprocess.Popen[str]]:
+    """Run one feature in a child pytest with its own run id and temp root, as a user would."""
     run_id = f"test-{uuid.uuid4().hex[:8]}"
     tmp_root = tmp_path / "tmp"
-    test_file = _project(tmp_path, LONG_FEATURE, ROOT / "stack" / "sample")
+    test_file = _project(tmp_path, feature, ROOT / "stack" / stack)
     env = {**os.environ, "ALERTDRILL_RUN_ID": run_id, "ALERTDRILL_TMPDIR": str(tmp_root)}
     child = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(test_file),
          "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml")],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
+    return run_id, tmp_root, child
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_interrupt_mid_scenario_leaves_no_process_and_no_tempdir(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    """SIGINT/SIGTERM: full cleanup. SIGKILL: no code can run, but the kernel still ends every
+    child (PR_SET_PDEATHSIG); only the temp dir is left, which this test then removes."""
+    run_id, tmp_root, child = _run_child(tmp_path, LONG_FEATURE, "sample")
     try:
         # Wait until the stack is up and the fault applied: the web target has been stopped,
         # so Prometheus, three Alertmanagers, the sink and "db" run with our run id.
@@ -98,15 +105,7 @@ Feature: interrupted in the middle of faults
 
 def test_sigint_during_disk_fill_flood_and_pause_leaves_no_mount_no_process(
         tmp_path: Path) -> None:
-    run_id = f"test-{uuid.uuid4().hex[:8]}"
-    tmp_root = tmp_path / "tmp"
-    test_file = _project(tmp_path, FAULTS_FEATURE, ROOT / "stack" / "reference")
-    env = {**os.environ, "ALERTDRILL_RUN_ID": run_id, "ALERTDRILL_TMPDIR": str(tmp_root)}
-    child = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(test_file),
-         "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml")],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    run_id, tmp_root, child = _run_child(tmp_path, FAULTS_FEATURE, "reference")
     try:
         deadline = time.monotonic() + 60
         fill = None
