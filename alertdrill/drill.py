@@ -90,8 +90,7 @@ class Drill:
 
     def start_service(self, name: str) -> None:
         """Revert the stop of ``name``."""
-        self._revert_matching(StopService, lambda f: f.service is not None
-                              and f.service.name == name,
+        self._revert_matching(StopService, name,
                               f'the service "{name}" was not stopped by this scenario, so it '
                               'cannot be started', 'stop it first with: When the service "NAME" '
                               "is stopped")
@@ -102,8 +101,7 @@ class Drill:
 
     def resume_service(self, name: str) -> None:
         """Revert the pause of ``name``."""
-        self._revert_matching(PauseService, lambda f: f.service is not None
-                              and f.service.name == name,
+        self._revert_matching(PauseService, name,
                               f'the service "{name}" was not paused by this scenario',
                               'pause it first with: When the service "NAME" is paused')
 
@@ -124,8 +122,7 @@ class Drill:
 
     def restore_target(self, name: str) -> None:
         """Revert every control fault applied to ``name``."""
-        self._revert_matching(ControlTarget, lambda f: f.service is not None
-                              and f.service.name == name,
+        self._revert_matching(ControlTarget, name,
                               f'no fault was raised in "{name}" by this scenario',
                               'raise one first, e.g.: When the 5xx rate of "NAME" is raised to 50 %',
                               every=True)
@@ -145,8 +142,7 @@ class Drill:
 
     def free_disk(self, name: str) -> None:
         """Delete what ``fill_disk`` wrote."""
-        self._revert_matching(FillDisk, lambda f: f.service is not None
-                              and f.service.name == name,
+        self._revert_matching(FillDisk, name,
                               f'the disk of "{name}" was not filled by this scenario',
                               'fill it first: When the disk of "NAME" is filled to 95 %',
                               every=True)
@@ -180,15 +176,16 @@ class Drill:
 
     def heal_receiver(self, receiver: str) -> None:
         """Revert every break of ``receiver``."""
-        self._revert_matching(BreakReceiver, lambda f: f.receiver == receiver,
+        self._revert_matching(BreakReceiver, receiver,
                               f'the receiver "{receiver}" was not broken by this scenario',
                               'break it first, e.g.: When the slack integration of "R" fails '
                               "with http 500", every=True)
 
-    def _revert_matching(self, kind: type, predicate: object, message: str, hint: str,
+    def _revert_matching(self, kind: type[Fault], target: str, message: str, hint: str,
                          every: bool = False) -> None:
+        """Revert the newest active fault of ``kind`` on ``target`` (or all of them)."""
         found = [f for f in reversed(self.faults)
-                 if isinstance(f, kind) and f.active and predicate(f)]  # type: ignore[operator]
+                 if isinstance(f, kind) and f.active and _target_of(f) == target]
         if not found:
             raise StepError(message, hint)
         for fault in found if every else found[:1]:
@@ -290,6 +287,14 @@ class Drill:
             tl.ACTION, alertname, alert["labels"], anchor=True,
             note=f"{'resolved' if resolved else 'pushed'} to {sent} peer(s)",
         )
+
+
+def _target_of(fault: Fault) -> str | None:
+    """What a fault acts on: a service's name, or a receiver's."""
+    service = getattr(fault, "service", None)
+    if service is not None:
+        return str(service.name)
+    return getattr(fault, "receiver", None)
 
 
 def _silence_key(labels: dict[str, str]) -> str:

@@ -51,6 +51,17 @@ def _run_child(tmp_path: Path, feature: str, stack: str
     return run_id, tmp_root, child
 
 
+def _reap(child: subprocess.Popen[str], run_id: str) -> list:
+    """End the child if still running; return what of its run was left, then end that too
+    (a test never leaks, even when it fails)."""
+    if child.poll() is None:
+        child.kill()
+        child.wait()
+    left = processes_of_run(run_id)
+    kill_run(run_id)
+    return left
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
 def test_interrupt_mid_scenario_leaves_no_process_and_no_tempdir(
     tmp_path: Path, sig: signal.Signals
@@ -77,11 +88,7 @@ def test_interrupt_mid_scenario_leaves_no_process_and_no_tempdir(
         child.send_signal(sig)
         out, _ = child.communicate(timeout=30)
     finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        left = processes_of_run(run_id)
-        kill_run(run_id)  # never leak, even when this test fails
+        left = _reap(child, run_id)
     if sig == signal.SIGKILL:
         time.sleep(1.0)  # the kernel's SIGTERM to the orphans takes effect asynchronously
         left = processes_of_run(run_id)
@@ -122,11 +129,7 @@ def test_sigint_during_disk_fill_flood_and_pause_leaves_no_mount_no_process(
         child.send_signal(signal.SIGINT)
         out, _ = child.communicate(timeout=30)
     finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        left = processes_of_run(run_id)
-        kill_run(run_id)
+        left = _reap(child, run_id)
     assert left == [], f"left running: {[p.cmdline() for p in left]}\n{out}"
     assert str(tmp_root) not in Path("/proc/mounts").read_text(), "the tmpfs is still mounted"
     assert list(tmp_root.iterdir()) == [], "temp dirs (fill file, flooded log) must be gone"
