@@ -47,6 +47,12 @@ BINARIES: dict[str, BinarySpec] = {
             ("prometheus-node-exporter", "node_exporter"),
             "prometheus-node-exporter",
         ),
+        BinarySpec(
+            "blackbox-exporter",
+            "ALERTDRILL_BLACKBOX_EXPORTER",
+            ("prometheus-blackbox-exporter", "blackbox_exporter"),
+            "prometheus-blackbox-exporter",
+        ),
     )
 }
 

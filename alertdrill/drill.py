@@ -23,7 +23,9 @@ from alertdrill.faults import (
     Fault,
     FillDisk,
     FloodLog,
+    IssueCertificate,
     PauseService,
+    RestartService,
     StopService,
 )
 from alertdrill.observe import AlertmanagerAPI, Observer, PrometheusAPI
@@ -95,6 +97,10 @@ class Drill:
                               'cannot be started', 'stop it first with: When the service "NAME" '
                               "is stopped")
 
+    def restart_service(self, name: str) -> Fault:
+        """Stop and start a service at once; not an SLA anchor (the incident's clock runs on)."""
+        return self.apply(RestartService(self.timeline, service=self.stack.service(name)))
+
     def pause_service(self, name: str) -> Fault:
         """Freeze a service (SIGSTOP) until ``resume_service``."""
         return self.apply(PauseService(self.timeline, service=self.stack.service(name)))
@@ -161,6 +167,30 @@ class Drill:
                                    workdir=self.stack.workdir, level=level,
                                    message=message or f"alertdrill flood ({level})", rate=rate,
                                    seconds=self.scale.measured(duration_real)))
+
+    def issue_certificate(self, name: str, days: float) -> Fault:
+        """Serve a certificate from the stack's CA that expires in ``days`` (calendar days:
+        an expiry is compared with the wall clock, which is never scaled)."""
+        service = self.stack.service(name)
+        cert_dir = getattr(service, "cert_dir", None)
+        if cert_dir is None:
+            raise StepError(f'the service "{name}" serves no certificate of the stack',
+                            "certificate faults need a service of kind `tls-endpoint`")
+        if not -3650 <= days <= 3650:
+            raise StepError(f"cannot issue a certificate expiring in {days:g} days",
+                            "use -3650…3650 (negative: already expired)")
+        return self.apply(IssueCertificate(
+            self.timeline, service=service, cert_dir=cert_dir,
+            names=list(getattr(service, "cert_names", [])),
+            authority=getattr(service, "authority", None), workdir=self.stack.workdir,
+            days=days))
+
+    def restore_certificate(self, name: str) -> None:
+        """Put back the certificate the endpoint served before this scenario replaced it."""
+        self._revert_matching(IssueCertificate, name,
+                              f'the certificate of "{name}" was not replaced by this scenario',
+                              'replace it first: When the certificate of "NAME" is reissued to '
+                              "expire in 10 days", every=True)
 
     def break_receiver(self, receiver: str, integration: str | None, failure: str) -> Fault:
         """Make one receiver's integration fail at the sink until ``heal_receiver``."""

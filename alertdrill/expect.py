@@ -11,12 +11,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from alertdrill import timeline as tl
 from alertdrill.durations import human
-from alertdrill.errors import ExpectationFailed
+from alertdrill.errors import ExpectationFailed, StepError
 from alertdrill.observe import Observer
 from alertdrill.timeline import Event, Timeline
 from alertdrill.timescale import TimeScale
@@ -53,6 +54,16 @@ class Window:
         return self.start - 1e-6 <= t <= self.end
 
 
+class Match(Protocol):
+    """Anything that picks events from the timeline and can say what it picks."""
+
+    def __call__(self, event: Event) -> bool: ...
+
+    def describe(self) -> str:
+        """Human form, for failure messages."""
+        ...
+
+
 @dataclass(frozen=True)
 class NotificationMatch:
     """Which notifications a claim is about."""
@@ -61,6 +72,15 @@ class NotificationMatch:
     alertname: str
     status: str | None = "firing"
     integration: str | None = None
+    #: Labels one of the notified alerts must carry (structured notifications only: the probe
+    #: or a webhook), e.g. escalation=level-2 to tell an escalated copy from the original.
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.labels and self.integration not in (None, "webhook", "probe"):
+            raise StepError(f"labels cannot be checked on {self.integration} notifications: they "
+                            "carry rendered text only", "drop the labels, or drop 'via …' (the "
+                            "receiver's structured probe is checked then)")
 
     def __call__(self, event: Event) -> bool:
         if event.kind != tl.NOTIFICATION:
@@ -79,6 +99,10 @@ class NotificationMatch:
         status_known = status is not None or integration == "probe"
         if self.status is not None and status != self.status and status_known:
             return False
+        if self.labels:
+            wanted = {"alertname": self.alertname, **dict(self.labels)}
+            return any(all(alert.get(k) == v for k, v in wanted.items())
+                       for alert in event.detail.get("alerts") or [])
         names = event.detail.get("alertnames") or []
         if names:
             return self.alertname in names
@@ -90,7 +114,33 @@ class NotificationMatch:
         who = f'"{self.receiver}"' if self.receiver else "any receiver"
         via = f" via {self.integration}" if self.integration else ""
         what = {"firing": "of", "resolved": "that it resolved:"}.get(self.status or "", "about")
-        return f'{who} notified{via} {what} "{self.alertname}"'
+        labels = _labels(dict(self.labels))
+        return f'{who} notified{via} {what} "{self.alertname}"{labels}'
+
+
+@dataclass(frozen=True)
+class TicketMatch:
+    """Tickets created through the Jira REST API (the ticket service's calls, seen at the sink)."""
+
+    alertname: str
+    project: str | None = None
+
+    def __call__(self, event: Event) -> bool:
+        if event.kind != tl.NOTIFICATION or event.detail.get("integration") != "jira":
+            return False
+        if not 200 <= int(event.detail.get("response_code") or 0) < 300:
+            return False
+        delivery = event.detail.get("_delivery")
+        fields = (delivery.payload.get("fields") or {}) if delivery is not None else {}
+        if not str(fields.get("summary", "")).startswith(f"[ALERT] {self.alertname}:"):
+            return False
+        project = (fields.get("project") or {}).get("key")
+        return self.project is None or project == self.project
+
+    def describe(self) -> str:
+        """Human form of the match."""
+        where = f' in project "{self.project}"' if self.project else ""
+        return f'a ticket{where} for "{self.alertname}"'
 
 
 class Expect:
@@ -186,7 +236,7 @@ class Expect:
         assert found is not None
         return found
 
-    def notified(self, match: NotificationMatch, within_real: float) -> Event:
+    def notified(self, match: Match, within_real: float) -> Event:
         """A matching notification arrives inside the window."""
         window = self.window(within_real)
 
@@ -200,7 +250,41 @@ class Expect:
         assert found is not None
         return found
 
-    def never_notified(self, match: NotificationMatch, within_real: float) -> None:
+    def notified_between(self, match: Match, earliest_real: float,
+                         latest_real: float) -> Event:
+        """The first matching notification arrives no earlier than ``earliest_real`` and no
+        later than ``latest_real`` (both from the latest anchor; the tolerance widens both)."""
+        if earliest_real > latest_real:
+            raise ValueError("the earliest time must not be after the latest")
+        window = self.window(latest_real)
+        found = self.notified(match, latest_real)
+        earliest = window.start + self.scale.measured(earliest_real) - self.tolerance
+        if found.t < earliest:
+            self._fail(f"{match.describe()} NOT BEFORE {human(earliest_real)} "
+                       f"(t={earliest:+.3f}s, tolerance included) and {window.describe()}",
+                       match, window, found=[found])
+        return found
+
+    def notified_at_least(self, match: Match, times: int,
+                          within_real: float) -> list[Event]:
+        """At least ``times`` matching notifications arrive in the window (repeats, retries)."""
+        window = self.window(within_real)
+
+        def hits() -> list[Event]:
+            return [e for e in self.timeline.events([tl.NOTIFICATION])
+                    if match(e) and window.contains(e.t)]
+
+        def find() -> Event | None:
+            found = hits()
+            return found[times - 1] if len(found) >= times else None
+
+        if self._wait(find, window) is None:
+            got = hits()
+            self._fail(f"{match.describe()} at least {times}× {window.describe()}, got {len(got)}×",
+                       match, window, found=got)
+        return hits()
+
+    def never_notified(self, match: Match, within_real: float) -> None:
         """No matching notification arrives during the whole window (which is waited out)."""
         window = self.window(within_real)
         self._sleep_until(window.end)
@@ -210,14 +294,14 @@ class Expect:
             self._fail(f"NO notification: {match.describe()} {window.describe()}", match, window,
                        found=hits)
 
-    def count(self, match: NotificationMatch, within_real: float) -> list[Event]:
+    def count(self, match: Match, within_real: float) -> list[Event]:
         """All matching notifications of the whole window (which is waited out)."""
         window = self.window(within_real)
         self._sleep_until(window.end)
         return [e for e in self.timeline.events([tl.NOTIFICATION]) if match(e)
                 and window.contains(e.t)]
 
-    def notified_exactly(self, match: NotificationMatch, times: int, within_real: float) -> None:
+    def notified_exactly(self, match: Match, times: int, within_real: float) -> None:
         """Exactly ``times`` matching notifications in the window."""
         hits = self.count(match, within_real)
         if len(hits) != times:

@@ -7,7 +7,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 
@@ -25,6 +25,8 @@ class Fault:
 
     timeline: Timeline
     active: bool = field(default=False, init=False)
+    #: Whether applying it starts an SLA clock ("within D" counts from the latest anchor).
+    anchors: ClassVar[bool] = True
 
     @property
     def name(self) -> str:
@@ -41,7 +43,7 @@ class Fault:
         """Cause the failure; an anchor on the timeline (SLAs count from it)."""
         self._apply()
         self.active = True
-        self.timeline.add(tl.FAULT_APPLIED, self.name, anchor=True, note="fault applied")
+        self.timeline.add(tl.FAULT_APPLIED, self.name, anchor=self.anchors, note="fault applied")
         return self
 
     def revert(self) -> None:
@@ -50,7 +52,7 @@ class Fault:
             return
         self._revert()
         self.active = False
-        self.timeline.add(tl.FAULT_REVERTED, self.name, anchor=True, note="fault reverted")
+        self.timeline.add(tl.FAULT_REVERTED, self.name, anchor=self.anchors, note="fault reverted")
 
     def __enter__(self) -> Fault:
         return self.apply()
@@ -81,6 +83,33 @@ class StopService(Fault):
     def _revert(self) -> None:
         assert self.service is not None
         self.service.start()
+
+
+@dataclass
+class RestartService(Fault):
+    """Stop the service and start it again at once (a deploy, a crash loop's single turn).
+
+    Not an SLA anchor: restarting a part of the alerting pipeline (the escalation service, say)
+    must not move the clock of the incident it is handling. Nothing is left to revert, but a
+    revert makes sure the service runs.
+    """
+
+    service: ServiceHandle | None = None
+    anchors: ClassVar[bool] = False
+
+    @property
+    def name(self) -> str:
+        assert self.service is not None
+        return f"restart {self.service.name}"
+
+    def _apply(self) -> None:
+        assert self.service is not None
+        self.service.stop()
+        self.service.start()
+
+    def _revert(self) -> None:
+        assert self.service is not None
+        self.service.start()  # no-op while it runs
 
 
 @dataclass
@@ -278,3 +307,45 @@ class FloodLog(Fault):
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+@dataclass
+class IssueCertificate(Fault):
+    """The TLS endpoint serves a new certificate, issued by the stack's CA, expiring in ``days``.
+
+    The next handshake (the blackbox exporter's next probe) sees it. Revert puts the previous
+    certificate back, byte for byte. Only a certificate directory inside the stack's workdir is
+    ever written.
+    """
+
+    service: ServiceHandle | None = None
+    cert_dir: Path | None = None
+    names: list[str] = field(default_factory=list)
+    authority: Any = None
+    workdir: Path | None = None
+    days: float = 10.0
+    _saved: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        assert self.service is not None
+        return f"certificate of {self.service.name} expires in {self.days:g} days"
+
+    def _apply(self) -> None:
+        from alertdrill.certs import CERT_FILE, KEY_FILE, issue_leaf
+
+        assert self.cert_dir is not None and self.workdir is not None
+        if self.workdir.resolve() not in self.cert_dir.resolve().parents:
+            raise StepError(f"refusing to replace certificates in {self.cert_dir}: "
+                            "not a directory of the stack")
+        self._saved = {n: (self.cert_dir / n).read_bytes() for n in (KEY_FILE, CERT_FILE)}
+        issue_leaf(self.authority, self.names, self.days, self.cert_dir)
+
+    def _revert(self) -> None:
+        from alertdrill.certs import CERT_FILE, KEY_FILE
+
+        assert self.cert_dir is not None
+        for name in (KEY_FILE, CERT_FILE):  # the key first: the server reloads on the cert
+            tmp = self.cert_dir / f"{name}.restore"
+            tmp.write_bytes(self._saved[name])
+            os.replace(tmp, self.cert_dir / name)

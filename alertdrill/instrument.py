@@ -18,14 +18,17 @@ from __future__ import annotations
 import copy
 import glob
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
 from alertdrill.errors import ConfigError
+from alertdrill.sink.forward import forward_key
 from alertdrill.sink.protocol import Destination
 
 #: Integrations redirected to the sink, by their config key, with the field holding their URL.
@@ -84,6 +87,10 @@ class Instrumented:
     config: dict[str, Any]
     destinations: list[Destination] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Webhooks that name a service of the stack: forward key → (service, path and query).
+    forwards: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: Scrape targets the sealed prometheus.yml keeps (what "usable" waits for).
+    scrape_targets: int = 0
 
     def dump(self, path: Path) -> Path:
         """Write the config as YAML and return the path."""
@@ -140,8 +147,13 @@ def instrument_alertmanager(
     sink_url: str,
     smtp_address: str,
     peer: int,
+    services: Mapping[str, str] | None = None,
 ) -> Instrumented:
-    """Return a copy of ``original`` whose every delivery goes to the sink, attributed to ``peer``."""
+    """Return a copy of ``original`` whose every delivery goes to the sink, attributed to ``peer``.
+
+    ``services`` maps the host:port of each service of the stack to its name: a webhook to one
+    of them is recorded by the sink *and* forwarded to the service (``result.forwards``).
+    """
     config = copy.deepcopy(dict(original))
     result = Instrumented(config)
     glob_cfg = config.setdefault("global", {}) or {}
@@ -179,6 +191,9 @@ def instrument_alertmanager(
             integration, url_field = _URL_FIELDS[key]
             for index, item in enumerate(items or []):
                 dest = Destination(peer, name, integration, index)
+                service = _stack_service(str(item.get(url_field) or ""), services or {})
+                if service is not None:
+                    result.forwards[forward_key(dest)] = service
                 _redirect_http(item, url_field, sink_url + dest.http_path())
                 result.destinations.append(dest)
         probe = Destination(peer, name, "probe", 0)
@@ -187,6 +202,15 @@ def instrument_alertmanager(
         receiver[PROBE_KEY].append({"url": sink_url + probe.http_path(), "send_resolved": True})
         result.destinations.append(probe)
     return result
+
+
+def _stack_service(url: str, services: Mapping[str, str]) -> tuple[str, str] | None:
+    """(service, path) when ``url`` names a service of the stack by its configured address."""
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("http", "https") or parsed.netloc not in services:
+        return None
+    path = parsed.path or "/"
+    return services[parsed.netloc], path + (f"?{parsed.query}" if parsed.query else "")
 
 
 def _redirect_http(item: dict[str, Any], url_field: str, url: str) -> None:
@@ -234,6 +258,38 @@ class TargetMap:
     service: str
 
 
+def _map_target(address: str, by_written: dict[str, TargetMap]) -> str | None:
+    """Where a written target really is: a host:port, or a URL whose host:port is a service."""
+    if address in by_written:
+        return by_written[address].real
+    parsed = urlsplit(address)
+    if parsed.scheme and parsed.netloc in by_written:
+        return address.replace(parsed.netloc, by_written[parsed.netloc].real, 1)
+    return None
+
+
+def _relabel_for_stack(rules: list[dict[str, Any]], by_written: dict[str, TargetMap],
+                       restore: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Relabelling that reaches the stack's services and still shows the written addresses.
+
+    A probe job (blackbox exporter) moves the target into ``__param_target`` and ``instance``
+    and sets ``__address__`` to the exporter by a ``replacement``: that replacement is mapped
+    like a target, and a last rule maps each ``instance`` back to the address as written, so
+    rules and inhibitions see the production labels.
+    """
+    mapped = []
+    for rule in rules:
+        rule = dict(rule)
+        replacement = rule.get("replacement")
+        if isinstance(replacement, str) and replacement in by_written:
+            rule["replacement"] = by_written[replacement].real
+        mapped.append(rule)
+    for real, written in restore:
+        mapped.append({"source_labels": ["instance"], "regex": re.escape(real),
+                       "target_label": "instance", "replacement": written})
+    return mapped
+
+
 def instrument_prometheus(
     original: Mapping[str, Any],
     *,
@@ -260,22 +316,28 @@ def instrument_prometheus(
                 f"job {name!r}: {key} removed (service discovery would reach other hosts)"
             )
         groups = []
+        restore = []
         for group in job.get("static_configs") or []:
             for address in group.get("targets") or []:
-                mapped = by_written.get(str(address))
-                if mapped is None:
+                real = _map_target(str(address), by_written)
+                if real is None:
                     result.warnings.append(
                         f"job {name!r}: target {address!r} dropped: no service of the stack "
                         "answers for it (declare it under `services:` in alertdrill.yml)"
                     )
                     continue
                 labels = dict(group.get("labels") or {})
-                labels.setdefault("instance", mapped.written)
-                groups.append({"targets": [mapped.real], "labels": labels})
+                labels.setdefault("instance", str(address))
+                groups.append({"targets": [real], "labels": labels})
+                restore.append((real, str(address)))
         if not groups:
             result.warnings.append(f"job {name!r} removed: none of its targets runs in the stack")
             continue
         job["static_configs"] = groups
+        if job.get("relabel_configs"):
+            job["relabel_configs"] = _relabel_for_stack(job["relabel_configs"], by_written,
+                                                        restore)
+        result.scrape_targets += len(groups)
         scrape_configs.append(job)
     config["scrape_configs"] = scrape_configs
     alerting = dict(config.get("alerting") or {})

@@ -49,6 +49,7 @@ BUNDLED_PLUGINS = (
     "steps.alert_steps",
     "steps.notification_steps",
     "steps.silence_steps",
+    "steps.ticket_steps",
 )
 
 

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError
 from alertdrill.instrument import load_yaml
 
 MANIFEST = "alertdrill.yml"
 #: Service kinds the harness knows how to run.
-SERVICE_KINDS = ("sample-target", "app", "node-exporter", "mtail", "postgres", "postgres-exporter")
+SERVICE_KINDS = ("sample-target", "app", "node-exporter", "mtail", "postgres", "postgres-exporter",
+                 "blackbox-exporter", "tls-endpoint", "ocsp-responder", "escalation", "tickets")
 
 _PROM_CANDIDATES = ("prometheus.yml", "prometheus/prometheus.yml")
 _AM_CANDIDATES = ("alertmanager.yml", "alertmanager/alertmanager.yml")
@@ -25,11 +27,16 @@ _AM_CANDIDATES = ("alertmanager.yml", "alertmanager/alertmanager.yml")
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """A service the harness runs for the stack, and the addresses Prometheus scrapes it as."""
+    """A service the harness runs for the stack, and the addresses the configs know it by.
+
+    ``addresses`` are host:port strings as prometheus.yml (a scrape target, a probed target, a
+    relabel replacement) or alertmanager.yml (a webhook URL) write them; the harness maps each
+    to where the service really listens.
+    """
 
     name: str
     kind: str
-    scrape_as: tuple[str, ...] = ()
+    addresses: tuple[str, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -43,6 +50,9 @@ class StackSpec:
     rule_files: tuple[Path, ...]
     peers: int = 3
     services: dict[str, ServiceSpec] = field(default_factory=dict)
+    #: Per scrape job, the smallest scrape timeout (measured seconds) the scaled config may use:
+    #: a probe that measures a latency in literal seconds needs real time to do it.
+    min_scrape_timeouts: dict[str, float] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -82,12 +92,21 @@ class StackSpec:
                     f"{manifest_path}: service {name!r} has unknown kind {kind!r}",
                     f"known kinds: {', '.join(SERVICE_KINDS)}",
                 )
-            scrape_as = raw.get("scrape_as") or []
-            if isinstance(scrape_as, str):
-                scrape_as = [scrape_as]
-            options = {k: v for k, v in raw.items() if k not in ("kind", "scrape_as")}
-            services[str(name)] = ServiceSpec(str(name), kind, tuple(map(str, scrape_as)), options)
-        return cls(root, prom, am, tuple(rule_files), peers, services)
+            addresses = raw.get("address", raw.get("scrape_as")) or []
+            if isinstance(addresses, str):
+                addresses = [addresses]
+            options = {k: v for k, v in raw.items() if k not in ("kind", "address", "scrape_as")}
+            services[str(name)] = ServiceSpec(str(name), kind, tuple(map(str, addresses)), options)
+        minimums = {}
+        for job, raw_job in (manifest.get("scrape_jobs") or {}).items():
+            value = (raw_job or {}).get("min_scrape_timeout")
+            if value is not None:
+                try:
+                    minimums[str(job)] = parse_duration(str(value))
+                except ValueError as exc:
+                    raise ConfigError(f"{manifest_path}: scrape_jobs.{job}.min_scrape_timeout: "
+                                      f"{exc}") from None
+        return cls(root, prom, am, tuple(rule_files), peers, services, minimums)
 
 
 def _find(root: Path, explicit: str | None, candidates: tuple[str, ...], what: str) -> Path:

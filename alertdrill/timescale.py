@@ -141,6 +141,36 @@ def scale_prometheus_config(doc: dict[str, Any], scale: TimeScale) -> Scaled:
     return result
 
 
+def hold_scrape_timeouts(doc: dict[str, Any], minimums: dict[str, float],
+                         scale: TimeScale) -> list[str]:
+    """Keep the named jobs' scrape timeout (and so interval) at least ``minimums[job]`` seconds.
+
+    A probe that measures a latency in literal seconds (the blackbox exporter timing an OCSP
+    responder) cannot do it within a scaled timeout of a fraction of a second. Such a job keeps
+    real time for its scrapes; the warnings say what that costs in real-world detection time.
+    """
+    warnings = []
+    glob = doc.get("global") or {}
+    for job in doc.get("scrape_configs") or []:
+        name = str(job.get("job_name", "?"))
+        if name not in minimums:
+            continue
+        wanted = minimums[name]
+        interval = parse_duration(str(job.get("scrape_interval", glob.get("scrape_interval", "1m"))))
+        timeout = parse_duration(str(job.get("scrape_timeout", glob.get("scrape_timeout", "10s"))))
+        if timeout >= wanted:
+            continue
+        job["scrape_timeout"] = format_duration(wanted)
+        job["scrape_interval"] = format_duration(max(interval, wanted))
+        every = max(interval, wanted)
+        warnings.append(
+            f"job {name!r}: scrape timeout held at {format_duration(wanted)} (scaled: "
+            f"{format_duration(timeout)}) so its probes can take real time; it is scraped every "
+            f"{format_duration(every)}, i.e. {format_duration(scale.real(every))} in real-world "
+            "terms")
+    return warnings
+
+
 def _cap_timeout(holder: dict[str, Any], glob: dict[str, Any]) -> None:
     interval = parse_duration(str(holder.get("scrape_interval", glob["scrape_interval"])))
     timeout = parse_duration(str(holder.get("scrape_timeout", glob["scrape_timeout"])))

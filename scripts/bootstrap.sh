@@ -14,6 +14,7 @@ declare -A PACKAGES=(
   [prometheus-node-exporter]=prometheus-node-exporter
   [mtail]=mtail
   [prometheus-postgres-exporter]=prometheus-postgres-exporter
+  [prometheus-blackbox-exporter]=prometheus-blackbox-exporter
 )
 missing=()
 for bin in "${!PACKAGES[@]}"; do

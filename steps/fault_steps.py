@@ -27,6 +27,15 @@ def service_started(drill: Drill, service: str) -> None:
     drill.start_service(service)
 
 
+@when(rx(rf"the service {quoted('service')} is restarted"))
+def service_restarted(drill: Drill, service: str) -> None:
+    """Stop and start a service at once; SLAs keep counting from the previous action.
+
+    Example: When the service "escalation-service" is restarted
+    """
+    drill.restart_service(service)
+
+
 @when(rx(rf"the service {quoted('service')} is paused"))
 def service_paused(drill: Drill, service: str) -> None:
     """Freeze a service (SIGSTOP): connections hang instead of being refused.
@@ -133,3 +142,23 @@ def log_flooded(drill: Drill, service: str, rate: str, level: str, duration: str
     Example: When the log of "api-service" is flooded with 50 CRITICAL lines per second for 1 minute
     """
     drill.flood_log(service, level, float(rate), parse_human(duration), message)
+
+
+@when(rx(rf"the certificate of {quoted('service')} is reissued to expire in "
+         r"(?P<days>-?\d+(?:\.\d+)?) days?"))
+def certificate_reissued(drill: Drill, service: str, days: str) -> None:
+    """The TLS endpoint now serves a certificate from the stack's CA expiring in N calendar
+    days (not time-scaled: expiry is compared with the wall clock).
+
+    Example: When the certificate of "cartorio-tls" is reissued to expire in 10 days
+    """
+    drill.issue_certificate(service, float(days))
+
+
+@when(rx(rf"the certificate of {quoted('service')} is restored"))
+def certificate_restored(drill: Drill, service: str) -> None:
+    """The endpoint serves the certificate it had before this scenario replaced it.
+
+    Example: When the certificate of "cartorio-tls" is restored
+    """
+    drill.restore_certificate(service)

@@ -7,37 +7,75 @@ from pytest_bdd import then
 from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
 from alertdrill.expect import NotificationMatch
-from alertdrill.stepsyntax import parse_names
+from alertdrill.stepsyntax import parse_labels, parse_names
 from steps.patterns import DURATION, quoted, rx
 
 _INTEGRATION = r"(?P<integration>webhook|slack|pagerduty|email|opsgenie|victorops)"
 _VIA = rf"(?: via {_INTEGRATION})?"
+_LABELS = r"(?: with labels (?P<labels>.+?))?"
 
 
-@then(rx(rf"{quoted('receiver')} is notified{_VIA} of {quoted('alertname')} within {DURATION}"))
+def _match(receiver: str | None, alertname: str, status: str | None, integration: str | None,
+           labels: str | None) -> NotificationMatch:
+    return NotificationMatch(receiver, alertname, status, integration,
+                             tuple(sorted(parse_labels(labels or "").items())))
+
+
+@then(rx(rf"{quoted('receiver')} is notified{_VIA} of {quoted('alertname')}{_LABELS} "
+         rf"within {DURATION}"))
 def notified(drill: Drill, receiver: str, integration: str | None, alertname: str,
-             duration: str) -> None:
+             labels: str | None, duration: str) -> None:
     """The receiver gets a firing notification of the alert within the SLA.
 
     Without "via", this is Alertmanager's routing decision (the harness's probe webhook on
-    the receiver); "via slack" etc. checks the real integration's own delivery.
+    the receiver); "via slack" etc. checks the real integration's own delivery. "with labels"
+    requires a notified alert carrying them (structured notifications only).
 
     Example: Then "team-web" is notified via slack of "TargetDown" within 3 minutes
     """
-    drill.expect.notified(NotificationMatch(receiver, alertname, "firing", integration),
+    drill.expect.notified(_match(receiver, alertname, "firing", integration, labels),
                           parse_human(duration))
 
 
-@then(rx(rf"{quoted('receiver')} is notified{_VIA} that {quoted('alertname')} resolved "
+@then(rx(rf"{quoted('receiver')} is notified{_VIA} that {quoted('alertname')}{_LABELS} resolved "
          rf"within {DURATION}"))
 def notified_resolved(drill: Drill, receiver: str, integration: str | None, alertname: str,
-                      duration: str) -> None:
+                      labels: str | None, duration: str) -> None:
     """The receiver gets the resolved notification within the SLA (from the last action).
 
     Example: Then "team-web" is notified that "TargetDown" resolved within 3 minutes
     """
-    drill.expect.notified(NotificationMatch(receiver, alertname, "resolved", integration),
+    drill.expect.notified(_match(receiver, alertname, "resolved", integration, labels),
                           parse_human(duration))
+
+
+@then(rx(rf"{quoted('receiver')} is notified{_VIA} of {quoted('alertname')}{_LABELS} between "
+         rf"(?P<earliest>\d+(?:\.\d+)?) and {DURATION}"))
+def notified_between(drill: Drill, receiver: str, integration: str | None, alertname: str,
+                     labels: str | None, earliest: str, duration: str) -> None:
+    """The first firing notification comes no earlier and no later than stated (a schedule).
+
+    Both bounds count from the last action and share the unit of the second one.
+
+    Example: Then "escalation-level-2" is notified of "WebAppDown" between 15 and 19 minutes
+    """
+    latest = parse_human(duration)
+    unit = duration.lstrip("0123456789. ")
+    drill.expect.notified_between(_match(receiver, alertname, "firing", integration, labels),
+                                  parse_human(f"{earliest} {unit}"), latest)
+
+
+@then(rx(rf"{quoted('receiver')} is notified of {quoted('alertname')} at least "
+         rf"(?P<times>once|twice|\d+ times) within {DURATION}"))
+def notified_at_least(drill: Drill, receiver: str, alertname: str, times: str,
+                      duration: str) -> None:
+    """At least N firing notifications (repeats included) reach the receiver in the window.
+
+    Example: Then "dev-critical" is notified of "WebAppDown" at least twice within 12 minutes
+    """
+    count = {"once": 1, "twice": 2}.get(times) or int(times.split()[0])
+    drill.expect.notified_at_least(NotificationMatch(receiver, alertname), count,
+                                   parse_human(duration))
 
 
 @then(rx(rf"{quoted('receiver')} is never notified of {quoted('alertname')} "

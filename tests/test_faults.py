@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from alertdrill import timeline as tl
 from alertdrill.errors import StepError
-from alertdrill.faults import FILL_FILE, FillDisk, StopService
+from alertdrill.faults import FILL_FILE, FillDisk, IssueCertificate, RestartService, StopService
 from alertdrill.process import make_tempdir, mount_tmpfs, remove_tempdir
 from alertdrill.timeline import Timeline
 
@@ -70,3 +71,33 @@ def test_stop_reverts_once_and_records_anchors() -> None:
     fault.revert()
     assert service.calls == ["kill", "start"]
     assert [e.anchor for e in timeline.events()] == [True, True]
+
+
+def test_restart_is_not_an_sla_anchor() -> None:
+    service = FakeService()
+    timeline = Timeline()
+    RestartService(timeline, service=service).apply()
+    assert service.calls == ["stop", "start"]
+    assert [e.anchor for e in timeline.events()] == [False]
+    assert timeline.anchor() is None
+
+
+def test_certificate_fault_refuses_outside_the_stack_and_restores_bytes(tmp_path: Path) -> None:
+    from alertdrill.certs import CERT_FILE, issue_leaf, leaf_expiry, make_authority
+
+    ca = make_authority()
+    workdir = tmp_path / "stack"
+    certs = workdir / "certs"
+    issue_leaf(ca, ["site"], 90, certs)
+    before = (certs / CERT_FILE).read_bytes()
+    outside = IssueCertificate(Timeline(), service=FakeService(), cert_dir=certs, names=["site"],
+                               authority=ca, workdir=tmp_path / "other", days=10)
+    with pytest.raises(StepError, match="not a directory of the stack"):
+        outside.apply()
+    assert (certs / CERT_FILE).read_bytes() == before
+    fault = IssueCertificate(Timeline(), service=FakeService(), cert_dir=certs, names=["site"],
+                             authority=ca, workdir=workdir, days=10)
+    with fault:
+        left = leaf_expiry(certs) - datetime.now(UTC)
+        assert timedelta(days=9, hours=23) < left <= timedelta(days=10)
+    assert (certs / CERT_FILE).read_bytes() == before

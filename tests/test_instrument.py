@@ -125,3 +125,53 @@ def test_yaml_errors_name_file_and_line(tmp_path: Path) -> None:
     bad.write_text("route:\n  receiver: x\n   bad: [\n")
     with pytest.raises(ConfigError, match=r"alertmanager.yml:\d+:\d+"):
         load_yaml(bad, "alertmanager.yml")
+
+
+def test_probe_jobs_reach_the_stack_and_keep_the_written_instance(tmp_path: Path) -> None:
+    """A blackbox job: URL targets and the exporter's relabel replacement are mapped; a last
+    relabel rule restores the written instance, which Prometheus really applies."""
+    config = {
+        "scrape_configs": [{
+            "job_name": "probe",
+            "metrics_path": "/probe",
+            "static_configs": [{"targets": ["http://ocsp:8080/ocsp", "tls:8443"]}],
+            "relabel_configs": [
+                {"source_labels": ["__address__"], "target_label": "__param_target"},
+                {"source_labels": ["__param_target"], "target_label": "instance"},
+                {"target_label": "__address__", "replacement": "blackbox:9115"},
+            ],
+        }],
+    }
+    targets = [TargetMap("ocsp:8080", "127.0.0.1:1001", "ocsp"),
+               TargetMap("tls:8443", "127.0.0.1:1002", "tls"),
+               TargetMap("blackbox:9115", "127.0.0.1:1003", "blackbox")]
+    result = instrument_prometheus(config, targets=targets, alertmanagers=["127.0.0.1:9"],
+                                   rule_files=[])
+    job = result.config["scrape_configs"][0]
+    assert [g["targets"] for g in job["static_configs"]] == [
+        ["http://127.0.0.1:1001/ocsp"], ["127.0.0.1:1002"]]
+    assert job["relabel_configs"][2]["replacement"] == "127.0.0.1:1003"
+    assert result.scrape_targets == 2
+    restore = job["relabel_configs"][3:]
+    assert [r["replacement"] for r in restore] == ["http://ocsp:8080/ocsp", "tls:8443"]
+    # promtool agrees the rewritten config is valid (regexes included).
+    path = tmp_path / "prometheus.yml"
+    result.dump(path)
+    check = subprocess.run([find_binary("promtool"), "check", "config", "--syntax-only", str(path)],
+                           capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_webhooks_to_stack_services_are_recorded_and_forwarded() -> None:
+    config = {
+        "route": {"receiver": "r"},
+        "receivers": [{"name": "r", "webhook_configs": [
+            {"url": "http://escalation:5000/webhook?x=1"},
+            {"url": "http://elsewhere.example:80/hook"}]}],
+    }
+    result = instrument_alertmanager(config, config_dir=Path("."), sink_url=SINK,
+                                     smtp_address="127.0.0.1:2525", peer=1,
+                                     services={"escalation:5000": "escalation-service"})
+    assert result.forwards == {"r/webhook/0": ("escalation-service", "/webhook?x=1")}
+    urls = [w["url"] for w in result.config["receivers"][0]["webhook_configs"]]
+    assert all(u.startswith(SINK) for u in urls)  # both still go through the sink

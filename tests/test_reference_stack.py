@@ -26,6 +26,13 @@ AMTOOL_ROUTES = [
     ("alertname=CertificadoProximoExpirar severity=critical team=cartorio", "cartorio-oncall"),
     ("alertname=X severity=warning team=development maintenance=true", "maintenance-receiver"),
     ("alertname=Unowned severity=info", "default-receiver"),
+    # Copies re-posted by the escalation service go to their level's receiver only.
+    ("alertname=WebAppDown severity=critical team=development escalation=level-2",
+     "escalation-level-2"),
+    ("alertname=WebAppDown severity=critical team=development escalation=level-3",
+     "escalation-level-3"),
+    ("alertname=PostgreSQLDown severity=critical team=dba escalation=executive",
+     "executive-escalation"),
 ]
 
 

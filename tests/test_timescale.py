@@ -10,6 +10,7 @@ from alertdrill.promql import ScalingMismatch, durations_of, scale_expr, verify
 from alertdrill.timescale import (
     TimeScale,
     detect_kind,
+    hold_scrape_timeouts,
     prometheus_flags,
     scale_alertmanager_config,
     scale_prometheus_config,
@@ -150,3 +151,15 @@ def test_flags_and_kinds() -> None:
 def test_scale_one_is_the_identity() -> None:
     assert TimeScale(1).interval(0.1) == (0.1, False)
     assert TimeScale(60).measured(120) == 2 and TimeScale(60).real(2) == 120
+
+
+def test_held_jobs_keep_real_time_scrapes_and_say_so() -> None:
+    doc = {"global": {"scrape_interval": "15s"},
+           "scrape_configs": [{"job_name": "ocsp"}, {"job_name": "other"}]}
+    scaled = scale_prometheus_config(doc, TimeScale(60, 0.25)).doc
+    warnings = hold_scrape_timeouts(scaled, {"ocsp": 4.0}, TimeScale(60, 0.25))
+    ocsp, other = scaled["scrape_configs"]
+    assert (ocsp["scrape_timeout"], ocsp["scrape_interval"]) == ("4s", "4s")
+    assert "scrape_timeout" not in other
+    assert len(warnings) == 1 and "4m in real-world terms" in warnings[0]
+    assert hold_scrape_timeouts(scaled, {"ocsp": 4.0}, TimeScale(60, 0.25)) == []  # idempotent

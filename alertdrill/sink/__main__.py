@@ -18,6 +18,7 @@ import sys
 import threading
 from pathlib import Path
 
+from alertdrill.sink.forward import ForwardTable
 from alertdrill.sink.server import SinkHTTPServer, SMTPSink, Store
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http-fd", type=int, help="inherited listening socket for HTTP")
     parser.add_argument("--smtp-fd", type=int, help="inherited listening socket for SMTP")
     parser.add_argument("--ready-file", type=Path, help="JSON with the ports, written when ready")
+    parser.add_argument("--forward-file", type=Path,
+                        help="JSON table of deliveries to pass on to services of the stack")
     parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
@@ -95,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code
 
     store = Store()
-    http = SinkHTTPServer(http_sock, store)
+    http = SinkHTTPServer(http_sock, store, ForwardTable(args.forward_file))
     smtp = SMTPSink(smtp_sock, store)
     smtp.start()
     serving = threading.Thread(target=http.serve_forever, kwargs={"poll_interval": 0.05},

@@ -40,6 +40,9 @@ def read_json_delivery(integration: str, payload: dict[str, Any]) -> tuple[
             status = {"trigger": "firing", "resolve": "resolved"}.get(str(payload["event_type"]))
         return status, (), payload.get("dedup_key") or payload.get("incident_key"), \
             pagerduty_text(payload)
+    if integration == "jira":  # a ticket created through the REST API: no alert status
+        fields = payload.get("fields") or {}
+        return None, (), None, f"{fields.get('summary', '')}\n{fields.get('description', '')}"
     text = "\n".join(str(payload.get(k, "")) for k in ("message", "description", "entity_display_name",
                                                          "state_message") if payload.get(k))
     return status_from_text(text), (), None, text

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from alertdrill.sink import formats
+from alertdrill.sink.forward import ForwardTable
 from alertdrill.sink.protocol import Destination, parse_email_address, parse_http_path
 from alertdrill.sink.records import MAX_DELIVERIES, AlertStatus, Fault, NotifiedAlert, Store, parse_status
 
@@ -245,6 +246,12 @@ class _Handler(BaseHTTPRequestHandler):
         fault = store.fault_for(dest)
         if fault is not None and fault.mode == "status":
             code = fault.status
+        target = None if fault is not None or bad_json else self.server.forwards.target(dest)
+        forwarded = None
+        if target is not None:
+            forwarded = self.server.forwards.forward(
+                target, body, self.headers.get("Content-Type", "application/json"))
+            code = forwarded.code
         delivery = store.record(
             arrived=arrived, destination=dest, status=status, alerts=alerts, group_key=group_key,
             text=text, payload=payload,
@@ -264,6 +271,8 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(fault.seconds)
         if fault is not None and fault.mode == "status":
             self._error(code, f"alertdrill fault {fault.id}: {fault.describe()}")
+        elif forwarded is not None:
+            self._send(forwarded.code, forwarded.body, forwarded.content_type)
         elif bad_json:
             self._error(400, "body is not a JSON object")
         else:
@@ -276,11 +285,13 @@ class SinkHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, sock: socket.socket, store: Store) -> None:
+    def __init__(self, sock: socket.socket, store: Store,
+                 forwards: ForwardTable | None = None) -> None:
         super().__init__(sock.getsockname()[:2], _Handler, bind_and_activate=False)
         self.socket.close()
         self.socket = sock
         self.store = store
+        self.forwards = forwards or ForwardTable(None)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A caller that gave up (e.g. Alertmanager timing out on a delay fault) is routine."""

@@ -1,0 +1,69 @@
+"""What every small HTTP process of the harness shares: a server on an inherited socket, JSON
+answers, and a clean stop on SIGTERM/SIGINT.
+
+The harness binds each service's listening socket itself and passes it down (``--fd``), so it
+knows the port before the process starts and can restart the process on the same address.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class InheritedSocketServer(ThreadingHTTPServer):
+    """A threading HTTP server on an already-bound, listening socket."""
+
+    daemon_threads = True
+
+    def __init__(self, sock: socket.socket, handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(sock.getsockname()[:2], handler, bind_and_activate=False)
+        self.socket.close()
+        self.socket = sock
+
+
+class JSONHandler(BaseHTTPRequestHandler):
+    """Request handler with JSON helpers; quiet (services log what matters themselves)."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def answer(self, code: int, body: bytes | str | dict[str, Any] | list[Any],
+               ctype: str = "application/json") -> None:
+        """Send a complete response with Content-Length."""
+        if isinstance(body, dict | list):
+            raw = json.dumps(body).encode()
+        elif isinstance(body, str):
+            raw = body.encode()
+        else:
+            raw = body
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def read_json(self) -> Any:
+        """The request body parsed as JSON (``ValueError`` when it is not)."""
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length > 0 else b""
+        return json.loads(raw or b"null")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def serve_until_signalled(server: ThreadingHTTPServer) -> None:
+    """Serve until SIGTERM or SIGINT, then return (the caller closes its own resources)."""
+
+    def _stop(*_: object) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    server.serve_forever(poll_interval=0.05)
+    server.server_close()

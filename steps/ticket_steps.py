@@ -1,0 +1,41 @@
+"""Then-steps about tickets: what the ticket service created through the Jira REST API."""
+
+from __future__ import annotations
+
+from pytest_bdd import then
+
+from alertdrill.drill import Drill
+from alertdrill.durations import parse_human
+from alertdrill.expect import TicketMatch
+from steps.patterns import DURATION, quoted, rx
+
+
+@then(rx(rf"a ticket is opened(?: in project {quoted('project')})? for {quoted('alertname')} "
+         rf"within {DURATION}"))
+def ticket_opened(drill: Drill, project: str | None, alertname: str, duration: str) -> None:
+    """The ticket service creates a Jira ticket for the alert (in that project) within the SLA.
+
+    Example: Then a ticket is opened in project "DEV" for "WebAppDown" within 3 minutes
+    """
+    drill.expect.notified(TicketMatch(alertname, project), parse_human(duration))
+
+
+@then(rx(rf"exactly (?P<times>one|\d+) tickets? (?:is|are) opened for {quoted('alertname')} "
+         rf"within {DURATION}"))
+def tickets_exactly(drill: Drill, times: str, alertname: str, duration: str) -> None:
+    """Exactly N tickets for the alert in the whole window (waited out): repeats and other
+    receivers must not open more.
+
+    Example: Then exactly one ticket is opened for "WebAppDown" within 15 minutes
+    """
+    count = 1 if times == "one" else int(times)
+    drill.expect.notified_exactly(TicketMatch(alertname), count, parse_human(duration))
+
+
+@then(rx(rf"no ticket is opened for {quoted('alertname')} within {DURATION}"))
+def no_ticket(drill: Drill, alertname: str, duration: str) -> None:
+    """No ticket for the alert during the whole window (waited out).
+
+    Example: Then no ticket is opened for "APISlowResponse" within 12 minutes
+    """
+    drill.expect.never_notified(TicketMatch(alertname), parse_human(duration))
