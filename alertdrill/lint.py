@@ -375,8 +375,9 @@ def _run_tool(argv: list[str], target: _Yaml, code: str, skip: Sequence[Path] = 
                         f"`{' '.join(argv)}` did not finish within {_TOOL_TIMEOUT} s")]
     if done.returncode == 0:
         return []
-    messages = _tool_messages(done.stdout + "\n" + done.stderr, shown_as or target.path, skip)
-    if not messages:
+    output = done.stdout + "\n" + done.stderr
+    messages = _tool_messages(output, shown_as or target.path, skip)
+    if not messages and not _tool_messages(output, shown_as or target.path):
         output = (done.stderr or done.stdout).strip() or f"exit status {done.returncode}"
         messages = [(None, output)]
     return [Finding(target.path, line or _locate(target, text), code, "error", note + text)
@@ -605,6 +606,17 @@ def _route_nodes(node: yaml.Node | None) -> Iterator[yaml.Node]:
             yield from _route_nodes(child)
 
 
+def load_route_tree(path: Path) -> Route | None:
+    """The routing tree of an alertmanager.yml (None without a ``route``); raises ConfigError."""
+    config = _read_yaml(path)
+    if config.error:
+        raise ConfigError(f"{path}:{config.error[0]}: {config.error[1]}")
+    try:
+        return _route(_get(config.node, "route"), None)
+    except MatcherError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
 def _route(node: yaml.Node | None, parent: Route | None) -> Route | None:
     """The routing tree, each route knowing its line; receivers inherited as Alertmanager does."""
     if not isinstance(node, yaml.MappingNode):
@@ -678,7 +690,8 @@ def _unreachable_routes(path: Path, root: Route, rules: list[RuleAlerts],
             f"no alert of the stack's rules reaches route {route.describe()}: the "
             f"{_count(rule_names, 'rule')} whose alerts could match it ({_few(rule_names)}) "
             f"are all taken first by earlier sibling routes without `continue` ("
-            + "; ".join(f"line {b.line} {b.describe()}" for b in blockers) + ")"))
+            + "; ".join(f"line {b.line} {b.describe()}" for b in blockers)
+            + "); only alerts from elsewhere (pushed, another Prometheus) can reach it"))
     return findings
 
 
@@ -761,20 +774,28 @@ def _equal_findings(path: Path, inhibit: _Inhibit, sources: list[_Candidate],
                         f"this inhibit rule never applies to the stack's alerts: equal [{equal}] "
                         f"never holds between a source ({_values(sources, inhibit.equal)}) and "
                         f"a target ({_values(targets, inhibit.equal)})")]
+    # A source never hides itself, by design: that is no gap worth reporting here.
+    never = [name for name in never if not any(
+        _can_pair(s, t, inhibit.equal, itself=True) for s in sources for t in by_rule[name])]
     if never and "alertname" not in inhibit.equal:
         hidden = [t for t in targets if t[0].name in never]
         return [Finding(path, inhibit.equal_line, "inhibit-equal-partial", "warning",
                         f"this inhibit rule can never hide {_count(never, 'alert')} its target "
-                        f"matches ({_few(never, 8)}): equal [{equal}] never holds between them "
+                        f"matches ({_few(never, 20)}): equal [{equal}] never holds between them "
                         f"({_values(hidden, inhibit.equal)}) and a source "
                         f"({_values(sources, inhibit.equal)})")]
     return []
 
 
-def _can_pair(source: _Candidate, target: _Candidate, equal: Sequence[str]) -> bool:
-    """May some source alert and some *other* target alert agree on every ``equal`` label?"""
+def _can_pair(source: _Candidate, target: _Candidate, equal: Sequence[str],
+              itself: bool = False) -> bool:
+    """May some source alert and some *other* target alert agree on every ``equal`` label?
+
+    ``itself=True`` also counts the pair of an alert with itself (which Alertmanager skips).
+    """
     (source_rule, s), (target_rule, t) = source, target
-    if source_rule is target_rule and s.singular and t.singular and s.labels == t.labels:
+    if (not itself and source_rule is target_rule and s.singular and t.singular
+            and s.labels == t.labels):
         return False  # the one alert this rule can produce; Alertmanager skips self-inhibition
     return all(_may_be_equal(s.get(label), t.get(label)) for label in equal)
 

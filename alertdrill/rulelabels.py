@@ -163,36 +163,52 @@ class RuleAlerts:
 
 # --- scrape targets ---------------------------------------------------------------------------
 
-def target_shapes(prometheus: Mapping[str, Any]) -> dict[str, list[Shape]]:
+@dataclass(frozen=True)
+class JobTargets:
+    """The targets of one scrape job: one shape per target, and whether they are exact."""
+
+    shapes: tuple[Shape, ...]
+    #: Every target label is known (static targets, constant relabelling): then ``up`` and the
+    #: ``scrape_*`` series carry exactly these labels and nothing else.
+    exact: bool
+
+
+def target_shapes(prometheus: Mapping[str, Any]) -> dict[str, JobTargets]:
     """For each scrape job, one shape per static target: the labels its series carry.
 
-    A job whose labels cannot be determined (service discovery, ``honor_labels``, relabelling
-    that is not a constant, ``metric_relabel_configs``) gets one open shape knowing at most its
-    ``job``.
+    A job whose labels cannot be determined (service discovery, ``honor_labels``,
+    ``metric_relabel_configs``) gets one open, inexact shape knowing at most its ``job``.
     """
-    jobs: dict[str, list[Shape]] = {}
+    jobs: dict[str, JobTargets] = {}
     for job in prometheus.get("scrape_configs") or []:
         if isinstance(job, Mapping) and job.get("job_name"):
-            jobs[str(job["job_name"])] = _job_shapes(job)
+            jobs[str(job["job_name"])] = _job_targets(job)
     return jobs
 
 
-def _job_shapes(job: Mapping[str, Any]) -> list[Shape]:
+def _job_targets(job: Mapping[str, Any]) -> JobTargets:
     name = str(job["job_name"])
     discovered = any(k.endswith("_sd_configs") and job.get(k) for k in job)
     if discovered or job.get("honor_labels") or job.get("metric_relabel_configs"):
-        return [Shape({"job": None if job.get("honor_labels") else frozenset({name})})]
-    shapes = []
+        job_label = None if job.get("honor_labels") else frozenset({name})
+        return JobTargets((Shape({"job": job_label}),), exact=False)
+    shapes: list[Shape] = []
+    exact = True
     for group in job.get("static_configs") or []:
         group_labels = {str(k): str(v) for k, v in (group.get("labels") or {}).items()}
         for target in group.get("targets") or []:
             labels = {"job": name, "__address__": str(target), **group_labels}
-            shapes.append(_relabel(labels, job.get("relabel_configs") or []))
-    return shapes
+            shape, shape_exact = _relabel(labels, job.get("relabel_configs") or [])
+            shapes.append(shape)
+            exact = exact and shape_exact
+    return JobTargets(tuple(shapes), exact)
 
 
-def _relabel(labels: dict[str, str], configs: Sequence[Mapping[str, Any]]) -> Shape:
-    """Apply relabel_configs to one target, as far as they are constants; the rest is unknown."""
+def _relabel(labels: dict[str, str], configs: Sequence[Mapping[str, Any]]) -> tuple[Shape, bool]:
+    """Apply relabel_configs to one target, as far as they are constants; the rest is unknown.
+
+    Also says whether the result is exact (no label set or removed by a non-constant rule).
+    """
     poss: dict[str, Poss] = {k: frozenset({v}) for k, v in labels.items()}
     for config in configs:
         action = str(config.get("action", "replace")).lower()
@@ -205,10 +221,11 @@ def _relabel(labels: dict[str, str], configs: Sequence[Mapping[str, Any]]) -> Sh
         elif action in ("replace", "hashmod", "lowercase", "uppercase") and target:
             poss[str(target)] = None
         else:  # labelmap, labeldrop, labelkeep: any label may appear or go
-            return Shape({k: None for k in poss if not k.startswith("__")}, open=True)
+            return Shape({k: None for k in poss if not k.startswith("__")}, open=True), False
     address = poss.get("__address__")
     poss.setdefault("instance", address)
-    return Shape({k: v for k, v in poss.items() if not k.startswith("__")}, open=True)
+    exact = all(v is not None for v in poss.values())
+    return Shape({k: v for k, v in poss.items() if not k.startswith("__")}, open=True), exact
 
 
 def _constant_replacement(config: Mapping[str, Any]) -> bool:
@@ -223,7 +240,7 @@ def _constant_replacement(config: Mapping[str, Any]) -> bool:
 class ExprLabels:
     """Walks a PromQL expression (``promql-parser``'s tree) to the shapes of its result series."""
 
-    def __init__(self, jobs: Mapping[str, list[Shape]] | None, recorded: Iterable[str] = ()) -> None:
+    def __init__(self, jobs: Mapping[str, JobTargets] | None, recorded: Iterable[str] = ()) -> None:
         self.jobs = jobs
         self.recorded = set(recorded)
 
@@ -266,10 +283,11 @@ class ExprLabels:
         if name is None or name in self.recorded:
             return [UNKNOWN]
         matchers = [m for m in matchers if m.name != "__name__"]
-        closed = name in _SERIES_WITH_TARGET_LABELS_ONLY
+        target_labels_only = name in _SERIES_WITH_TARGET_LABELS_ONLY
         shapes = []
-        for job_shapes in self.jobs.values():
-            for shape in job_shapes:
+        for job in self.jobs.values():
+            closed = target_labels_only and job.exact
+            for shape in job.shapes:
                 selected = Shape(shape.labels, open=shape.open and not closed).narrow(matchers)
                 if selected is not None:
                     shapes.append(selected)
