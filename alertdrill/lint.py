@@ -272,7 +272,8 @@ def _load_stack(stack_dir: Path) -> tuple[_Stack, list[Finding]]:
         rule_paths = None
         if not _reported_by_own_checks(exc):
             where = root / MANIFEST if (root / MANIFEST).is_file() else root
-            findings.append(Finding(where, 1, "stack", "error", str(exc)))
+            message = str(exc.args[0]) + (f" ({exc.hint})" if exc.hint else "")
+            findings.append(Finding(where, 1, "stack", "error", message))
     stack.prometheus = _read_yaml(prom_path) if prom_path else None
     stack.alertmanager = _read_yaml(am_path) if am_path else None
     if rule_paths is None and stack.prometheus is not None and stack.prometheus.mapping is not None:

@@ -562,6 +562,15 @@ def test_a_prometheus_yml_that_does_not_parse_is_a_finding_not_a_crash(tmp_path:
     assert findings[1].line == 2
 
 
+def test_a_missing_alertmanager_yml_is_a_finding_and_the_rest_is_checked(tmp_path: Path) -> None:
+    root = _stack(tmp_path, prometheus=PROM.replace("global:\n", "global:\n  x: ${X}\n"))
+    (root / "alertmanager.yml").unlink()
+    findings = check_stack(root, tools=False)
+    assert [(f.file.name, f.line, f.code) for f in findings] == [
+        (tmp_path.name, 1, "stack"), ("prometheus.yml", 2, "env-placeholder")]
+    assert "\n" not in findings[0].message and "no alertmanager.yml" in findings[0].message
+
+
 def test_a_rule_files_pattern_matching_nothing(tmp_path: Path) -> None:
     root = _stack(tmp_path, alertmanager=_am(*ALL_ROUTES),
                   prometheus=PROM.replace("rule_files: [rules/*.yml]",
