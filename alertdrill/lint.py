@@ -578,7 +578,7 @@ def _alertmanager_findings(config: _Yaml, rules: list[RuleAlerts] | None) -> lis
 def _deprecated_findings(config: _Yaml) -> list[Finding]:
     """Legacy match maps in routes and inhibit rules, with the matchers to write instead."""
     findings = []
-    sections = [r for r in _route_nodes(_get(config.node, "route"))]
+    sections = list(_route_nodes(_get(config.node, "route")))
     sections += _items(_get(config.node, "inhibit_rules"))
     for section in sections:
         data = _construct(section)
@@ -763,7 +763,14 @@ def _inhibit_findings(path: Path, inhibit: _Inhibit, rules: list[RuleAlerts]) ->
 
 def _equal_findings(path: Path, inhibit: _Inhibit, sources: list[_Candidate],
                     targets: list[_Candidate]) -> list[Finding]:
-    """Target rules no source alert can agree with on every ``equal`` label."""
+    """Target rules no source alert can agree with on every ``equal`` label.
+
+    ``never``: no target rule can ever be hidden — the inhibit rule is dead for the stack's
+    alerts. ``partial``: some target rules can never be hidden (seed A4: NodeDown's
+    ``instance`` is the node exporter's, a service alert's is its own). Partial is not reported
+    when ``alertname`` is an equal label: such rules pair alerts of one name on purpose (a
+    critical and a warning threshold), and every other name failing to pair is the point.
+    """
     by_rule: dict[str, list[_Candidate]] = defaultdict(list)
     for target in targets:
         by_rule[target[0].name].append(target)
