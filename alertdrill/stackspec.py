@@ -21,8 +21,9 @@ MANIFEST = "alertdrill.yml"
 SERVICE_KINDS = ("sample-target", "app", "node-exporter", "mtail", "postgres", "postgres-exporter",
                  "blackbox-exporter", "tls-endpoint", "ocsp-responder", "escalation", "tickets")
 
-_PROM_CANDIDATES = ("prometheus.yml", "prometheus/prometheus.yml")
-_AM_CANDIDATES = ("alertmanager.yml", "alertmanager/alertmanager.yml")
+#: Where a stack directory may keep its configs, in order of preference (the manifest may say).
+PROMETHEUS_CANDIDATES = ("prometheus.yml", "prometheus/prometheus.yml")
+ALERTMANAGER_CANDIDATES = ("alertmanager.yml", "alertmanager/alertmanager.yml")
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,8 @@ class StackSpec:
             raise ConfigError(f"stack directory {root} does not exist")
         manifest_path = root / MANIFEST
         manifest = load_yaml(manifest_path, MANIFEST) if manifest_path.exists() else {}
-        prom = _find(root, manifest.get("prometheus"), _PROM_CANDIDATES, "prometheus.yml")
-        am = _find(root, manifest.get("alertmanager_config"), _AM_CANDIDATES, "alertmanager.yml")
+        prom = _find(root, manifest.get("prometheus"), PROMETHEUS_CANDIDATES, "prometheus.yml")
+        am = _find(root, manifest.get("alertmanager_config"), ALERTMANAGER_CANDIDATES, "alertmanager.yml")
         prom_config = load_yaml(prom, "prometheus.yml")
         rule_files: list[Path] = []
         for pattern in prom_config.get("rule_files") or []:
