@@ -31,6 +31,16 @@ def build_parser() -> argparse.ArgumentParser:
     scale.add_argument("--floor", type=float, default=None,
                        help="smallest interval, seconds (default: $ALERTDRILL_FLOOR or 0.25)")
     scale.add_argument("-o", "--output", type=Path, help="write the copies into this directory")
+    report = sub.add_parser(
+        "report", help="build the drill report (HTML and Markdown) from the last run's records",
+        description="Read the per-scenario records a run wrote (default: $ALERTDRILL_REPORT_DIR "
+        "or reports/drill) and write drill-report.html (self-contained) and drill-report.md.")
+    report.add_argument("--from", dest="source", type=Path, default=None, metavar="DIR",
+                        help="directory of scenario records (default: $ALERTDRILL_REPORT_DIR "
+                        "or reports/drill)")
+    report.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="where drill-report.html/.md go (default: the parent of --from, "
+                        "i.e. reports/)")
     return parser
 
 
@@ -43,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
             return _steps(markdown=args.markdown)
         if args.command == "scale":
             return _scale(args.files, args.time_scale, args.floor, args.output)
+        if args.command == "report":
+            return _report(args.source, args.out)
     except AlertdrillError as exc:
         print(f"alertdrill: {exc}", file=sys.stderr)
         return 2
@@ -71,6 +83,20 @@ def _scale(files: list[Path], factor: float | None, floor: float | None,
             if len(files) > 1:
                 print(f"# --- {path} ---")
             print(text, end="")
+    return 0
+
+
+def _report(source: Path | None, out: Path | None) -> int:
+    from alertdrill.report import build
+    from alertdrill.settings import Settings
+
+    if source is None:
+        source = Path(Settings.from_env().report_dir or Path("reports") / "drill")
+    if out is None:
+        out = source.resolve().parent
+    html_path, md_path = build(source, out)
+    print(html_path)
+    print(md_path)
     return 0
 
 
