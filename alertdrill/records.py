@@ -74,10 +74,12 @@ class ScenarioInfo:
 
 def safe_id(feature_file: str, scenario_name: str, nodeid: str) -> str:
     """A file-name-safe, readable and unique id: ``<feature>--<scenario>-<hash of the node id>``."""
-    stem = Path(feature_file).with_suffix("").as_posix()
-    slug = re.sub(r"[^a-z0-9]+", "-", f"{stem}--{scenario_name}".lower()).strip("-")
-    slug = re.sub(r"-{3,}", "--", slug)[:90].rstrip("-")
-    return f"{slug}-{hashlib.sha1(nodeid.encode()).hexdigest()[:8]}"
+    def slug(text: str) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+    stem = slug(Path(feature_file).with_suffix("").as_posix())
+    name = f"{stem}--{slug(scenario_name)}"[:90].rstrip("-")
+    return f"{name}-{hashlib.sha1(nodeid.encode()).hexdigest()[:8]}"
 
 
 def resolve_report_dir(settings: Settings, rootpath: Path) -> Path:

@@ -205,33 +205,42 @@ def _observed_rows(record: dict[str, Any], events: list[dict[str, Any]],
     rows: list[SlaRow] = []
     seen: set[tuple[str, str]] = set()
 
-    def add(phase: str, subject: str, what: str, t: float, note: str = "") -> None:
+    def add(phase: str, subject: str, key: str, what: str, t: float, note: str = "") -> None:
         anchor = _anchor_before(events, t)
-        if anchor is None or (phase, subject) in claimed or (phase, what) in seen:
+        if anchor is None or (phase, subject) in claimed or (phase, key) in seen:
             return
-        seen.add((phase, what))
+        seen.add((phase, key))
         rows.append(SlaRow(phase, what, _anchor_label(anchor), anchor["t"], t, t - anchor["t"],
                            note=note))
 
     for e in events:
-        if e["kind"] == tl.PROM_FIRING:
-            add("detect", e["subject"], f"{_alert_label(e['subject'], e['labels'])} firing in "
-                "Prometheus", e["t"])
-        elif e["kind"] == tl.PROM_INACTIVE:
-            add("resolve", e["subject"], f"{_alert_label(e['subject'], e['labels'])} resolved in "
-                "Prometheus", e["t"])
+        if e["kind"] in (tl.PROM_FIRING, tl.PROM_INACTIVE):
+            alert = _short_alert(e["subject"], e["labels"])
+            if e["kind"] == tl.PROM_FIRING:
+                add("detect", e["subject"], alert, f"{alert} firing in Prometheus", e["t"])
+            else:
+                add("resolve", e["subject"], alert, f"{alert} resolved in Prometheus", e["t"])
     for n in record.get("notifications") or []:
-        if not _notification_ok(n) or n.get("status") not in ("firing", "resolved"):
+        # Structured deliveries only (the probe, webhooks): they name their alerts and status.
+        if not _notification_ok(n) or n.get("status") not in ("firing", "resolved") or \
+                not n.get("alertnames"):
             continue
-        names = ", ".join(n.get("alertnames") or []) or "?"
+        names = ", ".join(n["alertnames"])
+        via = "routing decision (probe)" if n.get("integration") == "probe" else \
+            f"first via {n.get('integration')}"
         if n["status"] == "resolved":
-            add("resolve", n["receiver"], f"{n['receiver']} ← {names} (resolved)", n["t"],
-                f"first via {n.get('integration')}")
+            add("resolve", n["receiver"], n["receiver"], f"{n['receiver']} ← {names} (resolved)",
+                n["t"], via)
         else:
             phase = "escalate" if is_escalation(n["receiver"], n.get("alerts") or []) else "notify"
-            add(phase, n["receiver"], f"{n['receiver']} ← {names}", n["t"],
-                f"first via {n.get('integration')}")
+            add(phase, n["receiver"], n["receiver"], f"{n['receiver']} ← {names}", n["t"], via)
     return rows
+
+
+def _short_alert(alertname: str, labels: dict[str, str] | None) -> str:
+    """An alert by its name and instance (the full label set belongs in tooltips)."""
+    instance = (labels or {}).get("instance")
+    return f"{alertname}{{instance={instance}}}" if instance else alertname
 
 
 # -- formatting -------------------------------------------------------------------------------
@@ -258,6 +267,27 @@ def _sla(row_or_claim: Any) -> str:
     if measured is not None and abs(float(measured) - float(real)) > 1e-9:
         return f"{human(float(real))} ({_secs(float(measured))} + {_secs(float(tolerance))} tol.)"
     return f"{human(float(real))} (+ {_secs(float(tolerance))} tol.)"
+
+
+_CLOCK = re.compile(r'^"(?P<subject>.*)" \((?P<kind>[^()]*)\)$')
+_CLOCK_GLYPH = {tl.FAULT_APPLIED: "▼", tl.FAULT_REVERTED: "▲ revert", tl.ACTION: "●"}
+
+
+def _clock(counted_from: str) -> str:
+    """'"stop web" (fault.applied)' → '▼ stop web' (the chart's glyphs)."""
+    match = _CLOCK.match(counted_from)
+    if not match:
+        return counted_from
+    return f"{_CLOCK_GLYPH.get(match['kind'], match['kind'])} {match['subject']}"
+
+
+def _sla_html(row_or_claim: Any) -> Cell:
+    """The SLA in two lines: the real-world SLA, then the measured deadline and tolerance."""
+    text = _sla(row_or_claim)
+    if " (" not in text:
+        return _e(text), "sla"
+    head, rest = text.split(" (", 1)
+    return f'<b>{_e(head)}</b><br><span class="sub">{_e(rest.rstrip(")"))}</span>', "sla"
 
 
 def _when(t: float | None) -> str:
@@ -367,9 +397,10 @@ def chart_svg(record: dict[str, Any], index: int = 0) -> str:
     legend_y = _TOP + height_plot + 50
     height = legend_y + 58
 
+    # Claims are drawn as their windows; when they were decided does not stretch the axis.
     shown = [e["t"] for e in events if e["kind"] not in (tl.STACK_READY, tl.STACK_WARNING,
                                                           tl.AM_ACTIVE, tl.AM_GONE,
-                                                          tl.AM_UNPROCESSED)]
+                                                          tl.AM_UNPROCESSED, tl.CLAIM)]
     shown += [float(c.get("window_end", 0)) for c in claims]
     shown += [float(n["t"]) for n in notifications]
     t0 = min([0.0, *shown]) if shown else 0.0
@@ -433,7 +464,9 @@ def chart_svg(record: dict[str, Any], index: int = 0) -> str:
         add(f'<g class="mk mk-action" data-t="{e["t"]}"><title>{html.escape(tip)}</title>')
         add(f'<line x1="{ax:.1f}" y1="{label_y + 4}" x2="{ax:.1f}" y2="{axis_y}" stroke="{colour}" '
             'stroke-width="1.3" stroke-dasharray="5 3" opacity="0.75"/>')
-        add(f'<text x="{ax + 3:.1f}" y="{label_y}" fill="{colour}" font-weight="600">'
+        near_end = ax > x1 - 170
+        add(f'<text x="{ax - 3 if near_end else ax + 3:.1f}" y="{label_y}" fill="{colour}" '
+            f'font-weight="600" text-anchor="{"end" if near_end else "start"}">'
             f"{what} {html.escape(_clip(str(e['subject']), 26))}</text>")
         add(f'<circle cx="{ax:.1f}" cy="{actions.y + _LANE / 2}" r="5" fill="{colour}"/></g>')
     # claims: a bar from the clock's start to the deadline (tolerance lighter), deadline tick
@@ -516,7 +549,7 @@ def chart_svg(record: dict[str, Any], index: int = 0) -> str:
                + (f" fault={n.get('fault')}" if n.get("fault") else ""))
         status_class = "resolved" if resolved else "firing"
         add(f'<g class="mk mk-notification mk-{status_class}{"" if ok else " mk-failed"}" '
-            f'data-receiver="{html.escape(str(n["receiver"]))}" '
+            f'data-t="{n["t"]}" data-receiver="{html.escape(str(n["receiver"]))}" '
             f'data-integration="{html.escape(integration)}"><title>{html.escape(tip)}</title>')
         fill = colour if ok else "#ffffff"
         if resolved:
@@ -641,7 +674,7 @@ def _claim_rows(record: dict[str, Any]) -> list[list[Any]]:
 
 def _sla_table_rows(record: dict[str, Any]) -> list[list[Any]]:
     k = _scale(record)
-    return [[_PHASE_TITLE.get(r.phase, r.phase), r.what, f"{r.counted_from} {_when(r.start)}",
+    return [[_PHASE_TITLE.get(r.phase, r.phase), r.what, f"{_clock(r.counted_from)} ({_when(r.start)})",
              _secs(r.measured), _real(r.measured, k), _sla(r), _VERDICT_ICON[r.verdict],
              r.note] for r in sla_rows(record)]
 
@@ -666,17 +699,25 @@ def markdown_section(record: dict[str, Any]) -> str:
              + (f" · {record['duration']:.1f} s" if record.get("duration") is not None else ""),
              ""]
     if outcome in ("failed", "error") and record.get("message"):
-        lines += ["### What failed", ""]
+        failed = outcome == "failed"
+        lines += ["### What failed" if failed else
+                  "### Error — the scenario could not run to its end", ""]
         if record.get("failed_step"):
             lines += [f"Step: {_md(record['failed_step'])}", ""]
-        lines += ["Expected:", "", "```text", _expected_part(str(record["message"])).replace(
-            "```", "'''"), "```", "", "What arrived (notifications in arrival order):", ""]
+        fence = _expected_part(str(record["message"])).replace("```", "` ` `")
+        lines += (["Expected:", ""] if failed else []) + ["```text", fence, "```", ""]
         arrived = [[_when(n["t"]), _real(n["t"], k), n["receiver"], n.get("integration"),
                     n.get("status") or "?", ", ".join(n.get("alertnames") or []) or "(text)",
                     n.get("response_code")] for n in record.get("notifications") or []]
-        lines += _md_table(["at", "real-world", "receiver", "integration", "status", "alerts",
-                            "answer"], arrived) if arrived else ["(no notification arrived)"]
-        lines.append("")
+        if failed or arrived:
+            lines += ["What arrived (notifications in arrival order):", ""]
+            lines += _md_table(["at", "real-world", "receiver", "integration", "status",
+                                "alerts", "answer"], arrived) if arrived else \
+                ["(no notification arrived)"]
+            lines.append("")
+    if not record.get("stacks"):
+        lines += ["(no stack was started for this scenario)", ""]
+        return "\n".join(lines)
     rows = _sla_table_rows(record)
     lines += ["### SLA", ""]
     lines += _md_table(_SLA_HEADERS, rows) if rows else ["(nothing measured)"]
@@ -701,7 +742,8 @@ def markdown(records: list[dict[str, Any]]) -> str:
              f"Run {summary['run_date']} · time scale {summary['scales']} · tolerance "
              f"{summary['tolerances']} · generated {summary['generated']}", "",
              f"**{summary['total']} scenarios: {summary['passed']} passed, {summary['failed']} "
-             f"failed, {summary['error']} errors{_skipped(summary)}** · claims: "
+             f"failed, {summary['error']} error{'' if summary['error'] == 1 else 's'}"
+             f"{_skipped(summary)}** · claims: "
              f"{summary['claims_passed']} held, {summary['claims_failed']} failed", ""]
     lines += _md_table(["", "scenario", "feature", "claims", "duration"], [
         [f"{_OUTCOME_ICON.get(str(r.get('outcome')), '')} {r.get('outcome')}",
@@ -781,7 +823,7 @@ h2 { font-size:18px; margin:0 0 6px; } h3 { font-size:14px; margin:20px 0 8px; c
 .tag { display:inline-block; background:#e0e7ff; color:#3730a3; border-radius:4px; padding:0 6px;
   margin-right:4px; font-size:12px; }
 table { border-collapse:collapse; width:100%; font-size:13px; }
-th { text-align:left; color:#475569; font-weight:600; background:#f8fafc; }
+th { text-align:left; color:#475569; font-weight:600; background:#f8fafc; white-space:nowrap; }
 th, td { border-bottom:1px solid var(--line); padding:6px 8px; vertical-align:top; }
 td.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
 td.pass { color:var(--ok); font-weight:700; white-space:nowrap; }
@@ -791,7 +833,9 @@ tr.fail td { background:#fef2f2; }
 td.phase { white-space:nowrap; font-weight:600; }
 .chart-wrap { overflow-x:auto; border:1px solid var(--line); border-radius:8px; margin:10px 0 4px; }
 .chart-wrap svg { display:block; width:100%; height:auto; min-width:900px; }
-.failure { display:grid; grid-template-columns: minmax(0,1fr) minmax(0,1fr); gap:16px; }
+.failure { display:grid; grid-template-columns: minmax(0,1fr) minmax(0,1.25fr); gap:16px; }
+td.clock, td.sla { white-space:nowrap; }
+.failure.one { grid-template-columns: minmax(0,1fr); }
 .failure > div { background:#fff7f7; border:1px solid #fecaca; border-radius:8px; padding:10px 12px; }
 .failure h4 { margin:0 0 6px; font-size:13px; color:#991b1b; }
 pre { white-space:pre-wrap; word-break:break-word; font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,
@@ -854,21 +898,32 @@ def html_section(record: dict[str, Any]) -> str:
              + "".join(f" · stack <b>{_e(s.get('name'))}</b>" for s in record.get("stacks") or [])
              + "</div>"]
     if outcome in ("failed", "error") and record.get("message"):
-        arrived = [[_e(_when(n["t"])), _e(_real(n["t"], k)), _e(n["receiver"]),
-                    _e(n.get("integration")), _e(n.get("status") or "?"),
-                    _e(", ".join(n.get("alertnames") or []) or "(text)"),
-                    _e(n.get("response_code"))] for n in record.get("notifications") or []]
+        arrived: list[list[Cell]] = [
+            [(_e(_when(n["t"])), "num"), (_e(_real(n["t"], k)), "num"), _e(n["receiver"]),
+             _e(n.get("integration")), _e(n.get("status") or "?"),
+             _e(", ".join(n.get("alertnames") or []) or "(text)"),
+             (_e(n.get("response_code")), "pass" if _notification_ok(n) else "fail")]
+            for n in record.get("notifications") or []]
         step = (f'<p class="sub">Step: <b>{_e(record["failed_step"])}</b></p>'
                 if record.get("failed_step") else "")
         arrived_html = _html_table(["at", "real-world", "receiver", "via", "status", "alerts",
                                     "answer"], arrived) if arrived else \
             "<p>No notification arrived at all.</p>"
-        parts.append(f'<h3>What failed</h3>{step}<div class="failure"><div><h4>Expected</h4>'
-                     f"<pre>{_e(_expected_part(str(record['message'])))}</pre></div>"
-                     f"<div><h4>What arrived (notifications, in arrival order)</h4>{arrived_html}"
-                     "</div></div>"
-                     f"<details><summary>Full failure message</summary><pre>"
-                     f"{_e(record['message'])}</pre></details>")
+        message = str(record["message"])
+        head = _expected_part(message)
+        full = ("" if head == message.strip() else
+                f"<details><summary>Full failure message</summary><pre>{_e(message)}</pre>"
+                "</details>")
+        if outcome == "failed":
+            parts.append(f'<h3>What failed</h3>{step}<div class="failure"><div><h4>Expected</h4>'
+                         f"<pre>{_e(head)}</pre></div><div><h4>What arrived (notifications, in "
+                         f"arrival order)</h4>{arrived_html}</div></div>{full}")
+        else:
+            ran = "" if record.get("stacks") else \
+                '<p class="sub">No stack was started for this scenario.</p>'
+            parts.append(f'<h3>Error — the scenario could not run to its end</h3>{step}'
+                         f'<div class="failure one"><div><pre>{_e(head)}</pre>{ran}</div></div>'
+                         f"{full}")
     stacks = record.get("stacks") or []
     for index, stack in enumerate(stacks):
         title = "Timeline" + (f" — stack {stack.get('name')}" if len(stacks) > 1 else "")
@@ -879,8 +934,9 @@ def html_section(record: dict[str, Any]) -> str:
     if rows:
         table_rows: list[list[Cell]] = [
             [(_e(_PHASE_TITLE.get(r.phase, r.phase)), "phase"), _e(r.what),
-             f'{_e(r.counted_from)} <span class="sub">{_e(_when(r.start))}</span>',
-             (_e(_secs(r.measured)), "num"), (_e(_real(r.measured, k)), "num"), _e(_sla(r)),
+             (f'{_e(_clock(r.counted_from))}<br><span class="sub">{_e(_when(r.start))}</span>',
+              "clock"),
+             (_e(_secs(r.measured)), "num"), (_e(_real(r.measured, k)), "num"), _sla_html(r),
              _verdict_cell(r.verdict), (_e(r.note), "sub")] for r in rows]
         parts.append("<h3>SLA</h3>" + _html_table(
             _SLA_HEADERS, table_rows, ["fail" if r.verdict == "failed" else "" for r in rows],
