@@ -45,6 +45,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     "under the rootdir); `alertdrill report` builds the drill report from it")
 
 
+_CONFIG: pytest.Config | None = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_bdd_apply_tag(tag: str, function: Any) -> None:
+    """Register each Gherkin tag as a marker before pytest-bdd applies it, so that
+    ``--strict-markers`` accepts ``@nightly`` and ``-m nightly`` selects it; the tags then reach
+    the scenario records and Allure."""
+    if _CONFIG is not None and tag not in _registered_markers(_CONFIG):
+        _CONFIG.addinivalue_line("markers", f"{tag}: Gherkin tag")
+
+
+def _registered_markers(config: pytest.Config) -> set[str]:
+    return {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
+
+
 #: The bundled step vocabulary and suite fixtures, shipped beside the engine in a checkout.
 BUNDLED_PLUGINS = (
     "fixtures.stacks",
@@ -62,6 +78,8 @@ def pytest_configure(config: pytest.Config) -> None:
     The vocabulary is loaded here rather than only from the repository's conftest.py, so that
     feature files anywhere (a team's own directory) get the same steps and fixtures.
     """
+    global _CONFIG
+    _CONFIG = config
     process.install_signal_handlers()
     if os.environ.get("ALERTDRILL_NO_BUNDLED_STEPS"):
         return

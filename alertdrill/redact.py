@@ -16,7 +16,7 @@ contain:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -66,21 +66,26 @@ class Redactor:
         value = _SCHEME_CREDENTIAL.sub(_credential, value)
         return _PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", value)
 
-    def scrub(self, value: Any) -> Any:
-        """A copy of a JSON-like structure with every string redacted (keys included)."""
+    def scrub(self, value: Any, keep: Collection[str] = ()) -> Any:
+        """A copy of a JSON-like structure with every string redacted (keys included).
+
+        A key naming a secret, a raw payload or headers loses its whole value, except the keys
+        in ``keep``, whose values are scrubbed like the rest (e.g. a payload kept for debugging).
+        """
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
             out: dict[Any, Any] = {}
             for key, item in value.items():
                 name = self.text(key) if isinstance(key, str) else key
-                if isinstance(key, str) and _RECORD_SECRET_KEY.match(key) and item not in (None, ""):
+                if isinstance(key, str) and key not in keep and _RECORD_SECRET_KEY.match(key) \
+                        and item not in (None, ""):
                     out[name] = REDACTED
                 else:
-                    out[name] = self.scrub(item)
+                    out[name] = self.scrub(item, keep)
             return out
         if isinstance(value, (list, tuple)):
-            return [self.scrub(item) for item in value]
+            return [self.scrub(item, keep) for item in value]
         return value
 
 

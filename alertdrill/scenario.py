@@ -13,6 +13,7 @@ from typing import Any
 from alertdrill.backends import StackOptions, start_stack
 from alertdrill.drill import Drill
 from alertdrill.records import ScenarioInfo, build_record, write_record
+from alertdrill.redact import Redactor, secrets_of_files
 from alertdrill.settings import Settings, resolve_stack_dir
 from alertdrill.stackspec import StackSpec
 
@@ -88,16 +89,21 @@ def _attach(drill: Drill, failed: bool, record: dict[str, Any] | None = None,
         if index == 0:
             _label(record, drill)
             allure.attach(report.markdown_section(record), name="drill report (Markdown)",
-                          attachment_type=allure.attachment_type.TEXT, extension="md")
+                          attachment_type=allure.attachment_type.TEXT)
         allure.attach(report.chart_svg(record, index), name="timeline chart",
                       attachment_type=allure.attachment_type.SVG)
     tl = drill.timeline
-    allure.attach(tl.render(), name="timeline", attachment_type=allure.attachment_type.TEXT)
-    allure.attach(json.dumps(tl.to_json(), indent=2), name="timeline.json",
+    spec = getattr(drill.stack, "spec", None)
+    redact = Redactor(secrets_of_files([spec.alertmanager_config, spec.prometheus_config])
+                      if spec is not None else ())
+    allure.attach(redact.text(tl.render()), name="timeline",
+                  attachment_type=allure.attachment_type.TEXT)
+    allure.attach(json.dumps(redact.scrub(tl.to_json()), indent=2), name="timeline.json",
                   attachment_type=allure.attachment_type.JSON)
+    # Payloads stay (what a human would have read), with URLs, credentials and headers scrubbed.
     payloads = [d.to_json() for d in drill.observer.deliveries]
-    allure.attach(json.dumps(payloads, indent=2), name="notifications.json",
-                  attachment_type=allure.attachment_type.JSON)
+    allure.attach(json.dumps(redact.scrub(payloads, keep={"payload"}), indent=2),
+                  name="notifications.json", attachment_type=allure.attachment_type.JSON)
     if failed:
         for name, text in drill.stack.logs(200).items():
             allure.attach(text, name=f"log: {name}", attachment_type=allure.attachment_type.TEXT)

@@ -495,3 +495,40 @@ def test_a_real_runs_report_renders_in_a_browser(tmp_path: Path) -> None:
 
 def _near(rgb: Any, want: tuple[int, int, int], tolerance: int = 12) -> bool:
     return all(abs(int(a) - b) <= tolerance for a, b in zip(rgb, want, strict=True))
+
+
+# -- Allure ---------------------------------------------------------------------------------------------
+def test_allure_gets_the_chart_the_markdown_and_labels_and_no_secret(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from alertdrill import scenario
+    from alertdrill.sink.protocol import Destination
+    from alertdrill.sink.records import Delivery
+
+    attached: list[tuple[str, str, str]] = []
+    labels: list[tuple[str, str]] = []
+    fake = SimpleNamespace(
+        attach=lambda body, name, attachment_type: attached.append((name, attachment_type, body)),
+        attachment_type=SimpleNamespace(TEXT="text", JSON="json", SVG="svg"),
+        dynamic=SimpleNamespace(story=lambda v: labels.append(("story", v)),
+                                epic=lambda v: labels.append(("epic", v)),
+                                label=lambda k, v: labels.append((k, v))))
+    monkeypatch.setattr(scenario, "allure", fake)
+    drill, message = _drill(tmp_path)
+    drill.observer = SimpleNamespace(deliveries=[Delivery(
+        seq=1, arrived=0.0, destination=Destination(0, "team-web", "slack", 0), status="firing",
+        alerts=(), group_key="g", text=f"posted with {SLACK_URL}",
+        payload={"text": "TargetDown", "api_url": SLACK_URL,
+                 "headers": {"Authorization": f"Bearer {BEARER}"}},
+        response_code=200)])
+    rec = build_record(_scenario(message=message), Settings(time_scale=K), [drill])
+    scenario._attach(drill, failed=False, record=rec)
+    by_name = {name: (kind, body) for name, kind, body in attached}
+    assert by_name["timeline chart"][0] == "svg" and "<svg" in by_name["timeline chart"][1]
+    assert by_name["drill report (Markdown)"][1].startswith("## ❌ FAILED")
+    assert ("story", "db dies, the DBAs and the executives are paged") in labels
+    assert ("epic", "stack: sample") in labels
+    payloads = json.loads(by_name["notifications.json"][1])
+    assert payloads[0]["payload"]["text"] == "TargetDown", "the payload itself is kept"
+    everything = "\n".join(body for _, _, body in attached)
+    for secret in (SLACK_URL, "abcDEFsecretTOKEN123", BEARER, SMTP_PASSWORD, ROUTING_KEY):
+        assert secret not in everything
