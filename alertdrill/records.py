@@ -262,6 +262,8 @@ def suppressed_of(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         silence_id = e["detail"].get("silence_id")
         if e["kind"] == tl.ACTION and silence_id:
             silences[silence_id] = {"id": silence_id, "matchers": e["labels"],
+                                    "created_by": e["detail"].get("created_by"),
+                                    "comment": e["detail"].get("comment"),
                                     "note": e["detail"].get("note", "")}
     out: dict[str, dict[str, Any]] = {}
     for e in events:

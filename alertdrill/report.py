@@ -87,7 +87,29 @@ def _anchor_before(events: list[dict[str, Any]], t: float) -> dict[str, Any] | N
 
 
 def _anchor_label(anchor: dict[str, Any]) -> str:
-    return f'"{anchor["subject"]}" ({anchor["kind"]})'
+    return action_label(anchor)
+
+
+def _anchor_at(events: list[dict[str, Any]], t: float) -> dict[str, Any] | None:
+    return next((e for e in events if e.get("anchor") and abs(e["t"] - t) < 1e-3), None)
+
+
+def action_label(event: dict[str, Any]) -> str:
+    """An action as the chart and the SLA table name it: ▼ stop web, ▲ revert stop web, …"""
+    kind, subject = event["kind"], str(event["subject"])
+    note = str(event.get("detail", {}).get("note", ""))
+    if kind == tl.FAULT_APPLIED:
+        return f"▼ {subject}"
+    if kind == tl.FAULT_REVERTED:
+        return f"▲ revert {subject}"
+    if subject == "silence" and event.get("labels"):
+        verb = "unsilence" if note.endswith("removed") else "silence"
+        return f"● {verb} {_labels_text(event['labels'])}"
+    if note.startswith("pushed"):
+        return f"● push {subject}"
+    if note.startswith("resolved"):
+        return f"● resolve {subject}"
+    return f"● {subject}"
 
 
 def _alert_label(alertname: str, labels: dict[str, str] | None) -> str:
@@ -184,8 +206,10 @@ def sla_rows(record: dict[str, Any]) -> list[SlaRow]:
         if claim.get("claim") == "notified_exactly":
             note = (note + "; " if note else "") + \
                 f"{claim.get('count')}× of {claim.get('expected_count')}× expected"
+        anchor = _anchor_at(events, start)
         rows.append(SlaRow(
-            phase=phase, what=_claim_what(claim), counted_from=str(claim.get("counted_from", "")),
+            phase=phase, what=_claim_what(claim),
+            counted_from=action_label(anchor) if anchor else _clock(str(claim.get("counted_from"))),
             start=start, event_t=None if event_t is None else float(event_t),
             measured=None if event_t is None else float(event_t) - start,
             sla_real=claim.get("sla_real"), sla_measured=claim.get("sla_measured"),
@@ -307,10 +331,11 @@ def _held_back_reason(entry: dict[str, Any]) -> str:
     for inh in entry.get("inhibited_by") or []:
         parts.append(f"inhibited by {_alert_label(inh.get('alertname', '?'), inh.get('labels'))}")
     for sil in entry.get("silenced_by") or []:
-        note = sil.get("note") or ""
-        parts.append(f"silenced by {str(sil.get('id', '?'))[:8]}"
+        who = f" by {sil['created_by']}" if sil.get("created_by") else ""
+        why = f": {sil['comment']}" if sil.get("comment") else ""
+        parts.append(f"silenced by silence {str(sil.get('id', '?'))[:8]}"
                      + (f" ({_labels_text(sil.get('matchers'))})" if sil.get("matchers") else "")
-                     + (f": {note}" if note else ""))
+                     + (f", created{who}{why}" if who or why else ""))
     return "; ".join(parts) or "suppressed"
 
 
@@ -452,22 +477,28 @@ def chart_svg(record: dict[str, Any], index: int = 0) -> str:
     actions = lanes[("actions",)]
     anchors = [e for e in events if e.get("anchor") or e["kind"] in (tl.FAULT_APPLIED,
                                                                      tl.FAULT_REVERTED)]
-    last_label_x = [-1e9, -1e9]
+    row_end = [-1e9, -1e9, -1e9]  # where each label row's last label ends (x)
     for e in anchors:
         ax = x(e["t"])
         colour = {"fault.applied": _FAIL, "fault.reverted": _PASS}.get(e["kind"], "#2563eb")
-        row = 0 if ax - last_label_x[0] > 150 else 1 if ax - last_label_x[1] > 150 else 0
-        last_label_x[row] = ax
-        label_y = 22 + row * 16
-        what = {"fault.applied": "▼ fault:", "fault.reverted": "▲ reverted:"}.get(e["kind"], "●")
+        label = _clip(action_label(e), 34)
+        width = len(label) * 6.6 + 8
+        near_end = ax + width > _W - 8
+        left = ax - width if near_end else ax
+        free = [r for r in range(3) if row_end[r] < left]
+        row = free[0] if free else min(range(3), key=lambda r: row_end[r])
+        row_end[row] = left + width
+        label_y = 18 + row * 15
         tip = f"{_when(e['t'])} ({_real(e['t'], k)}) {e['kind']}: {e['subject']}"
+        note = e.get("detail", {}).get("note")
+        if note:
+            tip += f" — {note}"
         add(f'<g class="mk mk-action" data-t="{e["t"]}"><title>{html.escape(tip)}</title>')
         add(f'<line x1="{ax:.1f}" y1="{label_y + 4}" x2="{ax:.1f}" y2="{axis_y}" stroke="{colour}" '
             'stroke-width="1.3" stroke-dasharray="5 3" opacity="0.75"/>')
-        near_end = ax > x1 - 170
         add(f'<text x="{ax - 3 if near_end else ax + 3:.1f}" y="{label_y}" fill="{colour}" '
             f'font-weight="600" text-anchor="{"end" if near_end else "start"}">'
-            f"{what} {html.escape(_clip(str(e['subject']), 26))}</text>")
+            f"{html.escape(label)}</text>")
         add(f'<circle cx="{ax:.1f}" cy="{actions.y + _LANE / 2}" r="5" fill="{colour}"/></g>')
     # claims: a bar from the clock's start to the deadline (tolerance lighter), deadline tick
     per_lane: dict[tuple[str, ...], int] = {}
@@ -955,8 +986,8 @@ def html_section(record: dict[str, Any]) -> str:
     if held:
         parts.append("<h3>Inhibited or silenced</h3>" + _html_table(
             ["alert", "since", "peers", "why"],
-            [[_e(_alert_label(h["alertname"], h.get("labels"))), _e(_when(h["t"])),
-              _e(", ".join(map(str, h.get("peers") or []))), _e(_held_back_reason(h))]
+            [[_e(_alert_label(h["alertname"], h.get("labels"))), (_e(_when(h["t"])), "num"),
+              (_e(", ".join(map(str, h.get("peers") or []))), "num"), _e(_held_back_reason(h))]
              for h in held]))
     steps = record.get("steps") or []
     if steps:

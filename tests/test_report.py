@@ -262,6 +262,7 @@ def test_the_chart_marks_actions_alert_states_and_every_claims_deadline() -> Non
         assert len(re.findall(rf'class="{kind}"', svg)) == count, kind
     # Real-world labels under the measured ticks: at K=60, 1 s is 1 min.
     assert ">1 s</text>" in svg and ">1 min</text>" in svg
+    assert ">▼ stop db</text>" in svg and ">▲ revert stop db</text>" in svg
     # The failed claim's lane exists although nothing arrived there.
     assert ">team-x · routing (probe)</text>" in svg
 
@@ -403,6 +404,7 @@ Feature: The drill report shows what a real run did
   Background:
     Given the stack "{stack}" is running
 
+  @nightly
   Scenario: web stops and pages web's receivers, then resolves
     When the service "web" is stopped
     Then the alert "TargetDown" with labels instance=web:8080 fires within 2 minutes
@@ -455,6 +457,7 @@ def test_a_real_runs_report_renders_in_a_browser(tmp_path: Path) -> None:
         "a claim that cannot hold fails and shows what arrived": "failed",
         "a typo is refused before any stack starts": "error"}
     passed = by_name["web stops and pages web's receivers, then resolves"]
+    assert passed["tags"] == ["nightly"], "a Gherkin tag reaches the record (and is a marker)"
     assert [c["passed"] for c in passed["claims"]] == [True, True, True, True]
     assert all(0 < c["measured"] <= c["sla_measured"] + c["tolerance"] for c in passed["claims"])
     assert {(n["receiver"], n["integration"]) for n in passed["notifications"]} >= {
