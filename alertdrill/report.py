@@ -42,8 +42,9 @@ _PHASE_TITLE = {"detect": "Time to detect", "notify": "Time to notify",
                 "escalate": "Time to escalate", "suppress": "Time to suppress",
                 "resolve": "Time to resolve"}
 _ESCALATION_RECEIVER = re.compile(r"(?i)escalat|executive")
-_ESCALATION_LEVEL = re.compile(r"(?i)^(level[-_ ]?[2-9]|l[2-9]|executive|exec|management|"
-                               r"immediate)$")
+#: Escalation levels above the first page (an `escalation` label's value). `immediate` is not
+#: one: it asks for a fast first page (the reference stack's critical alerts carry it).
+_ESCALATION_LEVEL = re.compile(r"(?i)^(level[-_ ]?[2-9]|l[2-9]|executive|management)$")
 #: Claims that are not about a latency (shown in the claims table, not as SLA rows).
 _NOT_LATENCY = ("never_notified", "only_receivers", "once_per_group", "eventually")
 
@@ -250,7 +251,7 @@ def _observed_rows(record: dict[str, Any], events: list[dict[str, Any]],
                 not n.get("alertnames"):
             continue
         names = ", ".join(n["alertnames"])
-        via = "routing decision (probe)" if n.get("integration") == "probe" else \
+        via = "routing (probe)" if n.get("integration") == "probe" else \
             f"first via {n.get('integration')}"
         if n["status"] == "resolved":
             add("resolve", n["receiver"], n["receiver"], f"{n['receiver']} ← {names} (resolved)",
@@ -329,7 +330,7 @@ def _labels_text(labels: dict[str, str] | None) -> str:
 def _held_back_reason(entry: dict[str, Any]) -> str:
     parts = []
     for inh in entry.get("inhibited_by") or []:
-        parts.append(f"inhibited by {_alert_label(inh.get('alertname', '?'), inh.get('labels'))}")
+        parts.append(f"inhibited by {_short_alert(inh.get('alertname', '?'), inh.get('labels'))}")
     for sil in entry.get("silenced_by") or []:
         who = f" by {sil['created_by']}" if sil.get("created_by") else ""
         why = f": {sil['comment']}" if sil.get("comment") else ""
@@ -351,7 +352,7 @@ _INTEGRATION_COLOUR = {
     "webhook": "#0284c7", "opsgenie": "#db2777", "victorops": "#ea580c",
 }
 _PASS, _FAIL = "#16a34a", "#dc2626"
-_W, _LABEL_W, _RIGHT, _TOP, _LANE = 1120, 250, 24, 64, 30
+_W, _LABEL_W, _RIGHT, _TOP, _LANE = 1120, 270, 24, 64, 30
 
 
 @dataclass
@@ -452,7 +453,8 @@ def chart_svg(record: dict[str, Any], index: int = 0) -> str:
         colour = {"actions": "#0f172a", "prometheus": "#b91c1c", "alertmanager": "#475569",
                   "receiver": "#1e3a8a", "checks": "#334155"}[ln.group]
         add(f'<text x="{_LABEL_W - 10}" y="{ln.y + _LANE / 2 + 4}" text-anchor="end" '
-            f'fill="{colour}" class="lane-title">{html.escape(_clip(ln.title, 36))}</text>')
+            f'fill="{colour}" class="lane-title"><title>{html.escape(ln.title)}</title>'
+            f"{html.escape(_clip(ln.title, 36))}</text>")
     # axis and grid
     step = _nice_step(t1 - t0)
     tick = (int(t0 / step) - 1) * step
@@ -759,7 +761,7 @@ def markdown_section(record: dict[str, Any]) -> str:
     if held:
         lines += ["", "### Inhibited or silenced", ""]
         lines += _md_table(["alert", "since", "peers", "why"], [
-            [_alert_label(h["alertname"], h.get("labels")), _when(h["t"]),
+            [_short_alert(h["alertname"], h.get("labels")), _when(h["t"]),
              ", ".join(map(str, h.get("peers") or [])), _held_back_reason(h)] for h in held])
     lines.append("")
     return "\n".join(lines)
@@ -865,7 +867,8 @@ td.phase { white-space:nowrap; font-weight:600; }
 .chart-wrap { overflow-x:auto; border:1px solid var(--line); border-radius:8px; margin:10px 0 4px; }
 .chart-wrap svg { display:block; width:100%; height:auto; min-width:900px; }
 .failure { display:grid; grid-template-columns: minmax(0,1fr) minmax(0,1.25fr); gap:16px; }
-td.clock, td.sla { white-space:nowrap; }
+td.sla { white-space:nowrap; }
+.table-wrap { overflow-x:auto; }
 .failure.one { grid-template-columns: minmax(0,1fr); }
 .failure > div { background:#fff7f7; border:1px solid #fecaca; border-radius:8px; padding:10px 12px; }
 .failure h4 { margin:0 0 6px; font-size:13px; color:#991b1b; }
@@ -969,15 +972,15 @@ def html_section(record: dict[str, Any]) -> str:
               "clock"),
              (_e(_secs(r.measured)), "num"), (_e(_real(r.measured, k)), "num"), _sla_html(r),
              _verdict_cell(r.verdict), (_e(r.note), "sub")] for r in rows]
-        parts.append("<h3>SLA</h3>" + _html_table(
+        parts.append('<h3>SLA</h3><div class="table-wrap">' + _html_table(
             _SLA_HEADERS, table_rows, ["fail" if r.verdict == "failed" else "" for r in rows],
-            "sla"))
+            "sla") + "</div>")
     claims = record.get("claims") or []
     if claims:
         claim_rows: list[list[Cell]] = [
             [(_e(c[0]), "num"), _e(c[1]), (_e(c[2]), "num"), (_e(c[3]), "num"),
-             (_e(c[4]), "num"), _e(c[5]), _verdict_cell("passed" if claim.get("passed")
-                                                        else "failed")]
+             (_e(c[4]), "num"), _sla_html(claim), _verdict_cell("passed" if claim.get("passed")
+                                                                else "failed")]
             for c, claim in zip(_claim_rows(record), claims, strict=True)]
         parts.append("<h3>Claims</h3>" + _html_table(
             _CLAIM_HEADERS, claim_rows, ["" if c.get("passed") else "fail" for c in claims],
@@ -986,7 +989,9 @@ def html_section(record: dict[str, Any]) -> str:
     if held:
         parts.append("<h3>Inhibited or silenced</h3>" + _html_table(
             ["alert", "since", "peers", "why"],
-            [[_e(_alert_label(h["alertname"], h.get("labels"))), (_e(_when(h["t"])), "num"),
+            [[f'<span title="{_e(_alert_label(h["alertname"], h.get("labels")))}">'
+              f'{_e(_short_alert(h["alertname"], h.get("labels")))}</span>',
+              (_e(_when(h["t"])), "num"),
               (_e(", ".join(map(str, h.get("peers") or []))), "num"), _e(_held_back_reason(h))]
              for h in held]))
     steps = record.get("steps") or []

@@ -535,3 +535,12 @@ def test_allure_gets_the_chart_the_markdown_and_labels_and_no_secret(
     everything = "\n".join(body for _, _, body in attached)
     for secret in (SLACK_URL, "abcDEFsecretTOKEN123", BEARER, SMTP_PASSWORD, ROUTING_KEY):
         assert secret not in everything
+
+
+def test_escalation_is_an_escalation_receiver_or_a_level_above_the_first_page() -> None:
+    assert report.is_escalation("executive-escalation")
+    assert report.is_escalation("team-lead", [{"alertname": "A", "escalation": "level-2"}])
+    assert report.is_escalation("cto", [{"alertname": "A", "escalation": "executive"}])
+    assert not report.is_escalation("dba-critical", [{"alertname": "A",
+                                                      "escalation": "immediate"}])
+    assert not report.is_escalation("team-web", [{"alertname": "A"}])
