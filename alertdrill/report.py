@@ -740,7 +740,7 @@ def markdown_section(record: dict[str, Any]) -> str:
         fence = _expected_part(str(record["message"])).replace("```", "` ` `")
         lines += (["Expected:", ""] if failed else []) + ["```text", fence, "```", ""]
         arrived = [[_when(n["t"]), _real(n["t"], k), n["receiver"], n.get("integration"),
-                    n.get("status") or "?", ", ".join(n.get("alertnames") or []) or "(text)",
+                    n.get("status") or "—", ", ".join(n.get("alertnames") or []) or "(text)",
                     n.get("response_code")] for n in record.get("notifications") or []]
         if failed or arrived:
             lines += ["What arrived (notifications in arrival order):", ""]
@@ -934,7 +934,7 @@ def html_section(record: dict[str, Any]) -> str:
     if outcome in ("failed", "error") and record.get("message"):
         arrived: list[list[Cell]] = [
             [(_e(_when(n["t"])), "num"), (_e(_real(n["t"], k)), "num"), _e(n["receiver"]),
-             _e(n.get("integration")), _e(n.get("status") or "?"),
+             _e(n.get("integration")), _e(n.get("status") or "—"),
              _e(", ".join(n.get("alertnames") or []) or "(text)"),
              (_e(n.get("response_code")), "pass" if _notification_ok(n) else "fail")]
             for n in record.get("notifications") or []]
