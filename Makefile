@@ -8,10 +8,15 @@ PYTEST_REPORTS = --junitxml=$(REPORTS)/junit.xml --alluredir=$(REPORTS)/allure-r
 setup:
 	@bash scripts/bootstrap.sh
 
-## make drill: the bundled scenario suite on the default (local) backend, reports in reports/
+## make drill: the bundled scenario suite on the default (local) backend, reports in reports/;
+## the drill report (reports/drill-report.html/.md) is built even when scenarios fail, and the
+## exit code stays pytest's (or the report's, when pytest passed and the report failed)
 drill: setup
 	@mkdir -p $(REPORTS)
-	$(PY) -m pytest features $(PYTEST_REPORTS) $(PYTEST_ARGS)
+	@status=0; \
+	$(PY) -m pytest features $(PYTEST_REPORTS) --report-dir=$(REPORTS)/drill $(PYTEST_ARGS) || status=$$?; \
+	$(PY) -m alertdrill.cli report --from $(REPORTS)/drill --out $(REPORTS) || { rc=$$?; [ $$status -ne 0 ] || status=$$rc; }; \
+	exit $$status
 
 ## make test: lint, the engine's own tests, and the bundled scenarios
 test: setup
@@ -27,4 +32,4 @@ lint: setup
 	$(PY) -m mypy alertdrill
 
 clean:
-	rm -rf $(REPORTS)/allure-results $(REPORTS)/*.xml
+	rm -rf $(REPORTS)/allure-results $(REPORTS)/*.xml $(REPORTS)/drill $(REPORTS)/drill-report.*

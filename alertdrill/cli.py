@@ -32,6 +32,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="smallest interval, seconds (default: $ALERTDRILL_FLOOR or 0.25)")
     scale.add_argument("-o", "--output", type=Path, help="write the copies into this directory")
     _add_check(sub)
+    report = sub.add_parser(
+        "report", help="build the drill report (HTML and Markdown) from the last run's records",
+        description="Read the per-scenario records a run wrote (default: $ALERTDRILL_REPORT_DIR "
+        "or reports/drill) and write drill-report.html (self-contained) and drill-report.md.")
+    report.add_argument("--from", dest="source", type=Path, default=None, metavar="DIR",
+                        help="directory of scenario records (default: $ALERTDRILL_REPORT_DIR "
+                        "or reports/drill)")
+    report.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="where drill-report.html/.md go (default: the parent of --from, "
+                        "i.e. reports/)")
     return parser
 
 
@@ -73,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             return _scale(args.files, args.time_scale, args.floor, args.output)
         if args.command == "check":
             return _check(args.stack, args.format, tools=not args.no_tools)
+        if args.command == "report":
+            return _report(args.source, args.out)
     except AlertdrillError as exc:
         print(f"alertdrill: {exc}", file=sys.stderr)
         return 2
@@ -133,6 +145,18 @@ def _display_root(root: Path, base: Path) -> str:
         return str(root.relative_to(base))
     except ValueError:
         return str(root)
+def _report(source: Path | None, out: Path | None) -> int:
+    from alertdrill.report import build
+    from alertdrill.settings import Settings
+
+    if source is None:
+        source = Path(Settings.from_env().report_dir or Path("reports") / "drill")
+    if out is None:
+        out = source.resolve().parent
+    html_path, md_path = build(source, out)
+    print(html_path)
+    print(md_path)
+    return 0
 
 
 def _steps(markdown: bool) -> int:

@@ -250,6 +250,7 @@ class Drill:
                 continue
             self.silences[_silence_key(labels)] = silence_id
             self.timeline.add(tl.ACTION, "silence", labels, anchor=True, silence_id=silence_id,
+                              created_by=created_by, comment=comment,
                               note=f"silence {silence_id[:8]} by {created_by}: {comment}")
             return silence_id
         raise StepError(f"no Alertmanager peer accepted the silence: {last_error}")

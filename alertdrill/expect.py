@@ -4,14 +4,19 @@ Every claim counts from the timeline's latest anchor (the last fault applied or 
 alerts pushed): "notified within 2 minutes" means within 2 real-world minutes of the outage.
 A claim that fails says what it expected, the exact window it checked, and everything that did
 happen, in arrival order — so the first read of a red CI run tells what went wrong.
+
+Every claim also leaves a ``claim`` event on the timeline (pass or fail): its text, window,
+real-world SLA, measured SLA, tolerance and, when it passed, the time of the event that satisfied
+it — what the drill report's SLA table and chart are built from.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
@@ -157,6 +162,7 @@ class Expect:
         self.observer = observer
         self.scale = scale
         self.tolerance = tolerance
+        self._part_of: str | None = None
 
     # -- windows and waiting --------------------------------------------------------------
     def window(self, within_real: float) -> Window:
@@ -209,8 +215,11 @@ class Expect:
                          and window.contains(e.t)), None)
 
         found = self._wait(find, window)
+        state = kind.split(".")[-1]
+        words = _STATE_WORDS.get(state, state)
+        self._claim("alert_state", f'the alert "{alertname}"{_labels(wanted)} {words}', window,
+                    found, matches, alertname=alertname, state=state, match_labels=dict(wanted))
         if found is None:
-            state = kind.split(".")[-1]
             self._fail(f'the alert "{alertname}"{_labels(wanted)} {state} {window.describe()}',
                        matches, window, kinds=_ALERT_KINDS)
         assert found is not None
@@ -230,6 +239,8 @@ class Expect:
                          and window.contains(e.t)), None)
 
         found = self._wait(find, window)
+        self._claim("suppressed", f'"{alertname}" is {how}', window, found, matches,
+                    alertname=alertname, how=how)
         if found is None:
             self._fail(f'"{alertname}" {how} in Alertmanager {window.describe()}', matches,
                        window)
@@ -245,6 +256,7 @@ class Expect:
                          if match(e) and window.contains(e.t)), None)
 
         found = self._wait(find, window)
+        self._claim("notified", match.describe(), window, found, match, **_about(match))
         if found is None:
             self._fail(f"{match.describe()} {window.describe()}", match, window)
         assert found is not None
@@ -259,6 +271,10 @@ class Expect:
         window = self.window(latest_real)
         found = self.notified(match, latest_real)
         earliest = window.start + self.scale.measured(earliest_real) - self.tolerance
+        self._claim("notified_not_before", f"{match.describe()} not before "
+                    f"{human(earliest_real)}", window, found, match, passed=found.t >= earliest,
+                    offending=[found] if found.t < earliest else (),
+                    earliest_real=earliest_real, **_about(match))
         if found.t < earliest:
             self._fail(f"{match.describe()} NOT BEFORE {human(earliest_real)} "
                        f"(t={earliest:+.3f}s, tolerance included) and {window.describe()}",
@@ -278,7 +294,10 @@ class Expect:
             found = hits()
             return found[times - 1] if len(found) >= times else None
 
-        if self._wait(find, window) is None:
+        found = self._wait(find, window)
+        self._claim("notified_at_least", f"{match.describe()} at least {times}×", window, found,
+                    match, count=len(hits()), expected_count=times, **_about(match))
+        if found is None:
             got = hits()
             self._fail(f"{match.describe()} at least {times}× {window.describe()}, got {len(got)}×",
                        match, window, found=got)
@@ -290,6 +309,8 @@ class Expect:
         self._sleep_until(window.end)
         hits = [e for e in self.timeline.events([tl.NOTIFICATION]) if match(e)
                 and window.contains(e.t)]
+        self._claim("never_notified", f"NO notification: {match.describe()}", window, None,
+                    match, passed=not hits, offending=hits, **_about(match))
         if hits:
             self._fail(f"NO notification: {match.describe()} {window.describe()}", match, window,
                        found=hits)
@@ -304,8 +325,12 @@ class Expect:
     def notified_exactly(self, match: Match, times: int, within_real: float) -> None:
         """Exactly ``times`` matching notifications in the window."""
         hits = self.count(match, within_real)
+        window = self.window(within_real)
+        self._claim("notified_exactly", f"{match.describe()} exactly {times}×", window,
+                    hits[0] if hits else None, match, passed=len(hits) == times,
+                    offending=hits if len(hits) != times else (), count=len(hits),
+                    expected_count=times, **_about(match))
         if len(hits) != times:
-            window = self.window(within_real)
             self._fail(f"{match.describe()} exactly {times}× {window.describe()}, "
                        f"got {len(hits)}×", match, window, found=hits)
 
@@ -313,10 +338,23 @@ class Expect:
         """``alertname`` reaches exactly the receivers named: each of them, and no other."""
         wanted = set(receivers)
         window = self.window(within_real)
-        for receiver in sorted(wanted):
-            self.notified(NotificationMatch(receiver, alertname), within_real)
+        text = f'only {", ".join(sorted(wanted))} notified of "{alertname}"'
+        firsts: list[Event] = []
+        with self._within(text):
+            try:
+                for receiver in sorted(wanted):
+                    firsts.append(self.notified(NotificationMatch(receiver, alertname),
+                                                within_real))
+            except ExpectationFailed:
+                self._claim("only_receivers", text, window, None, NotificationMatch(None, alertname),
+                            passed=False, alertname=alertname, receivers=sorted(wanted))
+                raise
         hits = self.count(NotificationMatch(None, alertname), within_real)
         got = {e.subject for e in hits}
+        last = max(firsts, key=lambda e: e.t) if firsts else None
+        self._claim("only_receivers", text, window, last, NotificationMatch(None, alertname),
+                    passed=got == wanted, offending=[e for e in hits if e.subject not in wanted],
+                    alertname=alertname, receivers=sorted(wanted))
         if got != wanted:
             extra, missing = sorted(got - wanted), sorted(wanted - got)
             self._fail(
@@ -335,9 +373,14 @@ class Expect:
             delivery = e.detail["_delivery"]
             key = (e.subject, delivery.group_key or "?")
             groups[key] = groups.get(key, 0) + 1
+        dups = {k: v for k, v in groups.items() if v != 1}
+        self._claim("once_per_group", f'every group of "{alertname}" delivered exactly once',
+                    window, hits[0] if hits else None, match, passed=bool(groups) and not dups,
+                    offending=[e for e in hits if (e.subject, e.detail["_delivery"].group_key
+                                                   or "?") in dups],
+                    alertname=alertname, groups=len(groups))
         if not groups:
             self._fail(f'"{alertname}" delivered at all {window.describe()}', match, window)
-        dups = {k: v for k, v in groups.items() if v != 1}
         if dups:
             detail = "; ".join(f"{r} group {g}: {n}×" for (r, g), n in sorted(dups.items()))
             self._fail(f'each group of "{alertname}" delivered exactly once '
@@ -354,10 +397,64 @@ class Expect:
             return self.timeline.add(tl.CHECK, expected, note=note) if note else None
 
         found = self._wait(find, window)
+        self._claim("eventually", expected, window, found, lambda e: False)
         if found is None:
             self._fail(f"{expected} {window.describe()}", lambda e: False, window)
         assert found is not None
         return found
+
+    # -- the claim record ----------------------------------------------------------------
+    @contextmanager
+    def _within(self, parent: str) -> Iterator[None]:
+        """Claims made inside are parts of ``parent`` (e.g. each receiver of an "only" claim)."""
+        previous, self._part_of = self._part_of, parent
+        try:
+            yield
+        finally:
+            self._part_of = previous
+
+    def _claim(self, claim: str, text: str, window: Window, matched: Event | None,
+               match: Callable[[Event], bool], passed: bool | None = None,
+               offending: Iterable[Event] = (), **about: Any) -> Event:
+        """Put the claim's verdict on the timeline, as a ``claim`` event (not an anchor).
+
+        ``measured`` is how long after the window's start the satisfying event came (the
+        latency an SLA table shows); a failed claim records the first matching event after its
+        window (``late_t``), if any, so a report can say by how much it was missed.
+        """
+        ok = matched is not None if passed is None else passed
+        detail: dict[str, Any] = {
+            "claim": claim,
+            "text": f"{text} within {human(window.real)}",
+            "passed": ok,
+            "window_start": round(window.start, 4),
+            "window_end": round(window.end, 4),
+            "deadline": round(window.start + window.measured, 4),
+            "sla_real": window.real,
+            "sla_measured": window.measured,
+            "tolerance": window.tolerance,
+            "counted_from": window.anchor,
+            "time_scale": self.scale.factor,
+        }
+        if matched is not None:
+            detail["matched_t"] = round(matched.t, 4)
+            detail["matched_kind"] = matched.kind
+            detail["measured"] = round(matched.t - window.start, 4)
+        bad = list(offending)
+        if bad:
+            detail["offending_t"] = [round(e.t, 4) for e in bad]
+        if not ok and not bad:
+            late = next((e for e in self.timeline.events(since=window.start)
+                         if e.kind != tl.CLAIM and match(e) and not window.contains(e.t)), None)
+            if late is not None:
+                detail["late_t"] = round(late.t, 4)
+                detail["late_measured"] = round(late.t - window.start, 4)
+        if self._part_of:
+            detail["part_of"] = self._part_of
+        detail.update(about)
+        verdict = "✓" if ok else "✗"
+        took = f" ({human(detail['measured'])} measured)" if "measured" in detail else ""
+        return self.timeline.add(tl.CLAIM, detail["text"], note=f"{verdict}{took}", **detail)
 
     # -- failure --------------------------------------------------------------------------
     def _fail(self, expected: str, match: Callable[[Event], bool], window: Window,
@@ -384,6 +481,15 @@ class Expect:
         lines.append("  alert states:")
         lines += [f"    {e.describe()}" for e in alert_events[-40:]] or ["    (none)"]
         raise ExpectationFailed("\n".join(lines))
+
+
+_STATE_WORDS = {"firing": "fires", "pending": "is pending", "inactive": "resolves"}
+
+
+def _about(match: Match) -> dict[str, Any]:
+    """What a notification claim is about, for reports (receiver lanes, SLA rows)."""
+    return {key: getattr(match, key, None)
+            for key in ("receiver", "alertname", "status", "integration")}
 
 
 _ALERT_KINDS = (tl.PROM_PENDING, tl.PROM_FIRING, tl.PROM_INACTIVE, tl.AM_ACTIVE, tl.AM_SUPPRESSED,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="override the number of Alertmanager peers")
     group.addoption("--keep-workdir", dest="alertdrill_keep_workdir", action="store_true",
                     default=None, help="keep each stack's temp dir (logs, rendered configs)")
+    group.addoption("--report-dir", dest="alertdrill_report_dir",
+                    help="where each scenario's result record goes (default: reports/drill "
+                    "under the rootdir); `alertdrill report` builds the drill report from it")
+
+
+_CONFIG: pytest.Config | None = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_bdd_apply_tag(tag: str, function: Any) -> None:
+    """Register each Gherkin tag as a marker before pytest-bdd applies it, so that
+    ``--strict-markers`` accepts ``@nightly`` and ``-m nightly`` selects it; the tags then reach
+    the scenario records and Allure."""
+    if _CONFIG is not None and tag not in _registered_markers(_CONFIG):
+        _CONFIG.addinivalue_line("markers", f"{tag}: Gherkin tag")
+
+
+def _registered_markers(config: pytest.Config) -> set[str]:
+    return {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
 
 
 #: The bundled step vocabulary and suite fixtures, shipped beside the engine in a checkout.
@@ -59,6 +79,8 @@ def pytest_configure(config: pytest.Config) -> None:
     The vocabulary is loaded here rather than only from the repository's conftest.py, so that
     feature files anywhere (a team's own directory) get the same steps and fixtures.
     """
+    global _CONFIG
+    _CONFIG = config
     process.install_signal_handlers()
     if os.environ.get("ALERTDRILL_NO_BUNDLED_STEPS"):
         return
@@ -83,7 +105,16 @@ def alertdrill_settings(pytestconfig: pytest.Config) -> Settings:
         stack=opt("alertdrill_stack"),
         peers=opt("alertdrill_peers"),
         keep_workdir=opt("alertdrill_keep_workdir"),
+        report_dir=opt("alertdrill_report_dir"),
     )
+
+
+def report_dir(config: pytest.Config) -> Path:
+    """The directory scenario records go to (option > ALERTDRILL_REPORT_DIR > default)."""
+    from alertdrill.records import resolve_report_dir
+
+    settings = Settings.from_env(report_dir=config.getoption("alertdrill_report_dir"))
+    return resolve_report_dir(settings, Path(str(config.rootpath)))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -91,8 +122,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     """Show harness errors as their message only: the user needs the next action, not a stack."""
     outcome: Any = yield
     report = outcome.get_result()
+    item.__dict__.setdefault("_alertdrill_reports", {})[report.when] = report
+    if report.failed and call.excinfo is not None and report.when != "teardown":
+        item._alertdrill_excinfo = call.excinfo  # type: ignore[attr-defined]
     if report.when == "call":
         item._alertdrill_call_report = report  # type: ignore[attr-defined]
+    if report.when == "teardown":
+        _record_unstarted(item)
     if call.excinfo is None or not report.failed:
         return
     exc = call.excinfo.value
@@ -103,12 +139,50 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
 
 
 def pytest_bdd_step_error(request: pytest.FixtureRequest, step: Any, **_: Any) -> None:
-    """Remember which step failed, for the short report."""
+    """Remember which step failed, for the short report and the scenario's record."""
     request.node._alertdrill_failed_step = f"{step.keyword} {step.name} (line {step.line_number})"
+    _step_ended(request, "failed")
+
+
+def pytest_bdd_before_step(request: pytest.FixtureRequest, step: Any, **_: Any) -> None:
+    """Note when each step starts (the record puts steps on the scenario's timeline)."""
+    steps = request.node.__dict__.setdefault("_alertdrill_steps", [])
+    steps.append({"name": step.name, "outcome": "running", "started": time.monotonic()})
+
+
+def pytest_bdd_after_step(request: pytest.FixtureRequest, **_: Any) -> None:
+    """Note when a step passed."""
+    _step_ended(request, "passed")
+
+
+def _step_ended(request: pytest.FixtureRequest, outcome: str) -> None:
+    steps = request.node.__dict__.get("_alertdrill_steps") or []
+    if steps and steps[-1]["outcome"] == "running":
+        steps[-1].update(outcome=outcome, ended=time.monotonic())
+
+
+def _record_unstarted(item: pytest.Item) -> None:
+    """A scenario that never reached the ``stacks`` fixture (e.g. refused for an undefined step)
+    still gets its record, so the drill report lists every scenario of the run."""
+    if getattr(item, "_alertdrill_record_written", False):
+        return
+    from alertdrill.records import build_record, scenario_info, write_record
+
+    try:
+        info = scenario_info(item)
+        if info is None:
+            return
+        settings = Settings.from_env(report_dir=item.config.getoption("alertdrill_report_dir"))
+        write_record(build_record(info, settings), report_dir(item.config))
+        item._alertdrill_record_written = True  # type: ignore[attr-defined]
+    except Exception:
+        logger.exception("writing the scenario record of %s failed", item.nodeid)
 
 
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
     """Refuse a scenario with an undefined step *before* starting any stack for it."""
+    request.node._alertdrill_bdd = (feature, scenario)
+    request.node._alertdrill_started = (time.time(), time.monotonic())
     try:
         from pytest_bdd.scenario import get_step_function
     except ImportError:  # pragma: no cover - older/newer pytest-bdd: fall back to lazy lookup

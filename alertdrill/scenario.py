@@ -1,5 +1,6 @@
 """Per-scenario ownership of stacks: start on demand, and on every exit path revert faults,
-attach the evidence (timeline, payloads; logs and rendered configs on failure), stop everything.
+write the scenario's result record (the drill report's input, see alertdrill.records), attach
+the evidence (timeline, chart, payloads; logs and rendered configs on failure), stop everything.
 """
 
 from __future__ import annotations
@@ -7,9 +8,12 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 from alertdrill.backends import StackOptions, start_stack
 from alertdrill.drill import Drill
+from alertdrill.records import ScenarioInfo, build_record, write_record
+from alertdrill.redact import Redactor, secrets_of_files
 from alertdrill.settings import Settings, resolve_stack_dir
 from alertdrill.stackspec import StackSpec
 
@@ -24,9 +28,10 @@ except ImportError:  # pragma: no cover
 class Stacks:
     """Starts stacks for one scenario and owns their cleanup."""
 
-    def __init__(self, settings: Settings, search: list[Path]) -> None:
+    def __init__(self, settings: Settings, search: list[Path], report_dir: Path | None = None) -> None:
         self.settings = settings
         self.search = search
+        self.report_dir = report_dir
         self.drills: list[Drill] = []
 
     def start(self, name: str | None = None) -> Drill:
@@ -44,33 +49,75 @@ class Stacks:
         self.drills.append(drill)
         return drill.begin()
 
-    def close(self, failed: bool) -> None:
-        """Revert faults, attach evidence, stop everything — also after an exception."""
-        for drill in reversed(self.drills):
-            try:
-                drill.close()
-                _attach(drill, failed)
-            except Exception:
-                logger.exception("closing the scenario's drill failed")
-            finally:
+    def close(self, failed: bool, scenario: ScenarioInfo | None = None) -> Path | None:
+        """Revert faults, write the record, attach evidence, stop everything — also after an
+        exception. Returns the record's path when ``scenario`` was given and it was written."""
+        path = None
+        try:
+            for drill in reversed(self.drills):
+                try:
+                    drill.close()
+                except Exception:
+                    logger.exception("closing the scenario's drill failed")
+            record = None
+            if scenario is not None:
+                try:
+                    record = build_record(scenario, self.settings, self.drills)
+                    if self.report_dir is not None:
+                        path = write_record(record, self.report_dir)
+                except Exception:
+                    logger.exception("writing the scenario's record failed")
+            for index, drill in enumerate(self.drills):
+                try:
+                    _attach(drill, failed, record, index)
+                except Exception:
+                    logger.exception("attaching the scenario's evidence failed")
+        finally:
+            for drill in reversed(self.drills):
                 drill.stack.close()
-        self.drills.clear()
+            self.drills.clear()
+        return path
 
 
-def _attach(drill: Drill, failed: bool) -> None:
+def _attach(drill: Drill, failed: bool, record: dict[str, Any] | None = None,
+            index: int = 0) -> None:
     if allure is None:
         return
+    if record is not None:
+        from alertdrill import report
+
+        if index == 0:
+            _label(record, drill)
+            allure.attach(report.markdown_section(record), name="drill report (Markdown)",
+                          attachment_type=allure.attachment_type.TEXT)
+        allure.attach(report.chart_svg(record, index), name="timeline chart",
+                      attachment_type=allure.attachment_type.SVG)
     tl = drill.timeline
-    allure.attach(tl.render(), name="timeline", attachment_type=allure.attachment_type.TEXT)
-    allure.attach(json.dumps(tl.to_json(), indent=2), name="timeline.json",
+    spec = getattr(drill.stack, "spec", None)
+    redact = Redactor(secrets_of_files([spec.alertmanager_config, spec.prometheus_config])
+                      if spec is not None else ())
+    allure.attach(redact.text(tl.render()), name="timeline",
+                  attachment_type=allure.attachment_type.TEXT)
+    allure.attach(json.dumps(redact.scrub(tl.to_json()), indent=2), name="timeline.json",
                   attachment_type=allure.attachment_type.JSON)
+    # Payloads stay (what a human would have read), with URLs, credentials and headers scrubbed.
     payloads = [d.to_json() for d in drill.observer.deliveries]
-    allure.attach(json.dumps(payloads, indent=2), name="notifications.json",
-                  attachment_type=allure.attachment_type.JSON)
+    allure.attach(json.dumps(redact.scrub(payloads, keep={"payload"}), indent=2),
+                  name="notifications.json", attachment_type=allure.attachment_type.JSON)
     if failed:
         for name, text in drill.stack.logs(200).items():
             allure.attach(text, name=f"log: {name}", attachment_type=allure.attachment_type.TEXT)
         for name, text in drill.stack.rendered_configs().items():
             allure.attach(text, name=f"config: {name}", attachment_type=allure.attachment_type.TEXT)
+
+
+def _label(record: dict[str, Any], drill: Drill) -> None:
+    """What allure-pytest-bdd leaves out: it labels the feature and turns Gherkin tags into
+    tags, but sets no story or epic; the scenario becomes the story, the stack the epic."""
+    allure.dynamic.story(record["scenario"]["name"])
+    spec = getattr(drill.stack, "spec", None)
+    if spec is not None:
+        allure.dynamic.epic(f"stack: {spec.name}")
+    allure.dynamic.label("time_scale", f"K={record['time_scale']:g}")
 
 

@@ -30,6 +30,9 @@ class Settings:
     peers: int = 0
     #: Keep each stack's temp workdir (logs, rendered configs) after the run, for debugging.
     keep_workdir: bool = False
+    #: Where each scenario's result record (JSON) goes; empty = ``reports/drill`` under the
+    #: pytest rootdir. A relative path is relative to the working directory.
+    report_dir: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

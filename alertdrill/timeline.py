@@ -29,6 +29,8 @@ NOTIFICATION = "notification"
 STACK_READY = "stack.ready"
 STACK_WARNING = "stack.warning"
 CHECK = "check"
+#: A Then-step's verdict: its claim, window, SLA, measured latency and pass/fail (see expect.py).
+CLAIM = "claim"
 
 
 @dataclass(frozen=True)

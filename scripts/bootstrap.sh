@@ -16,10 +16,30 @@ declare -A PACKAGES=(
   [prometheus-postgres-exporter]=prometheus-postgres-exporter
   [prometheus-blackbox-exporter]=prometheus-blackbox-exporter
 )
+# Optional: only some tests need them (chromium: the drill report's browser test, skipped
+# without it). Installed as root like the others; without root a note, not a failure.
+# ALERTDRILL_SKIP_OPTIONAL=1 leaves them out.
+declare -A OPTIONAL=(
+  [chromium]=chromium
+)
 missing=()
 for bin in "${!PACKAGES[@]}"; do
   command -v "$bin" >/dev/null 2>&1 || missing+=("${PACKAGES[$bin]}")
 done
+optional=()
+if [ -z "${ALERTDRILL_SKIP_OPTIONAL:-}" ]; then
+  for bin in "${!OPTIONAL[@]}"; do
+    command -v "$bin" >/dev/null 2>&1 || optional+=("${OPTIONAL[$bin]}")
+  done
+fi
+if [ ${#optional[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    missing+=("${optional[@]}")
+  else
+    echo "bootstrap: optional Debian packages missing (their tests are skipped): ${optional[*]}" >&2
+    echo "bootstrap: install them with:  sudo apt-get install -y ${optional[*]}" >&2
+  fi
+fi
 # PostgreSQL's server binaries are not on PATH in Debian.
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
 python_ok=1

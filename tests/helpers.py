@@ -26,12 +26,19 @@ def processes_of_run(run_id: str) -> list[psutil.Process]:
 
 def run_pytest(args: list[str], env: dict[str, str], timeout: float = 120,
                cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    """Run pytest in a child process, as a user would."""
-    full_env = {**os.environ, **env}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False,
-    )
+    """Run pytest in a child process, as a user would.
+
+    Unless ``env`` names one, the child's scenario records go to a temp dir: a child run with
+    ``--rootdir`` at the checkout would otherwise replace the last drill's records in reports/.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="alertdrill-records-") as records:
+        full_env = {**os.environ, "ALERTDRILL_REPORT_DIR": records, **env}
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+            cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False,
+        )
 
 
 def write_stack(root: Path, alertmanager_yml: str | None = None) -> Path:

@@ -141,3 +141,69 @@ def test_scale_divides_the_real_world_window_but_not_the_tolerance() -> None:
     assert window.start == 1.0
     assert window.end == pytest.approx(1.0 + 2.0 + 0.5)
     assert "2 min" in window.describe() and "2.00 s measured" in window.describe()
+
+
+# -- every claim leaves its verdict on the timeline (what the drill report reads) ------------
+def _claims(timeline: Timeline) -> list[tl.Event]:
+    return timeline.events([tl.CLAIM])
+
+
+def test_a_passing_claim_records_its_window_sla_and_measured_latency() -> None:
+    timeline, expect = _expect(scale=60, tolerance=0.5)
+    timeline.add(tl.FAULT_APPLIED, "stop web", t=1.0, anchor=True)
+    _notify(timeline, 2.25, _delivery("team-web", "TargetDown"))
+    expect.notified(NotificationMatch("team-web", "TargetDown"), 180)
+    (claim,) = _claims(timeline)
+    d = claim.detail
+    assert not claim.anchor, "a verdict must never move the SLA clock"
+    assert d["claim"] == "notified" and d["passed"] is True
+    assert d["text"] == '"team-web" notified of "TargetDown" within 3 min'
+    assert (d["window_start"], d["deadline"], d["window_end"]) == (1.0, 4.0, 4.5)
+    assert (d["sla_real"], d["sla_measured"], d["tolerance"]) == (180, 3.0, 0.5)
+    assert d["matched_t"] == 2.25 and d["measured"] == 1.25
+    assert (d["receiver"], d["alertname"], d["status"]) == ("team-web", "TargetDown", "firing")
+    assert '"stop web"' in d["counted_from"]
+
+
+def test_a_failing_claim_records_a_failure_and_keeps_its_message() -> None:
+    timeline, expect = _expect()
+    timeline.add(tl.FAULT_APPLIED, "stop web", t=0.0, anchor=True)
+    with pytest.raises(ExpectationFailed, match='✗ expected the alert "TargetDown" firing'):
+        expect.alert_state("TargetDown", tl.PROM_FIRING, 0.05)
+    (claim,) = _claims(timeline)
+    assert claim.detail["passed"] is False and "measured" not in claim.detail
+    assert claim.detail["text"] == 'the alert "TargetDown" fires within 0.05 s'
+
+
+def test_claims_about_absence_and_counts_record_the_offending_events() -> None:
+    timeline, expect = _expect()
+    timeline.add(tl.FAULT_APPLIED, "stop web", t=0.0, anchor=True)
+    _notify(timeline, 0.02, _delivery("team-db", "TargetDown"))
+    expect.never_notified(NotificationMatch("team-web", "TargetDown", None), 0.05)
+    with pytest.raises(ExpectationFailed):
+        expect.never_notified(NotificationMatch("team-db", "TargetDown", None), 0.05)
+    with pytest.raises(ExpectationFailed):
+        expect.notified_exactly(NotificationMatch("team-db", "TargetDown"), 2, 0.05)
+    ok, never, exactly = _claims(timeline)
+    assert ok.detail["passed"] is True and "measured" not in ok.detail
+    assert never.detail["passed"] is False and never.detail["offending_t"] == [0.02]
+    assert exactly.detail["passed"] is False and exactly.detail["count"] == 1
+    assert exactly.detail["expected_count"] == 2
+
+
+def test_only_receivers_records_one_claim_per_receiver_and_the_whole_claim() -> None:
+    timeline, expect = _expect()
+    timeline.add(tl.ACTION, "A", t=0.0, anchor=True)
+    _notify(timeline, 0.01, _delivery("a", "A"))
+    _notify(timeline, 0.03, _delivery("b", "A"))
+    expect.only_receivers(["a", "b"], "A", 0.05)
+    parts = [c for c in _claims(timeline) if c.detail.get("part_of")]
+    whole = [c for c in _claims(timeline) if c.detail["claim"] == "only_receivers"]
+    assert [c.detail["receiver"] for c in parts] == ["a", "b"]
+    assert [c.detail["measured"] for c in parts] == [0.01, 0.03]
+    assert len(whole) == 1 and whole[0].detail["passed"] is True
+    assert whole[0].detail["measured"] == 0.03, "the whole claim holds once the last receiver got it"
+    with pytest.raises(ExpectationFailed):
+        expect.only_receivers(["a", "c"], "A", 0.05)
+    assert _claims(timeline)[-1].detail["claim"] == "only_receivers"
+    assert _claims(timeline)[-1].detail["passed"] is False

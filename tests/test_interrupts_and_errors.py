@@ -42,7 +42,8 @@ def _run_child(tmp_path: Path, feature: str, stack: str
     run_id = f"test-{uuid.uuid4().hex[:8]}"
     tmp_root = tmp_path / "tmp"
     test_file = _project(tmp_path, feature, ROOT / "stack" / stack)
-    env = {**os.environ, "ALERTDRILL_RUN_ID": run_id, "ALERTDRILL_TMPDIR": str(tmp_root)}
+    env = {**os.environ, "ALERTDRILL_RUN_ID": run_id, "ALERTDRILL_TMPDIR": str(tmp_root),
+           "ALERTDRILL_REPORT_DIR": str(tmp_path / "records")}
     child = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(test_file),
          "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml")],
