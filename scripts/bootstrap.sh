@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Idempotent set-up for a fresh Debian machine: the real binaries, a venv, the package.
+# Idempotent set-up for a fresh Debian machine: the real binaries, Docker's engine, a venv, the
+# package.
 # A second run checks and skips in about a second. Without root, a missing Debian package
 # ends with the exact command to install it.
 set -euo pipefail
@@ -14,10 +15,15 @@ declare -A PACKAGES=(
   [prometheus-node-exporter]=prometheus-node-exporter
   [mtail]=mtail
   [prometheus-postgres-exporter]=prometheus-postgres-exporter
+  [prometheus-blackbox-exporter]=prometheus-blackbox-exporter
+  # The Docker backend's engine (make images, tests marked docker). Started on demand by
+  # alertdrill/dockerd.py, never here.
+  [dockerd]=docker.io
 )
 missing=()
 for bin in "${!PACKAGES[@]}"; do
-  command -v "$bin" >/dev/null 2>&1 || missing+=("${PACKAGES[$bin]}")
+  # dockerd lives in /usr/sbin, which a non-root PATH often lacks.
+  command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("${PACKAGES[$bin]}")
 done
 # PostgreSQL's server binaries are not on PATH in Debian.
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
