@@ -35,6 +35,7 @@ a registry), and ``ALERTDRILL_IMAGE_<NAME>`` overrides one image (``ALERTDRILL_I
 from __future__ import annotations
 
 import argparse
+import fcntl
 import fnmatch
 import hashlib
 import io
@@ -108,6 +109,8 @@ def image_for(name: str, environ: Mapping[str, str] | None = None) -> str:
     """The image reference a service named ``name`` runs, by the settings in ``environ``.
 
     Order: ``ALERTDRILL_IMAGE_<NAME>``, then ``ALERTDRILL_IMAGES`` (``local``/``official``).
+    A local image is named by its ``:local`` tag, the latest build on this machine; where several
+    checkouts share one engine, the refs :func:`build_images` returns (``:<hash>``) are exact.
     """
     env = os.environ if environ is None else environ
     if name not in IMAGE_NAMES:
@@ -637,6 +640,7 @@ class Builder:
                 changes=["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                          "ENV LANG=C.UTF-8",
                          f"LABEL alertdrill.inputs={tag}",
+                         f"LABEL alertdrill.checkout={self.root}",
                          f"LABEL alertdrill.debian-packages=\"{debian_versions(BASE.packages)}\""])
             tar.unlink()
             self.say(f"  base: imported {ref} ({fs.size() / 1e6:.1f} MB of files) in "
@@ -683,6 +687,7 @@ class Builder:
             self._wheelhouse(context / "wheels")
         self.say(f"  {recipe.name}: building {ref} ({fs.size() / 1e6:.1f} MB of files)")
         labels = {"alertdrill.inputs": tag, "alertdrill.image": recipe.name,
+                  "alertdrill.checkout": str(self.root),
                   "alertdrill.debian-packages": debian_versions(recipe.packages)}
         output: list[str] = []
         for chunk in self.client.api.build(
@@ -736,9 +741,14 @@ class Builder:
             image.tag(repo, tag)
 
     def _drop_superseded(self, name: str, keep: str) -> None:
-        """Remove older ``<repo>/<name>:<hash>`` tags (disk hygiene); in-use ones stay."""
+        """Remove older ``<repo>/<name>:<hash>`` tags this checkout built (disk hygiene).
+
+        Only images labelled with this checkout's path: several checkouts (worktrees) share one
+        engine, and one must not delete the images another one is using. In-use ones stay.
+        """
         from docker.errors import APIError
-        for image in self.client.images.list(name=f"{self.repo}/{name}"):
+        label = f"alertdrill.checkout={self.root}"
+        for image in self.client.images.list(name=f"{self.repo}/{name}", filters={"label": label}):
             for old in image.tags:
                 _, _, tag = old.rpartition(":")
                 if re.fullmatch(r"[0-9a-f]{12}", tag) and tag != keep:
@@ -755,10 +765,14 @@ def build_images(names: Iterable[str] = IMAGE_NAMES, force: bool = False, log: A
         from alertdrill.dockerd import ensure_engine
         client = ensure_engine().client
     builder = Builder(client, force=force, log=log)
-    try:
-        return [builder.build(name) for name in names]
-    finally:
-        builder.cache.save()
+    builder.work.mkdir(parents=True, exist_ok=True)
+    # One build at a time per checkout: build contexts and the digest cache live in build/images.
+    with open(builder.work / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return [builder.build(name) for name in names]
+        finally:
+            builder.cache.save()
 
 
 def main(argv: list[str] | None = None) -> int:
