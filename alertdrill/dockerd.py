@@ -144,6 +144,12 @@ def ensure_engine(timeout: float = START_TIMEOUT, state_dir: Path | None = None)
             "(or run `make setup`), then run again")
     log_path = state_dir / "dockerd.log"
     if os.geteuid() != 0:
+        running = _existing_dockerd()
+        if running:
+            raise DockerUnavailableError(
+                f"dockerd runs (pid {running[0]}) but does not answer this user",
+                "join the `docker` group (`sudo usermod -aG docker $USER`, then log in again) "
+                "or run as root; if it has just been started, try again in a few seconds")
         raise DockerUnavailableError(
             "no Docker engine answers, and starting dockerd needs root",
             f"start it with `sudo sh -c 'mkdir -p {state_dir} && nohup {dockerd} "

@@ -170,10 +170,23 @@ def test_no_engine_without_root_says_the_exact_command(monkeypatch: pytest.Monke
     monkeypatch.setattr(dockerd, "client_or_none", lambda timeout=5.0: None)
     monkeypatch.setattr(dockerd.shutil, "which", lambda name: "/usr/sbin/dockerd")
     monkeypatch.setattr(dockerd.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(dockerd, "_existing_dockerd", lambda: [])
     with pytest.raises(DockerUnavailableError, match="needs root") as err:
         dockerd.ensure_engine(timeout=1, state_dir=tmp_path)
     assert "sudo sh -c" in str(err.value) and "/usr/sbin/dockerd" in str(err.value)
     assert not (tmp_path / "dockerd.pid").exists()
+
+
+def test_an_engine_this_user_cannot_reach_is_not_started_twice(monkeypatch: pytest.MonkeyPatch,
+                                                                tmp_path: Path) -> None:
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setattr(dockerd, "client_or_none", lambda timeout=5.0: None)
+    monkeypatch.setattr(dockerd.shutil, "which", lambda name: "/usr/sbin/dockerd")
+    monkeypatch.setattr(dockerd.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(dockerd, "_existing_dockerd", lambda: [4242])
+    with pytest.raises(DockerUnavailableError, match=r"dockerd runs \(pid 4242\)") as err:
+        dockerd.ensure_engine(timeout=1, state_dir=tmp_path)
+    assert "docker` group" in str(err.value)
 
 
 def test_no_dockerd_says_which_package(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
