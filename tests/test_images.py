@@ -347,3 +347,33 @@ def test_a_failing_test_still_leaves_nothing(engine: dockerd.Engine, images: dic
         containers.run(images["node-exporter"], "node-exporter", ports=[9100])
         raise RuntimeError("a test fails here")
     assert containers.leftovers() == []
+
+
+@docker
+def test_a_changed_input_rebuilds_that_image_only(engine: dockerd.Engine, tmp_path: Path) -> None:
+    """Inputs are hashed: an edited Dockerfile gives a new tag; an untouched image is reused."""
+    import shutil
+    import uuid
+
+    from alertdrill.images import Builder
+
+    root = tmp_path / "checkout"
+    shutil.copytree(ROOT / "stack" / "docker", root / "stack" / "docker")
+    repo = f"alertdrill-test-{uuid.uuid4().hex[:8]}"
+    client = engine.client
+    try:
+        first = {n: Builder(client, root=root, repo=repo).build(n) for n in ("node-exporter", "mtail")}
+        assert all(r.built for r in first.values())
+        dockerfile = root / "stack" / "docker" / "node-exporter.Dockerfile"
+        dockerfile.write_text(dockerfile.read_text() + "# edited\n")
+        again = {n: Builder(client, root=root, repo=repo).build(n) for n in ("node-exporter", "mtail")}
+        assert again["node-exporter"].built and again["node-exporter"].tag != first["node-exporter"].tag
+        assert not again["mtail"].built and again["mtail"].tag == first["mtail"].tag
+        tags = {t for image in client.images.list(name=f"{repo}/node-exporter") for t in image.tags}
+        assert tags == {f"{repo}/node-exporter:{again['node-exporter'].tag}",
+                        f"{repo}/node-exporter:local"}, "the superseded tag is removed"
+    finally:
+        for image in client.images.list():
+            for tag in image.tags:
+                if tag.startswith(f"{repo}/"):
+                    client.images.remove(tag, force=True)
