@@ -658,7 +658,13 @@ class Builder:
         if not dockerfile.is_file():
             raise ConfigError(f"{dockerfile} is missing")
         base = self.base()
-        fs = image_rootfs(recipe, self.cache, self.docker_dir, self._base_fs)
+        try:
+            fs = image_rootfs(recipe, self.cache, self.docker_dir, self._base_fs)
+        except MissingBinaryError as exc:
+            raise MissingBinaryError(
+                f"the {name} image is made of this machine's files: {exc.args[0]}",
+                f"install them with `apt-get install -y {' '.join(recipe.packages)}` "
+                "(or run `make setup`)") from None
         parts = ["image-v1", repr(recipe), base, dockerfile.read_text(), fs.digest()]
         if recipe.wheels:
             pins = pinned_requirements()

@@ -27,6 +27,8 @@ for bin in "${!PACKAGES[@]}"; do
 done
 # PostgreSQL's server binaries are not on PATH in Debian.
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
+# The python image (make images) is made of Debian's own python3.11, whatever python3 is on PATH.
+[ -x /usr/bin/python3.11 ] || missing+=(python3.11)
 python_ok=1
 python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || python_ok=0
 if [ "$python_ok" = 0 ]; then missing+=(python3 python3-venv); fi

@@ -377,3 +377,17 @@ def test_a_changed_input_rebuilds_that_image_only(engine: dockerd.Engine, tmp_pa
             for tag in image.tags:
                 if tag.startswith(f"{repo}/"):
                     client.images.remove(tag, force=True)
+
+
+@docker
+def test_a_missing_host_file_names_the_package_to_install(engine: dockerd.Engine,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from alertdrill import images as images_module
+    from alertdrill.errors import MissingBinaryError
+
+    broken = images_module.Recipe("node-exporter", ("prometheus-node-exporter",),
+                                  binaries=("/usr/bin/no-such-exporter",))
+    monkeypatch.setitem(images_module.RECIPES, "node-exporter", broken)
+    with pytest.raises(MissingBinaryError, match="no-such-exporter does not exist") as err:
+        images_module.Builder(engine.client).build("node-exporter")
+    assert "apt-get install -y prometheus-node-exporter" in str(err.value)
