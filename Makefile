@@ -3,7 +3,7 @@ PY := .venv/bin/python
 REPORTS := reports
 PYTEST_REPORTS = --junitxml=$(REPORTS)/junit.xml --alluredir=$(REPORTS)/allure-results --clean-alluredir
 
-.PHONY: setup drill test bench lint clean
+.PHONY: setup drill test bench lint clean images
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -26,6 +26,12 @@ test: setup
 ## make bench: start-up and kill-to-notification numbers (prints, asserts nothing)
 bench: setup
 	$(PY) bench/run.py
+
+## make images: the Docker backend's images, built from this machine's Debian packages with no
+## registry (starts dockerd if none runs; up-to-date images are reused). IMAGES="prometheus python"
+## builds some; ALERTDRILL_IMAGES=official selects the pinned upstream images instead.
+images: setup
+	$(PY) -m alertdrill.images build $(IMAGES)
 
 lint: setup
 	$(PY) -m ruff check .

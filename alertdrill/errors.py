@@ -43,3 +43,7 @@ class ExpectationFailed(AlertdrillError, AssertionError):
 
 class StepError(AlertdrillError):
     """A Gherkin step's text could not be understood (bad duration, unknown receiver, …)."""
+
+
+class DockerUnavailableError(AlertdrillError):
+    """No Docker engine answers and the harness may not (or cannot) start one."""

@@ -33,6 +33,9 @@ class Settings:
     #: Where each scenario's result record (JSON) goes; empty = ``reports/drill`` under the
     #: pytest rootdir. A relative path is relative to the working directory.
     report_dir: str = ""
+    #: Container images of the Docker backend: ``local`` (``make images``) or ``official``
+    #: (pinned upstream images, needs a registry); ALERTDRILL_IMAGE_<NAME> overrides one.
+    images: str = "local"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -61,6 +64,10 @@ class Settings:
             raise ConfigError(f"tolerance must be ≥ 0, not {self.tolerance}")
         if not 0.01 <= self.poll_interval <= 0.1:
             raise ConfigError(f"poll interval must be within 0.01…0.1 s, not {self.poll_interval}")
+        if self.images not in ("local", "official"):
+            raise ConfigError(f"ALERTDRILL_IMAGES={self.images!r} is not local or official",
+                              "local: images `make images` builds from Debian's packages; "
+                              "official: the pinned upstream images (needs a registry)")
         if self.backend not in ("local",):
             raise ConfigError(f"unknown backend {self.backend!r}", "the backends are: local")
 

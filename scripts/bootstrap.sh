@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Idempotent set-up for a fresh Debian machine: the real binaries, a venv, the package.
+# Idempotent set-up for a fresh Debian machine: the real binaries, Docker's engine, a venv, the
+# package.
 # A second run checks and skips in about a second. Without root, a missing Debian package
 # ends with the exact command to install it.
 set -euo pipefail
@@ -15,6 +16,9 @@ declare -A PACKAGES=(
   [mtail]=mtail
   [prometheus-postgres-exporter]=prometheus-postgres-exporter
   [prometheus-blackbox-exporter]=prometheus-blackbox-exporter
+  # The Docker backend's engine (make images, tests marked docker). Started on demand by
+  # alertdrill/dockerd.py, never here.
+  [dockerd]=docker.io
 )
 # Optional: only some tests need them (chromium: the drill report's browser test, skipped
 # without it). Installed as root like the others; without root a note, not a failure.
@@ -24,7 +28,8 @@ declare -A OPTIONAL=(
 )
 missing=()
 for bin in "${!PACKAGES[@]}"; do
-  command -v "$bin" >/dev/null 2>&1 || missing+=("${PACKAGES[$bin]}")
+  # dockerd lives in /usr/sbin, which a non-root PATH often lacks.
+  command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("${PACKAGES[$bin]}")
 done
 optional=()
 if [ -z "${ALERTDRILL_SKIP_OPTIONAL:-}" ]; then
@@ -42,6 +47,8 @@ if [ ${#optional[@]} -gt 0 ]; then
 fi
 # PostgreSQL's server binaries are not on PATH in Debian.
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
+# The python image (make images) is made of Debian's own python3.11, whatever python3 is on PATH.
+[ -x /usr/bin/python3.11 ] || missing+=(python3.11)
 python_ok=1
 python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || python_ok=0
 if [ "$python_ok" = 0 ]; then missing+=(python3 python3-venv); fi
