@@ -109,7 +109,7 @@ def log_tail(container: Any, lines: int = 15) -> str:
 
 
 def wait_http(container: Any, url: str, accept: Callable[[requests.Response], bool],
-              timeout: float = 30.0) -> float:
+              timeout: float = 30.0, request_timeout: float = 1.0) -> float:
     """Poll ``url`` until ``accept(response)``; return the seconds it took.
 
     Fails early, with the container's log, when the container exits.
@@ -119,7 +119,7 @@ def wait_http(container: Any, url: str, accept: Callable[[requests.Response], bo
     last = "no answer yet"
     while time.monotonic() - t0 < timeout:
         try:
-            response = session.get(url, timeout=1.0)
+            response = session.get(url, timeout=request_timeout)
             if accept(response):
                 return time.monotonic() - t0
             last = f"HTTP {response.status_code}: {response.text[:200]!r}"

@@ -303,8 +303,9 @@ def test_postgres_exporter_reports_a_missing_database_down(run: ContainerRun,
                        environment={"DATA_SOURCE_NAME":
                                     "postgresql://postgres@127.0.0.1:5432/postgres?sslmode=disable"})
     port = published_port(exporter, 9187)
+    # A scrape with the database unreachable can take over a second (the exporter retries).
     wait_http(exporter, f"http://127.0.0.1:{port}/metrics",
-              lambda r: re.search(r"^pg_up 0$", r.text, re.M) is not None)
+              lambda r: re.search(r"^pg_up 0$", r.text, re.M) is not None, request_timeout=5.0)
 
 
 @docker
