@@ -2,6 +2,8 @@
 PY := .venv/bin/python
 REPORTS := reports
 PYTEST_REPORTS = --junitxml=$(REPORTS)/junit.xml --alluredir=$(REPORTS)/allure-results --clean-alluredir
+# Scenarios run in parallel, one stack per worker process (make drill WORKERS=1 for one at a time).
+WORKERS ?= 3
 
 .PHONY: setup drill test bench lint clean images
 
@@ -14,14 +16,16 @@ setup:
 drill: setup
 	@mkdir -p $(REPORTS)
 	@status=0; \
-	$(PY) -m pytest features $(PYTEST_REPORTS) --report-dir=$(REPORTS)/drill $(PYTEST_ARGS) || status=$$?; \
+	$(PY) -m pytest features -n $(WORKERS) $(PYTEST_REPORTS) --report-dir=$(REPORTS)/drill $(PYTEST_ARGS) || status=$$?; \
 	$(PY) -m alertdrill.cli report --from $(REPORTS)/drill --out $(REPORTS) || { rc=$$?; [ $$status -ne 0 ] || status=$$rc; }; \
 	exit $$status
 
-## make test: lint, the engine's own tests, and the bundled scenarios
+## make test: lint, types, the engine's own tests (mutants of the reference config included),
+## and the bundled scenarios
 test: setup
 	$(PY) -m ruff check .
-	$(PY) -m pytest tests features --junitxml=$(REPORTS)/test-junit.xml $(PYTEST_ARGS)
+	$(PY) -m mypy alertdrill
+	$(PY) -m pytest tests features -n $(WORKERS) --junitxml=$(REPORTS)/test-junit.xml $(PYTEST_ARGS)
 
 ## make bench: start-up and kill-to-notification numbers (prints, asserts nothing)
 bench: setup

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, Protocol
 
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
@@ -163,11 +164,24 @@ class Expect:
         self.scale = scale
         self.tolerance = tolerance
         self._part_of: str | None = None
+        self._from_first = False
 
     # -- windows and waiting --------------------------------------------------------------
+    @contextmanager
+    def from_first_action(self) -> Iterator[None]:
+        """Claims made inside count from the scenario's *first* action, not its latest: for
+        what is counted over a whole incident (duplicates while a peer was frozen and resumed)."""
+        previous, self._from_first = self._from_first, True
+        try:
+            yield
+        finally:
+            self._from_first = previous
+
     def window(self, within_real: float) -> Window:
-        """The window a claim "within ``within_real`` seconds" checks, from the latest anchor."""
-        anchor = self.timeline.anchor()
+        """The window a claim "within ``within_real`` seconds" checks, from the latest anchor
+        (or the first one, inside :meth:`from_first_action`)."""
+        anchors = [e for e in self.timeline.events() if e.anchor]
+        anchor = (anchors[0] if self._from_first else anchors[-1]) if anchors else None
         start = anchor.t if anchor else 0.0
         label = f'"{anchor.subject}" ({anchor.kind})' if anchor else "(stack ready)"
         measured = self.scale.measured(within_real)
@@ -225,25 +239,58 @@ class Expect:
         assert found is not None
         return found
 
-    def suppressed(self, alertname: str, how: str, within_real: float) -> Event:
-        """An Alertmanager peer reports ``alertname`` suppressed (``inhibited`` or ``silenced``)."""
+    def suppressed(self, alertname: str, how: str, within_real: float,
+                   labels: dict[str, str] | None = None) -> Event:
+        """An Alertmanager peer reports ``alertname`` (with ``labels``) suppressed
+        (``inhibited`` or ``silenced``)."""
         window = self.window(within_real)
         key = "inhibited_by" if how == "inhibited" else "silenced_by"
+        wanted = labels or {}
 
         def matches(e: Event) -> bool:
-            return e.kind == tl.AM_SUPPRESSED and e.alertname == alertname and bool(
-                e.detail.get(key))
+            return (e.kind == tl.AM_SUPPRESSED and e.alertname == alertname
+                    and bool(e.detail.get(key))
+                    and all(e.labels.get(k) == v for k, v in wanted.items()))
 
         def find() -> Event | None:
             return next((e for e in self.timeline.events([tl.AM_SUPPRESSED]) if matches(e)
                          and window.contains(e.t)), None)
 
         found = self._wait(find, window)
-        self._claim("suppressed", f'"{alertname}" is {how}', window, found, matches,
-                    alertname=alertname, how=how)
+        self._claim("suppressed", f'"{alertname}"{_labels(wanted)} is {how}', window, found,
+                    matches, alertname=alertname, how=how)
         if found is None:
-            self._fail(f'"{alertname}" {how} in Alertmanager {window.describe()}', matches,
-                       window)
+            self._fail(f'"{alertname}"{_labels(wanted)} {how} in Alertmanager '
+                       f"{window.describe()}", matches, window)
+        assert found is not None
+        return found
+
+    def routed(self, alertname: str, receivers: Iterable[str], within_real: float,
+               exact: bool = False) -> Event:
+        """Alertmanager's own routing decision for the alert (its v2 API ``receivers``) names
+        every receiver given (and, ``exact``, no other) — seen as soon as the alert arrives,
+        without waiting out a long group_wait (a maintenance route's 1 h)."""
+        window = self.window(within_real)
+        wanted = set(receivers)
+
+        def matches(e: Event) -> bool:
+            if e.kind not in (tl.AM_ACTIVE, tl.AM_SUPPRESSED) or e.alertname != alertname:
+                return False
+            got = set(e.detail.get("receivers") or [])
+            return got == wanted if exact else wanted <= got
+
+        def find() -> Event | None:
+            return next((e for e in self.timeline.events([tl.AM_ACTIVE, tl.AM_SUPPRESSED])
+                         if matches(e) and window.contains(e.t)), None)
+
+        found = self._wait(find, window)
+        text = f'"{alertname}" routed to {"exactly " if exact else ""}{sorted(wanted)}'
+        self._claim("routed", text, window, found, matches, alertname=alertname)
+        if found is None:
+            seen = sorted({r for e in self.timeline.events([tl.AM_ACTIVE, tl.AM_SUPPRESSED])
+                           if e.alertname == alertname for r in e.detail.get("receivers") or []})
+            self._fail(f"{text} by Alertmanager {window.describe()}; Alertmanager routed it to "
+                       f"{seen or 'nothing (the alert never arrived)'}", matches, window)
         assert found is not None
         return found
 
@@ -365,6 +412,13 @@ class Expect:
 
     def once_per_group(self, alertname: str, within_real: float) -> dict[tuple[str, str], int]:
         """Every (receiver, group) that got ``alertname`` firing got it exactly once."""
+        return self.per_group(alertname, 1, 1, within_real)
+
+    def per_group(self, alertname: str, at_least: int, at_most: int,
+                  within_real: float) -> dict[tuple[str, str], int]:
+        """Every (receiver, group) that got ``alertname`` firing got it between ``at_least``
+        and ``at_most`` times (the window is waited out). The counts seen — and so the number
+        of duplicates — go on the timeline whatever the verdict, for the report."""
         match = NotificationMatch(None, alertname)
         hits = self.count(match, within_real)
         window = self.window(within_real)
@@ -373,19 +427,45 @@ class Expect:
             delivery = e.detail["_delivery"]
             key = (e.subject, delivery.group_key or "?")
             groups[key] = groups.get(key, 0) + 1
-        dups = {k: v for k, v in groups.items() if v != 1}
-        self._claim("once_per_group", f'every group of "{alertname}" delivered exactly once',
-                    window, hits[0] if hits else None, match, passed=bool(groups) and not dups,
+        outside = {k: v for k, v in groups.items() if not at_least <= v <= at_most}
+        duplicates = sum(max(0, v - 1) for v in groups.values())
+        bounds = "exactly once" if at_least == at_most == 1 else \
+            f"at least {at_least}× and at most {at_most}×"
+        seen = ", ".join(f"{r}: {n}×" for (r, _), n in sorted(groups.items())) or "nothing"
+        self.timeline.add(tl.CHECK, f'deliveries per group of "{alertname}"',
+                          note=f"{len(groups)} group(s), {duplicates} duplicate(s): {seen}",
+                          groups=len(groups), duplicates=duplicates)
+        self._claim("per_group", f'every group of "{alertname}" delivered {bounds}',
+                    window, hits[0] if hits else None, match,
+                    passed=bool(groups) and not outside,
                     offending=[e for e in hits if (e.subject, e.detail["_delivery"].group_key
-                                                   or "?") in dups],
-                    alertname=alertname, groups=len(groups))
+                                                   or "?") in outside],
+                    alertname=alertname, groups=len(groups), duplicates=duplicates)
         if not groups:
             self._fail(f'"{alertname}" delivered at all {window.describe()}', match, window)
-        if dups:
-            detail = "; ".join(f"{r} group {g}: {n}×" for (r, g), n in sorted(dups.items()))
-            self._fail(f'each group of "{alertname}" delivered exactly once '
-                       f"{window.describe()}; duplicates: {detail}", match, window, found=hits)
+        if outside:
+            detail = "; ".join(f"{r} group {g}: {n}×" for (r, g), n in sorted(outside.items()))
+            self._fail(f'each group of "{alertname}" delivered {bounds} '
+                       f"{window.describe()}; out of bounds: {detail}", match, window, found=hits)
         return groups
+
+    def repeats(self, match: Match, times: int, min_gap_real: float,
+                within_real: float) -> list[Event]:
+        """At least ``times`` notifications in the window, no two closer than ``min_gap_real``
+        (a repeat_interval: Alertmanager must re-send an unresolved alert, and not sooner)."""
+        found = self.notified_at_least(match, times, within_real)
+        window = self.window(within_real)
+        gap = self.scale.measured(min_gap_real) - self.tolerance
+        close = [(a, b) for a, b in pairwise(found) if b.t - a.t < gap]
+        self._claim("repeats", f"{match.describe()} never twice within {human(min_gap_real)}",
+                    window, found[0] if found else None, match, passed=not close,
+                    offending=[b for _, b in close], **_about(match))
+        if close:
+            pairs = "; ".join(f"t={a.t:+.3f}s → t={b.t:+.3f}s" for a, b in close)
+            self._fail(f"{match.describe()} no sooner than every {human(min_gap_real)} "
+                       f"({gap:.3f} s measured, tolerance included) {window.describe()}; too "
+                       f"close: {pairs}", match, window, found=found)
+        return found
 
     def eventually(self, expected: str, check: Callable[[], str | None],
                    within_real: float) -> Event:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -126,37 +127,60 @@ class Observer:
         self.interval = interval
         self.deliveries: list[Delivery] = []
         self._prom_state: dict[LabelKey, str] = {}
-        self._am_state: dict[tuple[int, str], tuple[str, dict[str, str]]] = {}
+        #: Per peer (each polled by its own thread): fingerprint → (state, labels).
+        self._am_state: dict[int, dict[str, tuple[str, dict[str, str]]]] = {
+            api.peer: {} for api in alertmanagers}
         self._last_seq = 0
-        self._poll_lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="alertdrill-observer", daemon=True)
+        # One poller per source, each with its own lock: a frozen Alertmanager peer (SIGSTOP)
+        # answers nothing until its timeout, and must not blind the observer to the others.
+        self._sources: list[tuple[str, Callable[[], None], threading.Lock]] = [
+            ("sink", self._poll_deliveries, threading.Lock()),
+            ("prometheus", self._poll_prometheus, threading.Lock()),
+            *[(f"alertmanager-{api.peer}", _bind(self._poll_alertmanager, api), threading.Lock())
+              for api in alertmanagers],
+        ]
+        self._threads = [
+            threading.Thread(target=self._run, args=((poll, lock),),
+                             name=f"alertdrill-observe-{name}", daemon=True)
+            for name, poll, lock in self._sources
+        ]
         self.errors = 0
 
     def start(self) -> Observer:
         """Skip what happened before now (the sink may hold start-up traffic), then poll."""
         self._last_seq = max((d.seq for d in self.sink.deliveries(0)), default=0)
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def stop(self) -> None:
-        """Stop polling (after one final poll) and wait for the thread."""
+        """Stop polling (after one final poll) and wait for the threads."""
         self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout=5)
         self.poll()
 
-    def _run(self) -> None:
+    def _run(self, source: tuple[Callable[[], None], threading.Lock]) -> None:
+        poll, lock = source
         while not self._stop.wait(self.interval):
-            self.poll()
+            with lock:
+                poll()
 
     def poll(self) -> None:
-        """Poll every source once now; safe to call from any thread (waits call it at deadlines)."""
-        with self._poll_lock:
-            self._poll_deliveries()
-            self._poll_prometheus()
-            for api in self.alertmanagers:
-                self._poll_alertmanager(api)
+        """Poll every source once now, concurrently; safe from any thread (waits call it at
+        deadlines). Returns when every source answered or gave up (its own timeout)."""
+        def one(poll: Callable[[], None], lock: threading.Lock) -> None:
+            with lock:
+                poll()
+
+        workers = [threading.Thread(target=one, args=(poll, lock), daemon=True)
+                   for _, poll, lock in self._sources]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
 
     def _poll_deliveries(self) -> None:
         try:
@@ -224,16 +248,17 @@ class Observer:
         except (requests.RequestException, ValueError):
             self.errors += 1
             return  # a killed or paused peer: its state is simply not observed
+        known = self._am_state[api.peer]
         seen = set()
         for alert in alerts:
-            key = (api.peer, alert["fingerprint"])
+            key = alert["fingerprint"]
             seen.add(key)
             status = alert.get("status", {})
             state = status.get("state", "unknown")
             labels = dict(alert["labels"])
-            if self._am_state.get(key, ("",))[0] == state:
+            if known.get(key, ("",))[0] == state:
                 continue
-            self._am_state[key] = (state, labels)
+            known[key] = (state, labels)
             kind = {
                 "active": tl.AM_ACTIVE,
                 "suppressed": tl.AM_SUPPRESSED,
@@ -250,13 +275,18 @@ class Observer:
                 kind, labels.get("alertname", "?"), labels, peer=api.peer,
                 fingerprint=alert["fingerprint"], inhibited_by=inhibited_by,
                 silenced_by=silenced_by, note=note,
+                receivers=sorted(r.get("name", "") for r in alert.get("receivers") or []),
             )
-        for key in [k for k in self._am_state if k[0] == api.peer and k not in seen]:
-            _, labels = self._am_state.pop(key)
+        for key in [k for k in known if k not in seen]:
+            _, labels = known.pop(key)
             self.timeline.add(
                 tl.AM_GONE, labels.get("alertname", "?"), labels, peer=api.peer,
-                fingerprint=key[1], note=f"peer {api.peer}",
+                fingerprint=key, note=f"peer {api.peer}",
             )
+
+
+def _bind(poll: Callable[[AlertmanagerAPI], None], api: AlertmanagerAPI) -> Callable[[], None]:
+    return lambda: poll(api)
 
 
 def _delivery_note(delivery: Delivery) -> str:

@@ -7,8 +7,10 @@ verdict, window, SLA and measured latency), every notification in arrival order 
 integration, status, answer), and what Alertmanager held back (inhibited or silenced, and by
 what). Records pass through :class:`alertdrill.redact.Redactor` before they are written.
 
-Records of one pytest run replace those of the previous run in the same directory: the first
-record a run writes removes the other ``*.json`` files there (see :func:`write_record`).
+Records of one pytest run replace those of the previous run in the same directory: each record
+carries its run's key, and the first record a process writes removes the records of *other*
+runs there (see :func:`write_record`) — so the workers of one parallel run (pytest-xdist, which
+gives them one run id) never delete each other's.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ OUTCOMES = ("passed", "failed", "error", "skipped")
 
 _RUN_STARTED = time.time()
 _replaced: set[Path] = set()
+#: One key per run: pytest-xdist's run id (shared by its workers), else one per process.
+RUN_KEY = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"{os.getpid()}-{time.time_ns()}"
 
 
 @dataclass
@@ -171,6 +175,7 @@ def build_record(info: ScenarioInfo, settings: Settings, drills: Sequence[Any] =
     events = stacks[0]["timeline"] if stacks else []
     record = {
         "schema": SCHEMA,
+        "run_key": RUN_KEY,
         "run": {"id": run_id(), "started": _iso(_RUN_STARTED)},
         "id": safe_id(info.feature_file, info.scenario_name, info.nodeid),
         "nodeid": info.nodeid,
@@ -195,7 +200,8 @@ def build_record(info: ScenarioInfo, settings: Settings, drills: Sequence[Any] =
 
 
 def write_record(record: dict[str, Any], directory: Path) -> Path:
-    """Write ``<id>.json`` into ``directory``; the run's first write removes older records."""
+    """Write ``<id>.json`` into ``directory``; the process's first write removes the records
+    of other runs."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     key = directory.resolve()
@@ -203,7 +209,8 @@ def write_record(record: dict[str, Any], directory: Path) -> Path:
         _replaced.add(key)
         for old in directory.glob("*.json"):
             try:
-                if json.loads(old.read_text()).get("schema") == SCHEMA:
+                data = json.loads(old.read_text())
+                if data.get("schema") == SCHEMA and data.get("run_key") != record.get("run_key"):
                     old.unlink()
             except (OSError, ValueError, AttributeError):
                 continue

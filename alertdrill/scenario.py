@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,8 @@ class Stacks:
 
     def start(self, name: str | None = None) -> Drill:
         """Start stack ``name`` (or the configured default) and begin observing it."""
-        path = resolve_stack_dir(name or self.settings.stack, self.search)
+        first = [Path(p) for p in self.settings.stack_dirs.split(os.pathsep) if p]
+        path = resolve_stack_dir(name or self.settings.stack, [*first, *self.search])
         spec = StackSpec.load(path)
         options = StackOptions(
             peers=self.settings.peers or None,

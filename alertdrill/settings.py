@@ -26,6 +26,9 @@ class Settings:
     poll_interval: float = 0.1
     #: The stack directory that "Given the stack is running" starts.
     stack: str = "sample"
+    #: Directories searched first for a stack named in a step (``os.pathsep``-separated): a
+    #: modified copy of a bundled stack placed there replaces it for the whole suite.
+    stack_dirs: str = ""
     #: Override the number of Alertmanager peers of every stack (0 = as the stack says).
     peers: int = 0
     #: Keep each stack's temp workdir (logs, rendered configs) after the run, for debugging.

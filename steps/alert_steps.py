@@ -7,7 +7,7 @@ from pytest_bdd import then, when
 from alertdrill import timeline as tl
 from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
-from alertdrill.stepsyntax import parse_labels
+from alertdrill.stepsyntax import parse_labels, parse_names
 from steps.patterns import DURATION, quoted, rx
 
 
@@ -44,10 +44,25 @@ def alert_state_within(drill: Drill, alertname: str, labels: str | None, state: 
     drill.expect.alert_state(alertname, kind, parse_human(duration), parse_labels(labels or ""))
 
 
-@then(rx(rf"{quoted('alertname')} is (?P<how>inhibited|silenced) within {DURATION}"))
-def alert_suppressed(drill: Drill, alertname: str, how: str, duration: str) -> None:
+@then(rx(rf"{quoted('alertname')}(?: with labels (?P<labels>.+?))? is "
+         rf"(?P<how>inhibited|silenced) within {DURATION}"))
+def alert_suppressed(drill: Drill, alertname: str, labels: str | None, how: str,
+                     duration: str) -> None:
     """An Alertmanager peer holds the alert suppressed, by an inhibition or a silence.
 
-    Example: Then "WebAppDown" is inhibited within 3 minutes
+    Example: Then "APIHighErrorRate" with labels severity=warning is inhibited within 8 minutes
     """
-    drill.expect.suppressed(alertname, how, parse_human(duration))
+    drill.expect.suppressed(alertname, how, parse_human(duration), parse_labels(labels or ""))
+
+
+@then(rx(rf"Alertmanager routes {quoted('alertname')} to (?P<exact>only )?(?P<receivers>.+?) "
+         rf"within {DURATION}"))
+def alert_routed(drill: Drill, alertname: str, exact: str | None, receivers: str,
+                 duration: str) -> None:
+    """Alertmanager's routing decision (its API's receivers of the alert), at once: no need to
+    wait out a long group_wait to know where a notification will go.
+
+    Example: Then Alertmanager routes "DeployFrozen" to only "maintenance-receiver" within 1 minute
+    """
+    drill.expect.routed(alertname, parse_names(receivers), parse_human(duration),
+                        exact=bool(exact))

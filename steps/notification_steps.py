@@ -73,8 +73,7 @@ def notified_at_least(drill: Drill, receiver: str, alertname: str, times: str,
 
     Example: Then "dev-critical" is notified of "WebAppDown" at least twice within 12 minutes
     """
-    count = {"once": 1, "twice": 2}.get(times) or int(times.split()[0])
-    drill.expect.notified_at_least(NotificationMatch(receiver, alertname), count,
+    drill.expect.notified_at_least(NotificationMatch(receiver, alertname), _times(times),
                                    parse_human(duration))
 
 
@@ -97,8 +96,7 @@ def notified_exactly(drill: Drill, receiver: str, alertname: str, times: str,
 
     Example: Then "oncall-pager" is notified of "TargetDown" exactly once within 3 minutes
     """
-    count = {"once": 1, "twice": 2}.get(times) or int(times.split()[0])
-    drill.expect.notified_exactly(NotificationMatch(receiver, alertname), count,
+    drill.expect.notified_exactly(NotificationMatch(receiver, alertname), _times(times),
                                   parse_human(duration))
 
 
@@ -120,6 +118,41 @@ def once_per_group(drill: Drill, alertname: str, duration: str) -> None:
     Example: Then every group of "TargetDown" is delivered exactly once within 3 minutes
     """
     drill.expect.once_per_group(alertname, parse_human(duration))
+
+
+@then(rx(rf"every group of {quoted('alertname')} is delivered at least (?P<low>once|twice|\d+ times) "
+         rf"and at most (?P<high>once|twice|\d+ times) within {DURATION}"
+         r"(?P<first> of the first action)?"))
+def per_group_between(drill: Drill, alertname: str, low: str, high: str, duration: str,
+                      first: str | None) -> None:
+    """Each (receiver, group) gets the firing alert within those bounds; the duplicates seen
+    are recorded on the timeline and in the report whatever the verdict (at-least-once under
+    faults). "of the first action" counts over the whole incident, not from the last action.
+
+    Example: Then every group of "TargetDown" is delivered at least once and at most twice within 8 minutes of the first action
+    """
+    if first:
+        with drill.expect.from_first_action():
+            drill.expect.per_group(alertname, _times(low), _times(high), parse_human(duration))
+    else:
+        drill.expect.per_group(alertname, _times(low), _times(high), parse_human(duration))
+
+
+@then(rx(rf"{quoted('receiver')} is notified of {quoted('alertname')} at least "
+         rf"(?P<times>once|twice|\d+ times) within {DURATION}, never twice within "
+         rf"(?P<gap>\d+(?:\.\d+)?\s*[a-z]+)"))
+def repeated(drill: Drill, receiver: str, alertname: str, times: str, duration: str,
+             gap: str) -> None:
+    """An unresolved alert is re-sent (its repeat_interval), and never more often than stated.
+
+    Example: Then "dev-critical" is notified of "WebAppDown" at least 3 times within 17 minutes, never twice within 5 minutes
+    """
+    drill.expect.repeats(NotificationMatch(receiver, alertname), _times(times),
+                         parse_human(gap), parse_human(duration))
+
+
+def _times(text: str) -> int:
+    return {"once": 1, "twice": 2}.get(text) or int(text.split()[0])
 
 
 @then(rx(rf"Alertmanager counts failed {_INTEGRATION} notification(?P<attempts> attempts|s) "

@@ -544,3 +544,13 @@ def test_escalation_is_an_escalation_receiver_or_a_level_above_the_first_page() 
     assert not report.is_escalation("dba-critical", [{"alertname": "A",
                                                       "escalation": "immediate"}])
     assert not report.is_escalation("team-web", [{"alertname": "A"}])
+
+
+def test_parallel_workers_of_one_run_keep_each_others_records(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytest-xdist workers share a run key; each one's first write clears other runs only."""
+    monkeypatch.setattr(records, "_replaced", set())
+    first = write_record(_record(), tmp_path)
+    monkeypatch.setattr(records, "_replaced", set())  # a second worker process, same run
+    second = write_record(_record(receiver_x="team-y", name="another"), tmp_path)
+    assert first.exists() and second.exists()

@@ -26,3 +26,4 @@ Feature: The cartório's certificates: an expiring certificate and a slow OCSP r
     And "cartorio-oncall" is notified of "LatenciaOCSPElevada" within 21 minutes
     When the faults of "ocsp-responder" are reverted
     Then the alert "LatenciaOCSPElevada" resolves within 10 minutes
+    And "cartorio-oncall" is notified that "LatenciaOCSPElevada" resolved within 12 minutes

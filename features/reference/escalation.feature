@@ -26,6 +26,9 @@ Feature: Escalation of unresolved critical alerts on seed 001's schedule
     When the service "escalation-service" is restarted
     Then "escalation-level-3" is notified of "PostgreSQLDown" between 25 and 29 minutes
     And "executive-escalation" is notified of "PostgreSQLDown" with labels escalation=executive between 30 and 34 minutes
+    When the service "postgres" is started again
+    Then "dba-critical" is notified that "PostgreSQLDown" resolved within 8 minutes
+    And "escalation-level-3" is notified that "PostgreSQLDown" resolved within 8 minutes
 
   Scenario: an alert resolved before level 2 is never escalated
     When the service "web-app" is stopped

@@ -9,9 +9,9 @@ Feature: TechCorp infrastructure: a full disk pages operations, a dead node hide
   Scenario: a full disk pages ops-critical, with a PagerDuty event, and resolves when freed
     When the disk of "node-exporter" is filled to 95 %
     Then the alert "DiskSpaceLow" fires within 7 minutes
-    And "ops-critical" is notified of "DiskSpaceLow" within 8 minutes
     And "ops-critical" is notified via pagerduty of "DiskSpaceLow" within 8 minutes
-    And "ops-team" is never notified of "DiskSpaceLow" within 8 minutes
+    And only "ops-critical" is notified of "DiskSpaceLow" within 8 minutes
+    And a ticket is opened in project "OPS" for "DiskSpaceLow" within 8 minutes
     When the disk of "node-exporter" is freed
     Then the alert "DiskSpaceLow" resolves within 2 minutes
     And "ops-critical" is notified that "DiskSpaceLow" resolved within 7 minutes
@@ -24,3 +24,5 @@ Feature: TechCorp infrastructure: a full disk pages operations, a dead node hide
     And "dev-critical" is never notified of "WebAppDown" within 3 minutes
     When the service "node-exporter" is started again
     Then "dev-critical" is notified of "WebAppDown" within 7 minutes
+    When the service "web-app" is started again
+    Then "dev-critical" is notified that "WebAppDown" resolved within 7 minutes

@@ -15,3 +15,4 @@ Feature: Log-based alerts of the on-call runbooks, from real log lines
     When the log of "api-service" is flooded with 5 ERROR lines per second for 1 minute saying "payment gateway error: card declined"
     Then the alert "PaymentProcessingErrors" fires within 2 minutes
     And "dev-critical" is notified of "PaymentProcessingErrors" within 3 minutes
+    And "dev-critical" is notified that "PaymentProcessingErrors" resolved within 15 minutes

@@ -17,3 +17,5 @@ Feature: A receiver outage delays notifications but loses none
     And Alertmanager counts failed slack notifications within 30 minutes
     When the receiver "team-web" is healed
     Then "team-web" is notified via slack of "CacheMissesHigh" within 10 minutes
+    When the alert "CacheMissesHigh" is resolved in Alertmanager with labels severity=warning, team=web
+    Then "team-web" is notified via slack that "CacheMissesHigh" resolved within 3 minutes

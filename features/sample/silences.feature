@@ -12,6 +12,8 @@ Feature: Silences made as the on-call guide says hold notifications, and only wh
     Then "CacheMissesHigh" is silenced within 2 minutes
     And "team-web" is never notified of "CacheMissesHigh" within 12 minutes
     And "team-web" is notified of "CacheMissesHigh" within 20 minutes
+    When the alert "CacheMissesHigh" is resolved in Alertmanager with labels severity=warning, team=web
+    Then "team-web" is notified that "CacheMissesHigh" resolved within 3 minutes
 
   Scenario: removing the silence lets the alert notify at once
     When a silence for alertname="CacheMissesHigh" is created by "oncall-ana" for 15 minutes with comment "cache rebuild, INC-42"
@@ -19,6 +21,8 @@ Feature: Silences made as the on-call guide says hold notifications, and only wh
     Then "CacheMissesHigh" is silenced within 2 minutes
     When the silence for alertname="CacheMissesHigh" is removed
     Then "team-web" is notified of "CacheMissesHigh" within 3 minutes
+    When the alert "CacheMissesHigh" is resolved in Alertmanager with labels severity=warning, team=web
+    Then "team-web" is notified that "CacheMissesHigh" resolved within 3 minutes
 
   Scenario: a silence without a comment is refused
     Then a silence for alertname="CacheMissesHigh" by "bob" for 15 minutes without a comment is refused

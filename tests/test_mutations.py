@@ -1,0 +1,87 @@
+"""The suite catches realistic breaks of the reference config, naming the broken expectation.
+
+Each mutant is a copy of stack/reference with one small change a tired engineer could make —
+a receiver swapped, an inhibit rule deleted, ``continue`` flipped, a ``for`` lengthened past the
+SLA, a matcher value misspelt, an inhibition's ``equal`` label changed — run with the bundled
+scenarios that cover it (ALERTDRILL_STACK_DIRS puts the copy first). Every mutant must make the
+run fail, at the step that states the broken expectation.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, run_pytest
+
+pytestmark = pytest.mark.slow
+
+AM = "alertmanager/alertmanager.yml"
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    file: str
+    before: str
+    after: str
+    scenarios: str  # -k expression selecting the scenarios that must catch it
+    failing_step: str  # the step the failure must name
+
+
+MUTANTS = [
+    Mutant("receiver swapped in a route", AM,
+           "      routes:\n        - matchers: ['team=\"development\"']\n          receiver: dev-critical",
+           "      routes:\n        - matchers: ['team=\"development\"']\n          receiver: ops-critical",
+           "WebAppDown_pages", '"dev-critical" is notified of "WebAppDown"'),
+    Mutant("inhibit rule deleted", AM,
+           "  - source_matchers: ['alertname=\"PostgreSQLDown\"']\n"
+           "    target_matchers: ['alertname=\"APIDBConnectionPoolExhausted\"']\n"
+           "    equal: [database]\n", "",
+           "hides_the_API", '"APIDBConnectionPoolExhausted" is inhibited'),
+    Mutant("continue flipped", AM,
+           "          receiver: dev-critical\n          continue: true",
+           "          receiver: dev-critical\n          continue: false",
+           "WebAppDown_pages", '"executive-escalation" is notified of "WebAppDown"'),
+    Mutant("for lengthened past the SLA", "prometheus/rules/web-app.yml",
+           "expr: up{job=\"web-app\"} == 0\n        for: 1m",
+           "expr: up{job=\"web-app\"} == 0\n        for: 5m",
+           "WebAppDown_pages", 'the alert "WebAppDown" fires within 2 minutes'),
+    Mutant("matcher value misspelt", AM,
+           "        - matchers: ['team=\"dba\"']\n          receiver: dba-critical",
+           "        - matchers: ['team=\"dbas\"']\n          receiver: dba-critical",
+           "PostgreSQL_down_pages", '"dba-critical" is notified via pagerduty of "PostgreSQLDown"'),
+    Mutant("inhibition compares the wrong label (the seed's)", AM,
+           "    target_matchers: ['alertname!=\"NodeDown\"']\n    equal: [host]",
+           "    target_matchers: ['alertname!=\"NodeDown\"']\n    equal: [instance]",
+           "NodeDown_inhibits", '"WebAppDown" is inhibited'),
+]
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_the_suite_catches(mutant: Mutant, tmp_path: Path) -> None:
+    stack = tmp_path / "reference"
+    shutil.copytree(ROOT / "stack" / "reference", stack)
+    target = stack / mutant.file
+    text = target.read_text()
+    assert text.count(mutant.before) == 1, f"mutation site not unique in {mutant.file}"
+    target.write_text(text.replace(mutant.before, mutant.after))
+    result = run_pytest(["features", "-k", mutant.scenarios, "-x", "-q"],
+                        env={"ALERTDRILL_STACK_DIRS": str(tmp_path)}, timeout=300)
+    output = result.stdout + result.stderr
+    assert " passed" in output or " failed" in output, output[-2000:]
+    assert result.returncode == 1, f"the suite did not catch '{mutant.name}':\n{output[-3000:]}"
+    failed_step = next((ln for ln in output.splitlines() if ln.startswith("step: ")), "")
+    assert mutant.failing_step in failed_step, (
+        f"'{mutant.name}' was caught, but not by the expected step:\n{output[-3000:]}")
+
+
+def test_the_unmutated_copy_passes(tmp_path: Path) -> None:
+    """The control: the same selection against an unchanged copy passes."""
+    shutil.copytree(ROOT / "stack" / "reference", tmp_path / "reference")
+    result = run_pytest(["features", "-k", "WebAppDown_pages", "-q"],
+                        env={"ALERTDRILL_STACK_DIRS": str(tmp_path)}, timeout=300)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
