@@ -28,7 +28,9 @@ from alertdrill.faults import (
     RestartService,
     StopService,
 )
+from alertdrill.instrument import load_yaml
 from alertdrill.observe import AlertmanagerAPI, Observer, PrometheusAPI
+from alertdrill.rulelabels import rule_label_sets
 from alertdrill.settings import Settings
 from alertdrill.sink.client import SinkClient
 from alertdrill.timeline import Timeline
@@ -290,6 +292,24 @@ class Drill:
                         f'integration="{integration}"' in line:
                     total += float(line.rsplit(" ", 1)[1])
         return total
+
+    def push_rule_alerts(self) -> list[dict[str, str]]:
+        """Push one alert per alerting rule of the stack, labelled as Prometheus would label it
+        (the rule's own labels and the scrape target's, where they are known without running
+        the rule: see alertdrill.rulelabels), so that Alertmanager's routing of *every* rule can
+        be checked at once. Returns the label sets pushed."""
+        spec = getattr(self.stack, "spec", None)
+        if spec is None:
+            raise StepError("this backend does not say which stack directory it runs")
+        prometheus = load_yaml(spec.prometheus_config, "prometheus.yml")
+        docs = [load_yaml(path, path.name) for path in spec.rule_files]
+        pushed = rule_label_sets(prometheus, docs)
+        if not pushed:
+            raise StepError("this stack has no alerting rules to push")
+        for labels in pushed:
+            rest = {k: v for k, v in labels.items() if k != "alertname"}
+            self.push_alert(labels["alertname"], rest)
+        return pushed
 
     def push_alert(self, alertname: str, labels: dict[str, str],
                    annotations: dict[str, str] | None = None, resolved: bool = False) -> None:

@@ -266,15 +266,20 @@ class Expect:
         return found
 
     def routed(self, alertname: str, receivers: Iterable[str], within_real: float,
-               exact: bool = False) -> Event:
+               exact: bool = False, labels: dict[str, str] | None = None) -> Event:
         """Alertmanager's own routing decision for the alert (its v2 API ``receivers``) names
         every receiver given (and, ``exact``, no other) — seen as soon as the alert arrives,
         without waiting out a long group_wait (a maintenance route's 1 h)."""
         window = self.window(within_real)
         wanted = set(receivers)
+        only = labels or {}
+
+        def of_alert(e: Event) -> bool:
+            return (e.kind in (tl.AM_ACTIVE, tl.AM_SUPPRESSED) and e.alertname == alertname
+                    and all(e.labels.get(k) == v for k, v in only.items()))
 
         def matches(e: Event) -> bool:
-            if e.kind not in (tl.AM_ACTIVE, tl.AM_SUPPRESSED) or e.alertname != alertname:
+            if not of_alert(e):
                 return False
             got = set(e.detail.get("receivers") or [])
             return got == wanted if exact else wanted <= got
@@ -284,11 +289,12 @@ class Expect:
                          if matches(e) and window.contains(e.t)), None)
 
         found = self._wait(find, window)
-        text = f'"{alertname}" routed to {"exactly " if exact else ""}{sorted(wanted)}'
+        text = (f'"{alertname}"{_labels(only)} routed to {"exactly " if exact else ""}'
+                f"{sorted(wanted)}")
         self._claim("routed", text, window, found, matches, alertname=alertname)
         if found is None:
             seen = sorted({r for e in self.timeline.events([tl.AM_ACTIVE, tl.AM_SUPPRESSED])
-                           if e.alertname == alertname for r in e.detail.get("receivers") or []})
+                           if of_alert(e) for r in e.detail.get("receivers") or []})
             self._fail(f"{text} by Alertmanager {window.describe()}; Alertmanager routed it to "
                        f"{seen or 'nothing (the alert never arrived)'}", matches, window)
         assert found is not None
@@ -413,6 +419,45 @@ class Expect:
     def once_per_group(self, alertname: str, within_real: float) -> dict[tuple[str, str], int]:
         """Every (receiver, group) that got ``alertname`` firing got it exactly once."""
         return self.per_group(alertname, 1, 1, within_real)
+
+    def routing_table(self, rows: list[tuple[str, dict[str, str], set[str]]],
+                      within_real: float, pushed: list[dict[str, str]] | None = None) -> None:
+        """Alertmanager routes each (alert, labels) row to exactly its receivers; with
+        ``pushed``, every pushed alert must also be covered by a row (a new rule without a
+        routing expectation fails too). All rows are checked before failing, and the failure is
+        a table of expected beside what Alertmanager decided."""
+        window = self.window(within_real)
+
+        def decided(name: str, labels: dict[str, str]) -> set[str] | None:
+            for e in self.timeline.events([tl.AM_ACTIVE, tl.AM_SUPPRESSED]):
+                if e.alertname == name and all(e.labels.get(k) == v for k, v in labels.items()):
+                    return set(e.detail.get("receivers") or [])
+            return None
+
+        def wrong() -> list[str]:
+            bad = []
+            for name, labels, receivers in rows:
+                got = decided(name, labels)
+                if got != receivers:
+                    bad.append(f"    {name}{_labels(labels)}: expected {sorted(receivers)}, "
+                               f"Alertmanager: {sorted(got) if got is not None else 'never saw it'}")
+            for labels in pushed or []:
+                if not any(labels.get("alertname") == name
+                           and all(labels.get(k) == v for k, v in want.items())
+                           for name, want, _ in rows):
+                    bad.append(f"    {labels.get('alertname')}{_labels(labels)}: pushed, but no "
+                               "row of the table says where it must go")
+            return bad
+
+        self._wait(lambda: self.timeline.add(tl.CHECK, "routing table", note="all rows hold")
+                   if not wrong() else None, window)
+        problems = wrong()
+        self._claim("routing_table", f"the routing table ({len(rows)} rows)", window, None,
+                    lambda e: False, passed=not problems, wrong_rows=len(problems))
+        if problems:
+            raise ExpectationFailed(
+                f"✗ expected Alertmanager's routing to match the table {window.describe()}; "
+                f"{len(problems)} row(s) differ:\n" + "\n".join(problems))
 
     def per_group(self, alertname: str, at_least: int, at_most: int,
                   within_real: float) -> dict[tuple[str, str], int]:

@@ -412,3 +412,31 @@ def recorded_names(rule_docs: Iterable[Mapping[str, Any]]) -> set[str]:
                 if isinstance(rule, Mapping) and rule.get("record"):
                     names.add(str(rule["record"]))
     return names
+
+
+def rule_label_sets(prometheus: Mapping[str, Any],
+                    rule_docs: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """One concrete label set per (alerting rule, scrape target): the labels whose value is
+    known for certain (absent ones left out), as Alertmanager would receive the alert.
+
+    What "routes every rule's alert" checks push: a rule whose labels or a route's matchers are
+    wrong shows up at once, without producing each failure for real. Labels that are unknown
+    without running the rule (an exporter's own) are left out, like an absent label.
+    """
+    docs = list(rule_docs)
+    exprs = ExprLabels(target_shapes(prometheus), recorded_names(docs))
+    external = {str(k): str(v) for k, v in
+                ((prometheus.get("global") or {}).get("external_labels") or {}).items()}
+    found: list[dict[str, str]] = []
+    for doc in docs:
+        for group in doc.get("groups") or []:
+            for rule in (group or {}).get("rules") or []:
+                if not isinstance(rule, Mapping) or not rule.get("alert"):
+                    continue
+                for shape in alert_shapes(rule, exprs, external):
+                    labels = {name: next(iter(values)) for name, values in shape.labels.items()
+                              if values is not None and len(values) == 1
+                              and ABSENT not in values and name != "__name__"}
+                    if labels not in found:
+                        found.append(labels)
+    return found

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from pytest_bdd import then, when
 
 from alertdrill import timeline as tl
 from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
+from alertdrill.errors import StepError
 from alertdrill.stepsyntax import parse_labels, parse_names
 from steps.patterns import DURATION, quoted, rx
 
@@ -66,3 +69,34 @@ def alert_routed(drill: Drill, alertname: str, exact: str | None, receivers: str
     """
     drill.expect.routed(alertname, parse_names(receivers), parse_human(duration),
                         exact=bool(exact))
+
+
+@when(rx(r"every alerting rule's alert is pushed to Alertmanager"), target_fixture="pushed_rules")
+def rule_alerts_pushed(drill: Drill) -> list[dict[str, str]]:
+    """One alert per alerting rule of the stack, labelled as Prometheus would label it.
+
+    Example: When every alerting rule's alert is pushed to Alertmanager
+    """
+    return drill.push_rule_alerts()
+
+
+@then(rx(rf"Alertmanager routes them as follows within {DURATION}:"))
+def routing_table(drill: Drill, pushed_rules: list[dict[str, str]], datatable: list[list[str]],
+                  duration: str) -> None:
+    """Each row (alert, severity, receivers) is routed to exactly those receivers, and every
+    pushed alert has a row. A table: | alert | severity | receivers |
+
+    Example: Then Alertmanager routes them as follows within 1 minute:
+    """
+    header, *rows = datatable
+    columns = [c.strip().lower() for c in header]
+    if "alert" not in columns or "receivers" not in columns:
+        raise StepError("the routing table needs the columns | alert | receivers | (and any "
+                        "label columns, e.g. severity)")
+    expected = []
+    for row in rows:
+        cells = dict(zip(columns, (c.strip() for c in row), strict=True))
+        labels = {k: v for k, v in cells.items() if k not in ("alert", "receivers") and v}
+        receivers = {n.strip().strip('"') for n in re.split(r",| and ", cells["receivers"])}
+        expected.append((cells["alert"], labels, receivers - {""}))
+    drill.expect.routing_table(expected, parse_human(duration), pushed_rules)
