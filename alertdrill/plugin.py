@@ -82,6 +82,7 @@ def pytest_configure(config: pytest.Config) -> None:
     global _CONFIG
     _CONFIG = config
     process.install_signal_handlers()
+    _share_records(config)
     if os.environ.get("ALERTDRILL_NO_BUNDLED_STEPS"):
         return
     checkout = Path(__file__).resolve().parents[1]
@@ -91,6 +92,19 @@ def pytest_configure(config: pytest.Config) -> None:
         sys.path.insert(0, str(checkout))
     for name in BUNDLED_PLUGINS:
         config.pluginmanager.import_plugin(name)
+
+
+def _share_records(config: pytest.Config) -> None:
+    """Parallel runs (pytest-xdist): the controller clears the previous run's records once, and
+    the workers — each its own process — never do, so none deletes what another just wrote.
+    The run id is fixed here, before the workers start, so that they all inherit it."""
+    from alertdrill import records
+
+    if hasattr(config, "workerinput"):
+        records.keep_previous(report_dir(config))
+    elif getattr(config.option, "numprocesses", None):
+        process.run_id()
+        records.clear_previous(report_dir(config))
 
 
 @pytest.fixture(scope="session")

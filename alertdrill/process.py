@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 #: Every child carries this variable, so leftovers of a crashed run can be found by run id.
 RUN_ID_ENV = "ALERTDRILL_RUN_ID"
+#: ... and the pid of the harness process that started it: a child whose harness is gone is a
+#: leftover (``alertdrill down --all`` ends those, and only those).
+HARNESS_PID_ENV = "ALERTDRILL_HARNESS_PID"
 
 #: If the harness itself is killed (SIGKILL: no cleanup can run), the kernel sends SIGTERM to
 #: each child: util-linux's setpriv sets PR_SET_PDEATHSIG and execs the service, keeping its
@@ -67,6 +70,7 @@ class ManagedProcess:
         self.started_at = time.monotonic()
         full_env = dict(os.environ)
         full_env[RUN_ID_ENV] = run_id()
+        full_env[HARNESS_PID_ENV] = str(os.getpid())
         full_env.update(env or {})
         with open(log_path, "ab") as log:
             self.popen = subprocess.Popen(

@@ -194,19 +194,33 @@ def build_record(info: ScenarioInfo, settings: Settings, drills: Sequence[Any] =
     return Redactor(set(secrets) | secrets_of_files(config_files)).scrub(record)
 
 
+def clear_previous(directory: Path) -> None:
+    """Remove the records of earlier runs from ``directory`` now (once per process); later
+    writes of this process then keep what this run wrote."""
+    directory = Path(directory)
+    key = directory.resolve()
+    if key in _replaced:
+        return
+    _replaced.add(key)
+    for old in directory.glob("*.json"):
+        try:
+            if json.loads(old.read_text()).get("schema") == SCHEMA:
+                old.unlink()
+        except (OSError, ValueError, AttributeError):
+            continue
+
+
+def keep_previous(directory: Path) -> None:
+    """Never remove records from ``directory`` in this process (a parallel worker: the run's
+    controller cleared it, and other workers' records are this run's)."""
+    _replaced.add(Path(directory).resolve())
+
+
 def write_record(record: dict[str, Any], directory: Path) -> Path:
     """Write ``<id>.json`` into ``directory``; the run's first write removes older records."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    key = directory.resolve()
-    if key not in _replaced:
-        _replaced.add(key)
-        for old in directory.glob("*.json"):
-            try:
-                if json.loads(old.read_text()).get("schema") == SCHEMA:
-                    old.unlink()
-            except (OSError, ValueError, AttributeError):
-                continue
+    clear_previous(directory)
     path = directory / f"{record['id']}.json"
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     tmp.write_text(json.dumps(record, indent=1, ensure_ascii=False, default=str))

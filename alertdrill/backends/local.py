@@ -161,6 +161,8 @@ class LocalStack:
                 logger.exception("stopping %s failed", svc.name)
         if not self.options.keep_workdir:
             remove_tempdir(self.workdir)
+        else:  # kept on purpose: `alertdrill down --all` must not take it for a leftover
+            (self.workdir / ".alertdrill-kept").touch()
         for path in self._extra_dirs:
             remove_tempdir(path)
 
