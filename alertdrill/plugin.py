@@ -137,6 +137,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     outcome: Any = yield
     report = outcome.get_result()
     item.__dict__.setdefault("_alertdrill_reports", {})[report.when] = report
+    bdd = getattr(item, "_alertdrill_bdd", None)
+    if bdd is not None:  # for progress displays; a plain string travels to xdist's controller
+        report.alertdrill_scenario = f"{bdd[0].rel_filename}: {bdd[1].name}"
     if report.failed and call.excinfo is not None and report.when != "teardown":
         item._alertdrill_excinfo = call.excinfo  # type: ignore[attr-defined]
     if report.when == "call":

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+import pytest
+
 from alertdrill.errors import ConfigError
 
 #: The checkout the engine runs from (bundled features and stacks live there).
@@ -69,9 +71,17 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "features"
 
 
-def write_binding(directory: Path, features: list[Path]) -> Path:
-    """A pytest module binding every scenario of ``features`` (files or directories)."""
-    paths = []
+def write_binding(directory: Path, features: list[Path]) -> list[Path]:
+    """Pytest modules binding every scenario of ``features`` (files or directories), written
+    into ``directory`` with the run's pytest.ini.
+
+    ``directory`` becomes pytest's rootdir; each feature directory (a file's parent) is linked
+    into it under its own name, so that node ids read ``test_<name>.py::test_<scenario>``,
+    Allure (which wants features under the rootdir) names them ``<dir>/<feature>``, and records
+    keep ``<dir>/<file>.feature`` as pytest-bdd names them anyway.
+    """
+    paths: list[tuple[Path, str]] = []
+    links: dict[Path, Path] = {}
     for path in features:
         path = path.expanduser().resolve()
         if not path.exists():
@@ -80,21 +90,36 @@ def write_binding(directory: Path, features: list[Path]) -> Path:
             raise ConfigError(f"{path} holds no .feature file")
         if path.is_file() and path.suffix != ".feature":
             raise ConfigError(f"{path} is not a .feature file")
-        paths.append(str(path))
-    name = _slug(Path(paths[0]).stem if Path(paths[0]).is_file() else Path(paths[0]).name)
-    module = directory / f"test_{name}.py"
-    module.write_text(
-        '"""Written by `alertdrill run`: binds the feature files to pytest."""\n'
-        "from pytest_bdd import scenarios\n\n"
-        f"scenarios({', '.join(repr(p) for p in paths)})\n")
+        folder = path if path.is_dir() else path.parent
+        if folder not in links:
+            name, n = folder.name or "features", 1
+            while (directory / name).exists():
+                n += 1
+                name = f"{folder.name}-{n}"
+            (directory / name).symlink_to(folder, target_is_directory=True)
+            links[folder] = directory / name
+        paths.append((path, str(links[folder] if path.is_dir() else links[folder] / path.name)))
+    modules = []
+    for path, linked in paths:  # one module per path: JUnit's classname names it
+        stem = _slug(path.stem if path.is_file() else path.name)
+        module, n = directory / f"test_{stem}.py", 1
+        while module.exists():
+            n += 1
+            module = directory / f"test_{stem}_{n}.py"
+        module.write_text(
+            '"""Written by `alertdrill run`: binds feature files to pytest."""\n'
+            "from pytest_bdd import scenarios\n\n"
+            f"scenarios({linked!r})\n")
+        modules.append(module)
     (directory / "pytest.ini").write_text(_INI)
-    return module
+    return modules
 
 
-def pytest_args(options: RunOptions, module: Path, out: Path) -> list[str]:
+def pytest_args(options: RunOptions, modules: list[Path], out: Path) -> list[str]:
     """The pytest command line for a run (without the progress plugin)."""
-    args = [str(module), "-c", str(module.parent / "pytest.ini"), "--rootdir",
-            str(module.parent), "-p", "no:cacheprovider",
+    binding = modules[0].parent
+    args = [*map(str, modules), "-c", str(binding / "pytest.ini"), "--rootdir",
+            str(binding), "-p", "no:cacheprovider",
             f"--junitxml={out / 'junit.xml'}", f"--alluredir={out / 'allure-results'}",
             "--clean-alluredir", f"--report-dir={out / 'drill'}"]
     if not options.verbose:
@@ -158,6 +183,7 @@ class Progress:
         self.total = len(session.items)
         self._print(f"{self.total} scenario(s)")
 
+    @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         if not self.total:
             self.total = len(ids)
@@ -174,10 +200,9 @@ class Progress:
         entry = self.results.setdefault(report.nodeid, {"outcome": "passed", "duration": 0.0,
                                                        "message": ""})
         entry["duration"] += float(getattr(report, "duration", 0.0) or 0.0)
-        scenario = getattr(report, "scenario", None)
-        if isinstance(scenario, dict):
-            entry["name"] = f"{scenario.get('feature', {}).get('rel_filename', '')}: " \
-                            f"{scenario.get('name', '')}"
+        scenario = getattr(report, "alertdrill_scenario", None)
+        if scenario:
+            entry["name"] = str(scenario)
         if report.failed:
             entry["outcome"] = "error" if report.when != "call" else "failed"
             if not entry["message"]:
@@ -190,8 +215,9 @@ class Progress:
     def _finish(self, nodeid: str, entry: dict[str, Any]) -> None:
         self.done += 1
         outcome = entry["outcome"]
-        if outcome == "error" and _is_claim(entry["message"]):
-            outcome = "failed"
+        # As the records say it: a claim that did not hold failed; anything else is an error.
+        if outcome in ("failed", "error"):
+            outcome = "failed" if _is_claim(entry["message"]) else "error"
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
         mark = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP"}[outcome]
         if self.tty:
@@ -238,12 +264,10 @@ def _indent(text: str, prefix: str = "    ") -> str:
 
 def run(options: RunOptions, out: TextIO = sys.stdout) -> int:
     """Run the scenarios, build the drill report, return the exit status."""
-    import pytest
-
     from alertdrill.report import build
     from alertdrill.settings import Settings, resolve_stack_dir
 
-    features = options.features or default_features()
+    options.features = features = options.features or default_features()
     if options.stack:
         options.stack = str(resolve_stack_dir(options.stack, [Path.cwd(), CHECKOUT]))
     report_root = options.report_dir.expanduser().resolve()
@@ -253,8 +277,8 @@ def run(options: RunOptions, out: TextIO = sys.stdout) -> int:
                                  stack=options.stack)
     tty = out.isatty()
     with tempfile.TemporaryDirectory(prefix="alertdrill-run-") as tmp:
-        module = write_binding(Path(tmp), features)
-        args = pytest_args(options, module, report_root)
+        binding = write_binding(Path(tmp), features)
+        args = pytest_args(options, binding, report_root)
         shown = ", ".join(_display(f) for f in features)
         out.write(f"alertdrill run: {shown} · stack {_display_stack(options.stack)} · "
                   f"{settings.backend} backend · K={settings.time_scale:g} · tolerance "
