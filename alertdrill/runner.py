@@ -287,6 +287,10 @@ def run(options: RunOptions, out: TextIO = sys.stdout) -> int:
         out.flush()
         progress = Progress(out, tty)
         status = int(pytest.main(args, plugins=[progress]))
+    if status in (4, 5):  # nothing ran: the previous run's reports are left as they were
+        out.write("no scenario selected (check --tags / -k)\n" if status == 5 else
+                  "pytest refused the options (its message is above)\n")
+        return status
     out.write(progress.summary() + "\n")
     out.write(f"junit:  {_display(report_root / 'junit.xml')}\n")
     out.write(f"allure: {_display(report_root / 'allure-results')}\n")
@@ -296,8 +300,6 @@ def run(options: RunOptions, out: TextIO = sys.stdout) -> int:
         out.write(f"drill report: not built ({str(exc).splitlines()[0]})\n")
         return status if status != 0 else 3
     out.write(f"drill report: {_display(html_path)}  {_display(md_path)}\n")
-    if status == 5:
-        out.write("no scenario selected (check --tags / -k)\n")
     return status
 
 
