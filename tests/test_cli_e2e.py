@@ -85,6 +85,24 @@ def test_run_passes_a_feature_and_writes_junit_allure_records_and_report(tmp_pat
     assert (out_dir / "drill-report.md").is_file()
 
 
+def test_run_in_parallel_keeps_every_scenarios_record_and_only_this_runs(tmp_path: Path) -> None:
+    """Each pytest-xdist worker is a process of its own: none may clear the records another
+    just wrote, and the previous run's records still go."""
+    out_dir = tmp_path / "out"
+    (out_dir / "drill").mkdir(parents=True)
+    stale = out_dir / "drill" / "old.json"
+    stale.write_text(json.dumps({"schema": "alertdrill.scenario-record/1", "id": "old"}))
+    result = _cli(["run", "features/sample/routing.feature", "--parallel", "2",
+                   "--report-dir", str(out_dir)], _env(tmp_path), timeout=180)
+    out = _ok(result)
+    assert "3 scenario(s) on 2 workers" in out and "3 passed in" in out
+    records = [json.loads(p.read_text()) for p in (out_dir / "drill").glob("*.json")]
+    assert sorted(r["outcome"] for r in records) == ["passed"] * 3
+    assert not stale.exists()
+    assert len(list((out_dir / "allure-results").glob("*-result.json"))) == 3
+    assert 'tests="3"' in (out_dir / "junit.xml").read_text()
+
+
 FAILING = """\
 Feature: claims that cannot hold
   Scenario: nothing is broken, yet a page is expected
