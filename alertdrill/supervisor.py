@@ -308,7 +308,8 @@ def _urls(stack: Any) -> dict[str, str]:
             continue
         service = stack.service(name)
         if getattr(service, "port", 0):
-            urls[name] = service.url
+            tls = getattr(service, "cert_dir", None) is not None
+            urls[name] = service.url.replace("http://", "https://") if tls else service.url
         elif getattr(service, "ready_check", None) is not None:
             urls[name] = "(unix socket in the workdir)"
     return urls

@@ -69,7 +69,8 @@ class View:
                 names = detail.get("alertnames") or []
                 if not names:  # Slack, e-mail, PagerDuty: rendered text only; its first words
                     note = str(detail.get("note") or "")
-                    text = note.split(f" {status} ", 1)[-1].rsplit(" → ", 1)[0] if status else ""
+                    marker = f" {status or '?'} "
+                    text = note.split(marker, 1)[1].rsplit(" → ", 1)[0] if marker in note else ""
                     names = [f"“{text}”"] if text else []
                 self.notifications.append({
                     "t": e["t"], "receiver": e["subject"], "integration": detail.get("integration"),
