@@ -33,10 +33,8 @@ from pathlib import Path
 
 import psutil
 
-from alertdrill.process import HARNESS_PID_ENV, RUN_ID_ENV
+from alertdrill.process import HARNESS_PID_ENV, KEPT_MARKER, RUN_ID_ENV
 
-#: Written into a workdir that ``--keep-workdir`` keeps: not a leftover, a debugging aid.
-KEPT_MARKER = ".alertdrill-kept"
 _DEFAULT_RUN_ID = re.compile(r"^(?:gameday-)?(\d+)-(\d{9,11})$")
 _MIN_AGE = 60.0
 

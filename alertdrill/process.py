@@ -172,6 +172,26 @@ def remove_tempdir(path: Path) -> None:
         _tempdirs.discard(path)
 
 
+#: Written into a temp dir kept on purpose (``--keep-workdir``): not a leftover.
+KEPT_MARKER = ".alertdrill-kept"
+
+
+def keep_tempdir(path: Path) -> None:
+    """Keep a registered temp dir after the run (``--keep-workdir``): unmount the harness's
+    mounts inside it, mark it as kept, and take it off the cleanup list."""
+    with _lock:
+        inside = [m for m in _mounts if m == path or path in m.parents]
+    for mount in inside:
+        unmount(mount)
+    try:
+        (path / KEPT_MARKER).touch()
+    except OSError:
+        pass
+    with _lock:
+        _tempdirs.discard(path)
+    logger.info("kept %s", path)
+
+
 def mount_tmpfs(path: Path, size_mb: int) -> None:
     """Mount a size-limited tmpfs the harness owns at ``path`` (needs root), registered for cleanup."""
     path.mkdir(parents=True, exist_ok=True)
