@@ -87,8 +87,9 @@ def _add_run(sub: _Sub[argparse.ArgumentParser]) -> None:
         "  alertdrill run                                  # the bundled features\n"
         "  alertdrill run features/sample/target_down.feature --time-scale 30\n"
         "  alertdrill run --stack examples/shop/stack --features examples/shop/features\n"
-        "  alertdrill run --tags 'routing and not slow' --parallel 2\n"
-        "  alertdrill run features/sample -- --lf   # after --: pytest's own options")
+        "  alertdrill run --stack examples/shop/stack --features examples/shop/features --tags routing\n"
+        "  alertdrill run features/sample --parallel 2\n"
+        "  alertdrill run features/sample -- --maxfail=2   # after --: pytest's own options")
     run.add_argument("paths", nargs="*", type=Path, metavar="FEATURES",
                      help="feature files or directories (default: the bundled features/)")
     run.add_argument("--features", action="append", type=Path, default=[], metavar="DIR",
