@@ -277,7 +277,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
                        Param("COMMENT", "text", "why (the on-call guide requires one)"), LABELS),
            "create a silence (author, length, comment, matchers) until reverted",
            'silence ana 15m "INC-42 deploy" alertname=TargetDown', _silence, rest=True),
-    Action("push", (Param("ALERT", "name", "the alertname"), LABELS),
+    Action("push", (Param("ALERT", "name", "the alertname"),
+                    Param(LABELS.name, LABELS.kind, LABELS.help, optional=True)),
            "send an alert to every Alertmanager peer, as Prometheus would; revert resolves it",
            "push DiskFull severity=critical team=ops", _push, rest=True),
 )}
