@@ -293,7 +293,15 @@ def test_gameday_up_inject_watch_revert_down_report(gameday: GameDay) -> None:
     assert _ok(gameday.cli("inject", "pause", "db")).startswith("#2 applied")
     _ok(gameday.cli("inject", "silence", "ana", "15m", "INC-7 drill", "alertname=TargetDown"))
 
+    live = subprocess.Popen([sys.executable, "-m", "alertdrill.cli", "watch", "--interval", "0.3"],
+                            cwd=ROOT, env=gameday.env, stdout=subprocess.PIPE, text=True)
+    time.sleep(1.5)
     down = _ok(gameday.cli("down", timeout=120))
+    # the live view redraws until the GameDay ends, then says so and exits by itself
+    watched, _ = live.communicate(timeout=15)
+    assert live.returncode == 0
+    assert watched.count("\x1b[H\x1b[2J") >= 2 and "pause db" in watched
+    assert "the GameDay has ended" in watched
     assert "reverted #3: silence ana 15m INC-7 drill alertname=TargetDown" in down
     assert "reverted #2: pause db" in down
     assert "is down" in down and "debrief: alertdrill report --from" in down
@@ -333,6 +341,14 @@ def test_sigterm_to_the_supervisor_stops_everything_and_keeps_the_record(gameday
     gameday.up()
     run_id, workdir = str(gameday.state["run_id"]), Path(gameday.state["workdir"])
     _ok(gameday.cli("inject", "pause", "web"))
+    live = subprocess.Popen([sys.executable, "-m", "alertdrill.cli", "watch"], cwd=ROOT,
+                            env=gameday.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    time.sleep(1.5)
+    live.send_signal(signal.SIGINT)  # Ctrl-C leaves the view, cleanly; the stack runs on
+    out, err = live.communicate(timeout=10)
+    assert live.returncode == 0 and "Traceback" not in err and "pause web" in out
+    assert len(processes_of_run(run_id)) >= 7
     supervisor = gameday.supervisor()
     assert supervisor is not None
     supervisor.send_signal(signal.SIGTERM)
