@@ -64,6 +64,17 @@ def test_every_subcommand_has_help(command: str, tmp_path: Path) -> None:
     assert out.startswith(f"usage: alertdrill {command}")
 
 
+def test_the_console_script_is_installed() -> None:
+    """`make setup` installs the `alertdrill` command itself (the pyproject entry point)."""
+    script = Path(sys.executable).parent / "alertdrill"
+    assert script.is_file(), f"no console script beside {sys.executable}: run make setup"
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=30,
+                            check=False)
+    assert result.returncode == 0
+    for command in ("run", "up", "down", "inject", "revert", "watch", "report", "steps", "check"):
+        assert command in result.stdout
+
+
 # -- run --------------------------------------------------------------------------------------
 def test_run_passes_a_feature_and_writes_junit_allure_records_and_report(tmp_path: Path) -> None:
     out_dir = tmp_path / "out"
