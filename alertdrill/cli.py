@@ -343,7 +343,8 @@ def _print_up(state: dict, path: Path) -> None:
     print("  alertdrill revert [ID|--all]   undo a fault")
     print(f"  alertdrill down                revert everything, write the record to "
           f"{state['report_dir']}, stop the stack")
-    print(f"  alertdrill report --from {state['report_dir']}   the debrief, after down")
+    print(f"  alertdrill report --from {state['report_dir']} --out {state['report_dir']}"
+          "   the debrief, after down")
 
 
 def _clean_dead(state: dict, path: Path) -> list[str]:
@@ -399,7 +400,8 @@ def _down(every: bool) -> int:
         print(f"GameDay on {state.get('stack')} is down: every process stopped, temp dirs removed")
         if result.get("record"):
             print(f"record: {result['record']}")
-            print(f"debrief: alertdrill report --from {result['report_dir']}")
+            print(f"debrief: alertdrill report --from {result['report_dir']} --out "
+                  f"{result['report_dir']}")
         else:
             print("the GameDay record could not be written (see the supervisor's log: "
                   f"{state.get('log')})")

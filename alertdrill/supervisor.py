@@ -159,6 +159,7 @@ class Supervisor:
         from alertdrill.stackspec import StackSpec
 
         spec = StackSpec.load(self.stack_dir)
+        self.state["stack"] = spec.name
         self._redactor = Redactor(secrets_of_files([spec.alertmanager_config,
                                                     spec.prometheus_config]))
         options = StackOptions(peers=self.settings.peers or None,
@@ -239,10 +240,11 @@ class Supervisor:
         steps = [StepInfo("When", text, 0, outcome="passed", started=base + t, ended=base + t)
                  for text, t in self.operations]
         day = datetime.fromtimestamp(self.started_wall, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        name = str(self.state["stack"])
         info = ScenarioInfo(
             nodeid=f"gameday::{self.state['run_id']}", feature_name="GameDay",
-            feature_file=f"gameday/{self.stack_dir.name}",
-            scenario_name=f"GameDay on {self.stack_dir.name}, {day}", tags=["gameday"],
+            feature_file=f"gameday/{name}",
+            scenario_name=f"GameDay on {name}, {day}", tags=["gameday"],
             outcome="passed", steps=steps, started_wall=self.started_wall,
             started_monotonic=self.started_monotonic,
             duration=time.monotonic() - self.started_monotonic)

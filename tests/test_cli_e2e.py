@@ -174,7 +174,7 @@ def test_run_with_stack_uses_it_for_the_generic_given(tmp_path: Path) -> None:
                    "--report-dir", str(tmp_path / "out")], _env(tmp_path), timeout=120)
     assert "[1/1] PASS" in _ok(result)
     record = json.loads(next((tmp_path / "out" / "drill").glob("*.json")).read_text())
-    assert record["stacks"][0]["name"] == "stack"
+    assert record["stacks"][0]["name"] == "shop", "the manifest's name"
     assert any(e["kind"] == "prometheus.firing" for e in record["stacks"][0]["timeline"])
 
 
