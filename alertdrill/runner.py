@@ -162,6 +162,7 @@ class Progress:
         self.failures: list[tuple[str, str]] = []
         self.started = time.monotonic()
         self.collect_errors: list[str] = []
+        self.running: set[str] = set()
         self._status = False
 
     def _print(self, text: str) -> None:
@@ -191,6 +192,7 @@ class Progress:
                         "workers")
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        self.running.add(nodeid)
         if self.tty and not self._status:
             self.out.write(f"  … {_short(nodeid)}")
             self.out.flush()
@@ -213,6 +215,7 @@ class Progress:
             self._finish(report.nodeid, entry)
 
     def _finish(self, nodeid: str, entry: dict[str, Any]) -> None:
+        self.running.discard(nodeid)
         self.done += 1
         outcome = entry["outcome"]
         # As the records say it: a claim that did not hold failed; anything else is an error.
@@ -234,9 +237,12 @@ class Progress:
             self._print(_indent(_tail(_head(entry["message"], 14), 14), "        "))
 
     def summary(self) -> str:
-        """``3 passed, 1 failed in 40.2 s``."""
+        """``3 passed, 1 failed in 40.2 s`` (``, interrupted in …`` when stopped)."""
         parts = [f"{self.counts[k]} {k}" for k in ("passed", "failed", "error", "skipped")
                  if self.counts.get(k)]
+        if self.running:
+            names = ", ".join(sorted(_short(n) for n in self.running))
+            parts.append(f"interrupted in {names}")
         return (", ".join(parts) or "no scenario ran") + \
             f" in {time.monotonic() - self.started:.1f} s"
 

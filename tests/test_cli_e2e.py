@@ -162,6 +162,39 @@ def test_run_selecting_nothing_or_naming_nothing_says_so(tmp_path: Path) -> None
     assert "Traceback" not in missing.stderr
 
 
+def test_run_interrupted_by_sigterm_stops_every_stack_and_exits_2(tmp_path: Path) -> None:
+    features = tmp_path / "long"
+    features.mkdir()
+    (features / "long.feature").write_text(
+        'Feature: long\n  Scenario: wait\n    Given the stack "sample" is running\n'
+        '    When the service "web" is stopped\n'
+        '    Then "team-db" is never notified of "TargetDown" within 60 minutes\n')
+    run_id = f"test-{uuid.uuid4().hex[:8]}"
+    child = subprocess.Popen([sys.executable, "-m", "alertdrill.cli", "run", str(features),
+                              "--report-dir", str(tmp_path / "out")], cwd=ROOT,
+                             env=_env(tmp_path, ALERTDRILL_RUN_ID=run_id),
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and len(processes_of_run(run_id)) < 7:
+            time.sleep(0.2)
+        time.sleep(7)  # usable (Prometheus's 5 s discovery), and into the 60-minute Then-step
+        assert len(processes_of_run(run_id)) >= 7
+        child.send_signal(signal.SIGTERM)
+        out, _ = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        left = processes_of_run(run_id)
+        kill_run(run_id)
+    assert child.returncode == 2, out
+    assert left == [], [p.cmdline() for p in left]
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert "interrupted in test_wait" in out, out
+    assert (tmp_path / "out" / "drill-report.html").is_file(), "a report even when interrupted"
+
+
 def test_run_with_stack_uses_it_for_the_generic_given(tmp_path: Path) -> None:
     """--stack feeds "Given the stack is running"; a stack missing a service fails clearly."""
     features = tmp_path / "f"
