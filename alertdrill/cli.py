@@ -1,13 +1,20 @@
-"""The ``alertdrill`` command. Subcommands arrive with the issues that need them."""
+"""The ``alertdrill`` command: parsing only; each subcommand calls an engine module.
+
+run (alertdrill.runner) · up/down/inject/revert/watch (alertdrill.supervisor, gameday, watch,
+leftovers) · report · steps · check · scale.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from alertdrill import __version__
 from alertdrill.errors import AlertdrillError, MissingBinaryError
+
+_CHECKOUT = Path(__file__).resolve().parents[1]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"alertdrill {__version__}")
     sub = parser.add_subparsers(dest="command")
+    _add_run(sub)
+    _add_gameday(sub)
     steps = sub.add_parser("steps", help="list the step vocabulary with an example of each step")
     steps.add_argument("--markdown", action="store_true", help="print the README's table")
     scale = sub.add_parser(
@@ -43,6 +52,119 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where drill-report.html/.md go (default: the parent of --from, "
                         "i.e. reports/)")
     return parser
+
+
+_Sub = argparse._SubParsersAction
+
+
+def _stack_settings(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--backend", default=None, help="where the stack runs (default: "
+                     "$ALERTDRILL_BACKEND or local)")
+    cmd.add_argument("--time-scale", type=float, default=None, metavar="K",
+                     help="real-world seconds per measured second (default: "
+                     "$ALERTDRILL_TIME_SCALE or 60; 1 = as written)")
+    cmd.add_argument("--tolerance", type=float, default=None, metavar="S",
+                     help="seconds added to every deadline (default 0.5)")
+    cmd.add_argument("--floor", type=float, default=None, metavar="S",
+                     help="smallest interval a scaled config may use (default 0.25)")
+    cmd.add_argument("--peers", type=int, default=None, metavar="N",
+                     help="override the number of Alertmanager peers")
+    cmd.add_argument("--keep-workdir", action="store_true",
+                     help="keep each stack's temp dir (logs, rendered configs)")
+
+
+def _add_run(sub: _Sub[argparse.ArgumentParser]) -> None:
+    run = sub.add_parser(
+        "run", help="run scenarios (feature files) against real stacks; exit status for CI",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run Gherkin scenarios, each against a stack of its own, with a progress "
+        "line per scenario. Writes, under --report-dir: junit.xml, allure-results/, one record "
+        "per scenario in drill/, and the drill report (drill-report.html, .md) — also when "
+        "scenarios fail. Feature files need no Python binding.\n\n"
+        "Exit status: 0 every scenario passed, 1 some failed, 2 interrupted, 4 usage error, "
+        "5 no scenario selected, 3 scenarios passed but the report could not be built.",
+        epilog="examples:\n"
+        "  alertdrill run                                  # the bundled features\n"
+        "  alertdrill run features/sample/target_down.feature --time-scale 30\n"
+        "  alertdrill run --stack examples/shop/stack --features examples/shop/features\n"
+        "  alertdrill run --stack examples/shop/stack --features examples/shop/features --tags routing\n"
+        "  alertdrill run features/sample --parallel 2\n"
+        "  alertdrill run features/sample -- --maxfail=2   # after --: pytest's own options")
+    run.add_argument("paths", nargs="*", type=Path, metavar="FEATURES",
+                     help="feature files or directories (default: the bundled features/)")
+    run.add_argument("--features", action="append", type=Path, default=[], metavar="DIR",
+                     help="a directory (or file) of .feature files; may repeat")
+    run.add_argument("--stack", default=None, metavar="DIR",
+                     help='the stack of "Given the stack is running": your own directory with '
+                     "prometheus.yml, rules, alertmanager.yml (default: $ALERTDRILL_STACK or "
+                     "sample)")
+    _stack_settings(run)
+    run.add_argument("--tags", "-m", default=None, metavar="EXPR",
+                     help="select scenarios by Gherkin tags: 'nightly', 'routing and not slow'")
+    run.add_argument("--keyword", "-k", dest="keyword", default=None, metavar="EXPR",
+                     help="select scenarios by name (pytest -k)")
+    run.add_argument("--parallel", "-n", type=int, default=1, metavar="N",
+                     help="run N scenarios at once (pytest-xdist; each has its own stack — "
+                     "mind timing on small machines)")
+    run.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
+                     help="where junit.xml, allure-results/, drill/ and the drill report go "
+                     "(default: reports)")
+    run.add_argument("--fail-fast", "-x", action="store_true", help="stop at the first failure")
+    run.add_argument("--verbose", "-v", action="store_true",
+                     help="pytest's own output instead of the compact progress display")
+
+
+def _add_gameday(sub: _Sub[argparse.ArgumentParser]) -> None:
+    from alertdrill.gameday import listing
+
+    where = ("The GameDay's state file is $ALERTDRILL_STATE_DIR/gameday.json (default "
+             "~/.alertdrill/gameday.json); one GameDay per state directory.")
+    up = sub.add_parser(
+        "up", help="start a stack for a GameDay and leave it running; print every URL",
+        description="Start the stack in a background supervisor that owns it until "
+        "`alertdrill down`, print every URL (Prometheus, each Alertmanager peer, the sink, "
+        "the services) and how to break and stop it. " + where)
+    up.add_argument("--stack", default="reference", metavar="DIR",
+                    help="a stack directory, or a name under stack/ (default: reference)")
+    _stack_settings(up)
+    up.add_argument("--report-dir", type=Path, default=None, metavar="DIR",
+                    help="where `down` writes the GameDay's record (default: "
+                    "$ALERTDRILL_REPORT_DIR or reports/gameday)")
+    up.add_argument("--timeout", type=float, default=120.0, metavar="S",
+                    help="how long to wait for the stack to be usable (default 120)")
+    down = sub.add_parser(
+        "down", help="revert every fault, write the GameDay record, stop the stack",
+        description="Tell the GameDay supervisor to revert every active fault, write the "
+        "GameDay's record (then `alertdrill report --from DIR` builds the debrief), stop every "
+        "process and remove its temp dirs. A supervisor that died is cleaned up after. "
+        + where)
+    down.add_argument("--all", action="store_true",
+                      help="also remove leftovers of crashed runs: processes of dead "
+                      "harnesses, their temp dirs and tmpfs mounts (only the harness's own), and "
+                      "the Docker backend's containers when it is installed")
+    inject = sub.add_parser(
+        "inject", help="apply a named fault to the running GameDay stack (on its timeline)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Apply a fault to the GameDay stack; it lands on the stack's timeline as a "
+        "scenario step's would, and `alertdrill revert ID` undoes it.\n\nfaults:\n"
+        + listing())
+    inject.add_argument("--list", action="store_true", help="list the faults and exit")
+    inject.add_argument("fault", nargs=argparse.REMAINDER, metavar="FAULT ARGS",
+                        help="a fault of the list and its arguments")
+    revert = sub.add_parser(
+        "revert", help="undo an injected fault (by id; the latest active one by default)")
+    revert.add_argument("id", nargs="?", type=int, default=None, metavar="ID",
+                        help="the injection's id, as inject printed it")
+    revert.add_argument("--all", action="store_true", help="every active fault, newest first")
+    watch = sub.add_parser(
+        "watch", help="live view of the GameDay: alerts by state, notifications, faults",
+        description="Redraw every --interval seconds: Prometheus's pending and firing alerts, "
+        "what each Alertmanager peer holds (active, suppressed: inhibited or silenced), the "
+        "notifications in arrival order, the faults applied and reverted. Ctrl-C leaves.")
+    watch.add_argument("--once", action="store_true",
+                       help="print one snapshot (no colours, no redraw) and exit")
+    watch.add_argument("--interval", type=float, default=0.5, metavar="S",
+                       help="seconds between redraws (default 0.5)")
 
 
 def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -75,8 +197,26 @@ def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    passthrough: list[str] = []
+    if argv[:1] == ["run"] and "--" in argv:
+        cut = argv.index("--")
+        argv, passthrough = argv[:cut], argv[cut + 1:]
     args = parser.parse_args(argv)
+    args.pytest_args = passthrough
     try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "up":
+            return _up(args)
+        if args.command == "down":
+            return _down(every=args.all)
+        if args.command == "inject":
+            return _inject(args.fault, args.list)
+        if args.command == "revert":
+            return _revert(args.id, args.all)
+        if args.command == "watch":
+            return _watch(args.once, args.interval)
         if args.command == "steps":
             return _steps(markdown=args.markdown)
         if args.command == "scale":
@@ -88,8 +228,265 @@ def main(argv: list[str] | None = None) -> int:
     except AlertdrillError as exc:
         print(f"alertdrill: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `alertdrill watch --once | head`: the reader left, not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing may be written at exit
+        return 0
     parser.print_help()
     return 0
+
+
+# -- run ----------------------------------------------------------------------------------------
+def _run(args: argparse.Namespace) -> int:
+    from alertdrill.runner import RunOptions, run
+
+    options = RunOptions(
+        features=[*args.paths, *args.features], stack=args.stack, backend=args.backend,
+        time_scale=args.time_scale, tolerance=args.tolerance, floor=args.floor, peers=args.peers,
+        tags=args.tags, keyword=args.keyword, parallel=args.parallel, report_dir=args.report_dir,
+        keep_workdir=args.keep_workdir, fail_fast=args.fail_fast, verbose=args.verbose,
+        pytest_args=args.pytest_args)
+    return run(options)
+
+
+# -- GameDay ------------------------------------------------------------------------------------
+def _up(args: argparse.Namespace) -> int:
+    import subprocess
+    import time
+
+    from alertdrill.settings import Settings, resolve_stack_dir
+    from alertdrill.supervisor import LOG_FILE, read_state, state_path, supervisor_alive
+
+    path = state_path()
+    state = read_state(path)
+    if state is not None and supervisor_alive(state):
+        print(f"alertdrill: a GameDay is already up (stack {state.get('stack')}, supervisor pid "
+              f"{state.get('pid')})\n  → alertdrill down  stops it (state file {path})",
+              file=sys.stderr)
+        return 1
+    if state is not None:
+        print(f"a previous GameDay's supervisor (pid {state.get('pid')}) is gone; cleaning up "
+              "after it first")
+        _clean_dead(state, path)
+    stack = resolve_stack_dir(args.stack, [Path.cwd(), _CHECKOUT])
+    settings = Settings.from_env(backend=args.backend, time_scale=args.time_scale,
+                                 tolerance=args.tolerance, floor=args.floor)
+    report_dir = (args.report_dir or Path(Settings.from_env().report_dir or "reports/gameday"))
+    report_dir = report_dir.expanduser().resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    log_path = path.with_name(LOG_FILE)
+    argv = [sys.executable, "-m", "alertdrill.supervisor", "--state", str(path),
+            "--stack", str(stack), "--report-dir", str(report_dir)]
+    for flag, value in (("--backend", args.backend), ("--time-scale", args.time_scale),
+                        ("--tolerance", args.tolerance), ("--floor", args.floor),
+                        ("--peers", args.peers)):
+        if value is not None:
+            argv += [flag, str(value)]
+    if args.keep_workdir:
+        argv.append("--keep-workdir")
+    print(f"starting stack {stack.name} ({stack}) at K={settings.time_scale:g} …", flush=True)
+    with open(log_path, "ab") as log:
+        child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                 stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        state = read_state(path)
+        if state is not None and state.get("status") == "up":
+            _print_up(state, path)
+            return 0
+        if (state is not None and state.get("status") == "error") or child.poll() is not None:
+            time.sleep(0.2)
+            state = read_state(path) or {}
+            error = state.get("error") or _tail(log_path)
+            print(f"alertdrill: the stack did not come up:\n{error}", file=sys.stderr)
+            if child.poll() is None:
+                child.wait(30)
+            path.unlink(missing_ok=True)
+            return 1
+        time.sleep(0.1)
+    print(f"alertdrill: the stack was not usable within {args.timeout:g} s; stopping it "
+          f"(log: {log_path})", file=sys.stderr)
+    child.terminate()
+    try:
+        child.wait(30)
+    except subprocess.TimeoutExpired:
+        child.kill()
+    path.unlink(missing_ok=True)
+    return 1
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _print_up(state: dict, path: Path) -> None:
+    urls: dict[str, str] = state.get("urls") or {}
+    width = max((len(k) for k in urls), default=10)
+    print(f"GameDay up: stack {state['stack']} · K={state['time_scale']:g} (one real-world "
+          f"minute = {60 / float(state['time_scale']):g} s) · run {state['run_id']}")
+    for name, url in urls.items():
+        print(f"  {name:<{width}}  {url}")
+    warnings = state.get("warnings") or []
+    if warnings:
+        print(f"{len(warnings)} start-up warning(s) (on the timeline; `alertdrill watch` counts "
+              "them):")
+        for warning in warnings[:5]:
+            print(f"  ! {warning}")
+    print(f"supervisor pid {state['pid']} · control API {state['api']} (token in {path}) · "
+          f"log {state.get('log')}")
+    print("next:")
+    print("  alertdrill watch               live view: alerts, notifications, faults")
+    print("  alertdrill inject --list       the faults; e.g. alertdrill inject stop <service>")
+    print("  alertdrill revert [ID|--all]   undo a fault")
+    print(f"  alertdrill down                revert everything, write the record to "
+          f"{state['report_dir']}, stop the stack")
+    print(f"  alertdrill report --from {state['report_dir']} --out {state['report_dir']}"
+          "   the debrief, after down")
+
+
+def _clean_dead(state: dict, path: Path) -> list[str]:
+    """What a dead supervisor left: its run's processes and temp dirs; then its state file."""
+    from alertdrill import leftovers
+
+    done: list[str] = []
+    rid = state.get("run_id")
+    if rid:
+        done = leftovers.remove(leftovers.find(str(rid)))
+    workdir = state.get("workdir")
+    if workdir and Path(workdir).is_dir():
+        found = leftovers.Found(tempdirs=[Path(workdir)])
+        found.mounts = leftovers._mounts_inside(found.tempdirs)
+        done += leftovers.remove(found)
+    path.unlink(missing_ok=True)
+    return done
+
+
+def _down(every: bool) -> int:
+    import time
+
+    from alertdrill import leftovers
+    from alertdrill.supervisor import Client, read_state, state_path, supervisor_alive
+
+    path = state_path()
+    state = read_state(path)
+    status = 0
+    if state is None:
+        print(f"no GameDay is up (no state file {path}); nothing to stop")
+    elif not supervisor_alive(state):
+        done = _clean_dead(state, path)
+        print(f"the GameDay supervisor (pid {state.get('pid')}) had died: no record was written "
+              "(its timeline died with it); cleaned up after it:")
+        for line in done or ["nothing was left"]:
+            print(f"  {line}")
+    else:
+        client = Client(state)
+        result = client.request("POST", "/down", {}, timeout=180)
+        for item in result.get("reverted") or []:
+            print(f"reverted #{item['id']}: {item['name']}")
+        pid = int(state["pid"])
+        deadline = time.monotonic() + 30
+        while supervisor_alive(state) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if supervisor_alive(state):
+            import signal
+
+            print(f"the supervisor (pid {pid}) did not exit; sending SIGTERM", file=sys.stderr)
+            os.kill(pid, signal.SIGTERM)
+            status = 1
+        path.unlink(missing_ok=True)
+        print(f"GameDay on {state.get('stack')} is down: every process stopped, temp dirs removed")
+        if result.get("record"):
+            print(f"record: {result['record']}")
+            print(f"debrief: alertdrill report --from {result['report_dir']} --out "
+                  f"{result['report_dir']}")
+        else:
+            print("the GameDay record could not be written (see the supervisor's log: "
+                  f"{state.get('log')})")
+            status = 1
+    if every:
+        found = leftovers.find()
+        done = leftovers.remove(found)
+        try:
+            done += leftovers.docker_leftovers()
+        except Exception as exc:  # the Docker backend's own cleanup: report, go on
+            done.append(f"Docker leftovers not removed: {exc}")
+        print("leftovers of crashed runs:" if done else "no leftovers of crashed runs")
+        for line in done + found.notes:
+            print(f"  {line}")
+    return status
+
+
+def _inject(words: list[str], show_list: bool) -> int:
+    from alertdrill.gameday import listing, parse
+    from alertdrill.supervisor import Client
+
+    if show_list or not words:
+        print("faults (alertdrill inject FAULT ARGS…):")
+        print(listing())
+        return 0
+    parse(words)  # a typo fails here, before anything is sent
+    client = Client.connect()
+    item = client.request("POST", "/inject", {"words": words})["injection"]
+    how = (f"revert with: alertdrill revert {item['id']}" if item["revertible"]
+           else "nothing to revert")
+    print(f"#{item['id']} applied at t=+{item['t']:.3f}s: {item['name']}  ({how})")
+    return 0
+
+
+def _revert(ident: int | None, every: bool) -> int:
+    from alertdrill.supervisor import Client
+
+    client = Client.connect()
+    done = client.request("POST", "/revert", {"id": ident, "all": every})["reverted"]
+    if not done:
+        print("nothing was active")
+    for item in done:
+        print(f"reverted #{item['id']}: {item['name']}")
+    return 0
+
+
+def _watch(once: bool, interval: float) -> int:
+    import shutil
+    import time
+
+    from alertdrill.supervisor import Client, NotUp
+    from alertdrill.watch import View, render
+
+    client = Client.connect()
+    view = View()
+    position = 0
+    tty = sys.stdout.isatty() and not once
+    try:
+        while True:
+            try:
+                state = client.request("GET", "/state", timeout=5)
+                while True:
+                    page = client.request("GET", f"/events?since={position}", timeout=5)
+                    view.fold(page["events"])
+                    if page["next"] == position or not page["events"]:
+                        position = page["next"]
+                        break
+                    position = page["next"]
+            except NotUp:
+                print("\nthe GameDay has ended (alertdrill down); the debrief: alertdrill report "
+                      f"--from {client.state.get('report_dir')}")
+                return 0
+            width = shutil.get_terminal_size((100, 40)).columns
+            text = render(view, state, colour=tty, width=width)
+            if once:
+                print(text)
+                return 0
+            sys.stdout.write("\x1b[H\x1b[2J" + text + "\n\n(Ctrl-C to leave; the stack keeps "
+                             "running)\n")
+            sys.stdout.flush()
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        print()
+        return 0
+
 
 
 def _scale(files: list[Path], factor: float | None, floor: float | None,

@@ -82,6 +82,8 @@ def pytest_configure(config: pytest.Config) -> None:
     global _CONFIG
     _CONFIG = config
     process.install_signal_handlers()
+    # Fixed before pytest-xdist starts its workers, so that they all inherit one run id.
+    process.run_id()
     if os.environ.get("ALERTDRILL_NO_BUNDLED_STEPS"):
         return
     checkout = Path(__file__).resolve().parents[1]
@@ -123,6 +125,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     outcome: Any = yield
     report = outcome.get_result()
     item.__dict__.setdefault("_alertdrill_reports", {})[report.when] = report
+    bdd = getattr(item, "_alertdrill_bdd", None)
+    if bdd is not None:  # for progress displays; a plain string travels to xdist's controller
+        report.alertdrill_scenario = f"{bdd[0].rel_filename}: {bdd[1].name}"
     if report.failed and call.excinfo is not None and report.when != "teardown":
         item._alertdrill_excinfo = call.excinfo  # type: ignore[attr-defined]
     if report.when == "call":

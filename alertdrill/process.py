@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 #: Every child carries this variable, so leftovers of a crashed run can be found by run id.
 RUN_ID_ENV = "ALERTDRILL_RUN_ID"
+#: ... and the pid of the harness process that started it: a child whose harness is gone is a
+#: leftover (``alertdrill down --all`` ends those, and only those).
+HARNESS_PID_ENV = "ALERTDRILL_HARNESS_PID"
 
 #: If the harness itself is killed (SIGKILL: no cleanup can run), the kernel sends SIGTERM to
 #: each child: util-linux's setpriv sets PR_SET_PDEATHSIG and execs the service, keeping its
@@ -67,6 +70,7 @@ class ManagedProcess:
         self.started_at = time.monotonic()
         full_env = dict(os.environ)
         full_env[RUN_ID_ENV] = run_id()
+        full_env[HARNESS_PID_ENV] = str(os.getpid())
         full_env.update(env or {})
         with open(log_path, "ab") as log:
             self.popen = subprocess.Popen(
@@ -166,6 +170,26 @@ def remove_tempdir(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
     with _lock:
         _tempdirs.discard(path)
+
+
+#: Written into a temp dir kept on purpose (``--keep-workdir``): not a leftover.
+KEPT_MARKER = ".alertdrill-kept"
+
+
+def keep_tempdir(path: Path) -> None:
+    """Keep a registered temp dir after the run (``--keep-workdir``): unmount the harness's
+    mounts inside it, mark it as kept, and take it off the cleanup list."""
+    with _lock:
+        inside = [m for m in _mounts if m == path or path in m.parents]
+    for mount in inside:
+        unmount(mount)
+    try:
+        (path / KEPT_MARKER).touch()
+    except OSError:
+        pass
+    with _lock:
+        _tempdirs.discard(path)
+    logger.info("kept %s", path)
 
 
 def mount_tmpfs(path: Path, size_mb: int) -> None:

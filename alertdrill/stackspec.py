@@ -54,11 +54,13 @@ class StackSpec:
     #: Per scrape job, the smallest scrape timeout (measured seconds) the scaled config may use:
     #: a probe that measures a latency in literal seconds needs real time to do it.
     min_scrape_timeouts: dict[str, float] = field(default_factory=dict)
+    #: The manifest's ``name:``, if it gives one.
+    title: str = ""
 
     @property
     def name(self) -> str:
-        """The directory's name, used in logs and reports."""
-        return self.root.name
+        """The stack's name in logs and reports: the manifest's ``name:``, else the directory's."""
+        return self.title or self.root.name
 
     @classmethod
     def load(cls, root: Path) -> StackSpec:
@@ -107,7 +109,8 @@ class StackSpec:
                 except ValueError as exc:
                     raise ConfigError(f"{manifest_path}: scrape_jobs.{job}.min_scrape_timeout: "
                                       f"{exc}") from None
-        return cls(root, prom, am, tuple(rule_files), peers, services, minimums)
+        title = str(manifest.get("name") or "")
+        return cls(root, prom, am, tuple(rule_files), peers, services, minimums, title)
 
 
 def _find(root: Path, explicit: str | None, candidates: tuple[str, ...], what: str) -> Path:

@@ -134,6 +134,13 @@ class Timeline:
             if (wanted is None or e.kind in wanted) and (since is None or e.t >= since)
         ]
 
+    def since(self, index: int) -> tuple[list[Event], int]:
+        """Events in the order they were *recorded*, from position ``index`` on, and the next
+        position: a reader polling with it misses nothing, even events stamped in the past
+        (Prometheus's ``activeAt``) that ``events()`` sorts before ones it has already seen."""
+        with self._lock:
+            return list(self._events[max(0, index):]), len(self._events)
+
     def anchor(self) -> Event | None:
         """The latest anchor event (the action SLAs count from), if any."""
         anchors = [e for e in self.events() if e.anchor]

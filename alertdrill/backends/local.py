@@ -43,6 +43,7 @@ from alertdrill.instrument import (
 from alertdrill.ports import LOOPBACK, bind_listener, port_of
 from alertdrill.process import (
     ManagedProcess,
+    keep_tempdir,
     make_tempdir,
     remove_tempdir,
     run_id,
@@ -161,6 +162,8 @@ class LocalStack:
                 logger.exception("stopping %s failed", svc.name)
         if not self.options.keep_workdir:
             remove_tempdir(self.workdir)
+        else:  # kept on purpose (and never taken for a leftover by `alertdrill down --all`)
+            keep_tempdir(self.workdir)
         for path in self._extra_dirs:
             remove_tempdir(path)
 
