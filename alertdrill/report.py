@@ -82,9 +82,17 @@ def _events(record: dict[str, Any], index: int = 0) -> list[dict[str, Any]]:
     return list(stacks[index].get("timeline") or []) if len(stacks) > index else []
 
 
-def _anchor_before(events: list[dict[str, Any]], t: float) -> dict[str, Any] | None:
+def _anchor_before(events: list[dict[str, Any]], t: float,
+                   labels: Sequence[dict[str, str]] = ()) -> dict[str, Any] | None:
+    """The action an observed event's clock starts from: the latest one before it that names
+    the alert's service, job or instance host (a GameDay applies several faults), else the
+    latest one before it."""
     anchors = [e for e in events if e.get("anchor") and e["t"] <= t + 1e-9]
-    return anchors[-1] if anchors else None
+    hints = {v for lab in labels for k in ("service", "job", "instance")
+             for v in (lab.get(k, ""), lab.get(k, "").rsplit(":", 1)[0]) if len(v) > 2}
+    related = [a for a in anchors if any(h in str(a.get("subject", "")) for h in hints)]
+    chosen = related or anchors
+    return chosen[-1] if chosen else None
 
 
 def _anchor_label(anchor: dict[str, Any]) -> str:
@@ -230,8 +238,9 @@ def _observed_rows(record: dict[str, Any], events: list[dict[str, Any]],
     rows: list[SlaRow] = []
     seen: set[tuple[str, str]] = set()
 
-    def add(phase: str, subject: str, key: str, what: str, t: float, note: str = "") -> None:
-        anchor = _anchor_before(events, t)
+    def add(phase: str, subject: str, key: str, what: str, t: float, note: str = "",
+            labels: Sequence[dict[str, str]] = ()) -> None:
+        anchor = _anchor_before(events, t, labels)
         if anchor is None or (phase, subject) in claimed or (phase, key) in seen:
             return
         seen.add((phase, key))
@@ -242,9 +251,11 @@ def _observed_rows(record: dict[str, Any], events: list[dict[str, Any]],
         if e["kind"] in (tl.PROM_FIRING, tl.PROM_INACTIVE):
             alert = _short_alert(e["subject"], e["labels"])
             if e["kind"] == tl.PROM_FIRING:
-                add("detect", e["subject"], alert, f"{alert} firing in Prometheus", e["t"])
+                add("detect", e["subject"], alert, f"{alert} firing in Prometheus", e["t"],
+                    labels=[e["labels"] or {}])
             else:
-                add("resolve", e["subject"], alert, f"{alert} resolved in Prometheus", e["t"])
+                add("resolve", e["subject"], alert, f"{alert} resolved in Prometheus", e["t"],
+                    labels=[e["labels"] or {}])
     for n in record.get("notifications") or []:
         # Structured deliveries only (the probe, webhooks): they name their alerts and status.
         if not _notification_ok(n) or n.get("status") not in ("firing", "resolved") or \
@@ -255,10 +266,11 @@ def _observed_rows(record: dict[str, Any], events: list[dict[str, Any]],
             f"first via {n.get('integration')}"
         if n["status"] == "resolved":
             add("resolve", n["receiver"], n["receiver"], f"{n['receiver']} ← {names} (resolved)",
-                n["t"], via)
+                n["t"], via, n.get("alerts") or [])
         else:
             phase = "escalate" if is_escalation(n["receiver"], n.get("alerts") or []) else "notify"
-            add(phase, n["receiver"], n["receiver"], f"{n['receiver']} ← {names}", n["t"], via)
+            add(phase, n["receiver"], n["receiver"], f"{n['receiver']} ← {names}", n["t"], via,
+                n.get("alerts") or [])
     return rows
 
 

@@ -554,3 +554,25 @@ def test_parallel_workers_of_one_run_keep_each_others_records(
     monkeypatch.setattr(records, "_replaced", set())  # a second worker process, same run
     second = write_record(_record(receiver_x="team-y", name="another"), tmp_path)
     assert first.exists() and second.exists()
+
+
+def test_observed_clocks_start_at_the_fault_that_names_the_alerts_service() -> None:
+    """A GameDay applies several faults; an unclaimed row counts from the one about its alert."""
+    from alertdrill.report import sla_rows
+
+    events = [
+        {"t": 1.0, "kind": tl.FAULT_APPLIED, "subject": "stop web-app", "labels": {},
+         "detail": {}, "anchor": True},
+        {"t": 2.0, "kind": tl.FAULT_APPLIED, "subject": "certificate of cartorio-tls expires in 5 "
+         "days", "labels": {}, "detail": {}, "anchor": True},
+        {"t": 3.0, "kind": tl.PROM_FIRING, "subject": "WebAppDown",
+         "labels": {"alertname": "WebAppDown", "instance": "web-app:80"}, "detail": {},
+         "anchor": False},
+        {"t": 4.0, "kind": tl.PROM_FIRING, "subject": "Unrelated",
+         "labels": {"alertname": "Unrelated", "instance": "db:5432"}, "detail": {}, "anchor": False},
+    ]
+    record = {"time_scale": 60, "claims": [], "notifications": [],
+              "stacks": [{"timeline": events}]}
+    rows = {r.what: r for r in sla_rows(record)}
+    assert rows["WebAppDown{instance=web-app:80} firing in Prometheus"].start == 1.0
+    assert rows["Unrelated{instance=db:5432} firing in Prometheus"].start == 2.0  # the latest
