@@ -276,3 +276,40 @@ def test_unreachable_jira_is_a_502(tmp_path: Path) -> None:
         port = sock.getsockname()[1]
     desk = TicketDesk(TicketBook(tmp_path / "t.sqlite"), f"http://127.0.0.1:{port}")
     assert desk.handle({"alerts": [_alert()]})[0] == 502
+
+
+def test_both_services_speak_http_as_alertmanager_meets_them(tmp_path: Path, jira: Any) -> None:
+    import requests
+
+    from alertdrill.services import escalation, tickets
+
+    book = EscalationBook(tmp_path / "e.sqlite", 60)
+    servers = [
+        (escalation._Server(_bound(), Escalator(book, ["am0"], post=FakeAlertmanagers())),
+         "/escalate", "/status"),
+        (tickets._Server(_bound(), _desk(tmp_path, jira)), "/create-ticket", "/tickets"),
+    ]
+    try:
+        for server, seed_path, status_path in servers:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            for path in ("/webhook", seed_path):
+                answer = requests.post(url + path, json={"alerts": [_alert()]}, timeout=5)
+                assert answer.status_code == 200, answer.text
+            assert requests.get(url + status_path, timeout=5).status_code == 200
+            assert requests.get(url + "/-/healthy", timeout=5).json() == {"status": "healthy"}
+            assert requests.post(url + "/webhook", json={"no": "alerts"}, timeout=5).status_code == 400
+            assert requests.post(url + "/elsewhere", json={}, timeout=5).status_code == 404
+        assert book.status()["active_escalations"] == 1
+        assert len(jira.bodies) == 1  # two deliveries of one alert: one ticket
+    finally:
+        for server, *_ in servers:
+            server.shutdown()
+            server.server_close()
+
+
+def _bound() -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    return sock

@@ -33,7 +33,11 @@ from typing import Any
 
 import requests
 
-from alertdrill.targets.httpbase import InheritedSocketServer, JSONHandler, serve_until_signalled
+from alertdrill.targets.httpbase import (
+    InheritedSocketServer,
+    WebhookHandler,
+    serve_until_signalled,
+)
 
 logger = logging.getLogger("alertdrill.escalation")
 
@@ -250,29 +254,15 @@ class Escalator:
         return {"started": started, "resolved": resolved}
 
 
-class _Handler(JSONHandler):
+class _Handler(WebhookHandler):
     server: _Server
+    webhook_paths = ("/webhook", "/escalate")
 
-    def do_GET(self) -> None:
-        if self.path.startswith("/status"):
-            self.answer(200, self.server.escalator.book.status())
-        elif self.path.startswith("/-/healthy") or self.path.startswith("/health"):
-            self.answer(200, {"status": "healthy"})
-        else:
-            self.answer(404, {"error": f"unknown path {self.path}"})
+    def status(self) -> dict[str, Any]:
+        return self.server.escalator.book.status()
 
-    def do_POST(self) -> None:
-        if self.path.split("?")[0] not in ("/webhook", "/escalate"):
-            self.answer(404, {"error": f"unknown path {self.path}"})
-            return
-        try:
-            payload = self.read_json()
-            if not isinstance(payload, dict) or "alerts" not in payload:
-                raise ValueError("not an Alertmanager webhook payload")
-        except ValueError as exc:
-            self.answer(400, {"error": str(exc)})
-            return
-        self.answer(200, {"status": "success", **self.server.escalator.handle(payload)})
+    def on_webhook(self, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return 200, {"status": "success", **self.server.escalator.handle(payload)}
 
 
 class _Server(InheritedSocketServer):

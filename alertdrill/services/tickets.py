@@ -26,7 +26,11 @@ from typing import Any
 
 import requests
 
-from alertdrill.targets.httpbase import InheritedSocketServer, JSONHandler, serve_until_signalled
+from alertdrill.targets.httpbase import (
+    InheritedSocketServer,
+    WebhookHandler,
+    serve_until_signalled,
+)
 
 logger = logging.getLogger("alertdrill.tickets")
 
@@ -166,30 +170,17 @@ class TicketDesk:
                       "failed": failed}
 
 
-class _Handler(JSONHandler):
+class _Handler(WebhookHandler):
     server: _Server
+    webhook_paths = ("/webhook", "/create-ticket")
+    status_path = "/tickets"
 
-    def do_GET(self) -> None:
-        if self.path.startswith("/tickets"):
-            tickets = self.server.desk.book.all()
-            self.answer(200, {"tickets": tickets, "total": len(tickets)})
-        elif self.path.startswith("/-/healthy") or self.path.startswith("/health"):
-            self.answer(200, {"status": "healthy"})
-        else:
-            self.answer(404, {"error": f"unknown path {self.path}"})
+    def status(self) -> dict[str, Any]:
+        tickets = self.server.desk.book.all()
+        return {"tickets": tickets, "total": len(tickets)}
 
-    def do_POST(self) -> None:
-        if self.path.split("?")[0] not in ("/webhook", "/create-ticket"):
-            self.answer(404, {"error": f"unknown path {self.path}"})
-            return
-        try:
-            payload = self.read_json()
-            if not isinstance(payload, dict) or "alerts" not in payload:
-                raise ValueError("not an Alertmanager webhook payload")
-        except ValueError as exc:
-            self.answer(400, {"error": str(exc)})
-            return
-        self.answer(*self.server.desk.handle(payload))
+    def on_webhook(self, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return self.server.desk.handle(payload)
 
 
 class _Server(InheritedSocketServer):

@@ -67,3 +67,40 @@ def serve_until_signalled(server: ThreadingHTTPServer) -> None:
     signal.signal(signal.SIGINT, _stop)
     server.serve_forever(poll_interval=0.05)
     server.server_close()
+
+
+class WebhookHandler(JSONHandler):
+    """A service Alertmanager notifies by webhook: ``POST`` one of ``webhook_paths`` with the
+    webhook payload, ``GET status_path`` for its state, ``GET /-/healthy`` for readiness."""
+
+    webhook_paths: tuple[str, ...] = ("/webhook",)
+    status_path = "/status"
+
+    def status(self) -> dict[str, Any]:
+        """What ``GET status_path`` answers."""
+        raise NotImplementedError
+
+    def on_webhook(self, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Handle one validated webhook payload: (HTTP status, answer)."""
+        raise NotImplementedError
+
+    def do_GET(self) -> None:
+        if self.path.startswith(self.status_path):
+            self.answer(200, self.status())
+        elif self.path.startswith("/-/healthy") or self.path.startswith("/health"):
+            self.answer(200, {"status": "healthy"})
+        else:
+            self.answer(404, {"error": f"unknown path {self.path}"})
+
+    def do_POST(self) -> None:
+        if self.path.split("?")[0] not in self.webhook_paths:
+            self.answer(404, {"error": f"unknown path {self.path}"})
+            return
+        try:
+            payload = self.read_json()
+            if not isinstance(payload, dict) or "alerts" not in payload:
+                raise ValueError("not an Alertmanager webhook payload")
+        except ValueError as exc:
+            self.answer(400, {"error": str(exc)})
+            return
+        self.answer(*self.on_webhook(payload))
