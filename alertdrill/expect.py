@@ -387,6 +387,39 @@ class Expect:
                        f"{window.describe()}; duplicates: {detail}", match, window, found=hits)
         return groups
 
+    def at_most_per_group(self, alertname: str, times: int, within_real: float
+                          ) -> dict[tuple[str, str], int]:
+        """Every (receiver, group) that got ``alertname`` firing got it at least once and at
+        most ``times`` times in the window (which is waited out): delivery went on, and the
+        duplicates stayed within a bound. The claim records how many duplicates there were."""
+        match = NotificationMatch(None, alertname)
+        hits = self.count(match, within_real)
+        window = self.window(within_real)
+        groups: dict[tuple[str, str], int] = {}
+        for e in hits:
+            key = (e.subject, e.detail["_delivery"].group_key or "?")
+            groups[key] = groups.get(key, 0) + 1
+        over = {k: v for k, v in groups.items() if v > times}
+        duplicates = sum(v - 1 for v in groups.values())
+        per_group = "; ".join(f"{r} {n}×" for (r, _g), n in sorted(groups.items()))
+        self._claim("at_most_per_group",
+                    f'every group of "{alertname}" delivered at least once, at most {times}×',
+                    window, hits[0] if hits else None, match, passed=bool(groups) and not over,
+                    offending=[e for e in hits if (e.subject, e.detail["_delivery"].group_key
+                                                   or "?") in over],
+                    alertname=alertname, groups=len(groups), duplicates=duplicates,
+                    per_group=per_group)
+        self.timeline.add(tl.CHECK, f'groups of "{alertname}"',
+                          note=f"{len(groups)} group(s), {len(hits)} notification(s), "
+                               f"{duplicates} duplicate(s): {per_group or 'none'}")
+        if not groups:
+            self._fail(f'"{alertname}" delivered at all {window.describe()}', match, window)
+        if over:
+            detail = "; ".join(f"{r} group {g}: {n}×" for (r, g), n in sorted(over.items()))
+            self._fail(f'each group of "{alertname}" delivered at most {times}× '
+                       f"{window.describe()}; over: {detail}", match, window, found=hits)
+        return groups
+
     def eventually(self, expected: str, check: Callable[[], str | None],
                    within_real: float) -> Event:
         """``check`` (returning a note when satisfied) holds inside the window."""

@@ -58,6 +58,26 @@ def pytest_bdd_apply_tag(tag: str, function: Any) -> None:
         _CONFIG.addinivalue_line("markers", f"{tag}: Gherkin tag")
 
 
+#: Gherkin tag of scenarios that only the Docker backend can run (network partitions): they
+#: are skipped, saying so, on any other backend.
+DOCKER_ONLY = "docker-only"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip ``@docker-only`` scenarios unless the run's backend is docker."""
+    try:
+        backend = Settings.from_env(backend=config.getoption("alertdrill_backend")).backend
+    except AlertdrillError:
+        return  # the settings fixture reports the bad value
+    if backend == "docker":
+        return
+    skip = pytest.mark.skip(reason=f"@{DOCKER_ONLY}: needs --backend docker (this run's backend "
+                                   f"is {backend}; see README › Backends)")
+    for item in items:
+        if item.get_closest_marker(DOCKER_ONLY) is not None:
+            item.add_marker(skip)
+
+
 def _registered_markers(config: pytest.Config) -> set[str]:
     return {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
 

@@ -122,6 +122,23 @@ def once_per_group(drill: Drill, alertname: str, duration: str) -> None:
     drill.expect.once_per_group(alertname, parse_human(duration))
 
 
+@then(rx(rf"every group of {quoted('alertname')} is delivered at most "
+         rf"(?P<times>once|twice|\d+ times) within {DURATION}"))
+def at_most_per_group(drill: Drill, alertname: str, times: str, duration: str) -> None:
+    """Every (receiver, group) gets the firing alert at least once and at most N times across
+    all peers (waited out); prints how many duplicates there were — under a partition
+    Alertmanager fails open, one notification per side of the split.
+
+    Example: Then every group of "TargetDown" is delivered at most twice within 3 minutes
+    """
+    count = {"once": 1, "twice": 2}.get(times) or int(times.split()[0])
+    groups = drill.expect.at_most_per_group(alertname, count, parse_human(duration))
+    duplicates = sum(n - 1 for n in groups.values())
+    print(f'alertdrill: {len(groups)} group(s) of "{alertname}", {sum(groups.values())} '
+          f"notification(s), {duplicates} duplicate(s): "
+          + ", ".join(f"{r} {n}x" for (r, _g), n in sorted(groups.items())))
+
+
 @then(rx(rf"Alertmanager counts failed {_INTEGRATION} notification(?P<attempts> attempts|s) "
          rf"within {DURATION}"))
 def failed_notifications_counted(drill: Drill, integration: str, attempts: str,
