@@ -166,8 +166,9 @@ def certificate_restored(drill: Drill, service: str) -> None:
 
 @when(rx(rf"the service {quoted('service')} is cut off from the network"))
 def service_isolated(drill: Drill, service: str) -> None:
-    """Disconnect the service's container from every network until reconnected (Docker
-    backend only): nothing reaches it and it reaches nothing.
+    """Disconnect the service from every network (Docker backend only) until reconnected.
+
+    Nothing reaches it and it reaches nothing; its published port goes too.
 
     Example: When the service "web" is cut off from the network
     """
@@ -176,8 +177,9 @@ def service_isolated(drill: Drill, service: str) -> None:
 
 @when(rx(rf"the Alertmanager peer {quoted('service')} is cut off from the other peers"))
 def peer_partitioned(drill: Drill, service: str) -> None:
-    """Split the cluster (Docker backend only): the peer loses its gossip with the others but
-    still gets Prometheus's alerts and still reaches the receivers.
+    """Split the cluster (Docker backend only): the peer loses its gossip with the others.
+
+    It still gets Prometheus's alerts and still reaches the receivers: a split brain.
 
     Example: When the Alertmanager peer "alertmanager-1" is cut off from the other peers
     """
@@ -186,8 +188,9 @@ def peer_partitioned(drill: Drill, service: str) -> None:
 
 @when(rx(r"Prometheus is cut off from the Alertmanagers"))
 def prometheus_isolated(drill: Drill) -> None:
-    """Prometheus can no longer send alerts to any peer (Docker backend only); it still
-    scrapes and evaluates.
+    """Prometheus can no longer send alerts to any peer (Docker backend only).
+
+    It still scrapes its targets and evaluates its rules.
 
     Example: When Prometheus is cut off from the Alertmanagers
     """

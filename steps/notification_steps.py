@@ -125,9 +125,10 @@ def once_per_group(drill: Drill, alertname: str, duration: str) -> None:
 @then(rx(rf"every group of {quoted('alertname')} is delivered at most "
          rf"(?P<times>once|twice|\d+ times) within {DURATION}"))
 def at_most_per_group(drill: Drill, alertname: str, times: str, duration: str) -> None:
-    """Every (receiver, group) gets the firing alert at least once and at most N times across
-    all peers (waited out); prints how many duplicates there were — under a partition
-    Alertmanager fails open, one notification per side of the split.
+    """Each (receiver, group) gets the alert at least once, at most N times; prints duplicates.
+
+    Counted across all peers, the window waited out. Under a partition Alertmanager fails
+    open: one notification per side of the split.
 
     Example: Then every group of "TargetDown" is delivered at most twice within 3 minutes
     """
