@@ -245,7 +245,7 @@ Feature: a scenario that is interrupted
 
 @docker
 @pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_an_interrupted_docker_run_leaves_no_container_network_or_volume(
         engine: dockerd.Engine, tmp_path: Path, sig: signal.Signals) -> None:
     """SIGINT: the run cleans up itself. SIGKILL: nothing can run in the child, its containers
