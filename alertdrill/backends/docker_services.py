@@ -142,7 +142,9 @@ class DockerService:
             volumes={host: {"bind": inside, "mode": mode}
                      for host, (inside, mode) in self.mounts.items()},
             network=first.network, networking_config={first.network: endpoint},
-            stop_signal=self.stop_signal, detach=True, **kwargs)
+            # Docker's init as PID 1: it forwards the stop signal (a service as PID 1 would
+            # ignore a SIGTERM it has no handler for) and reaps what the service leaves.
+            stop_signal=self.stop_signal, init=True, detach=True, **kwargs)
         for attachment in others:
             self.client.networks.get(attachment.network).connect(
                 self.container, aliases=attachment.aliases, ipv4_address=attachment.ipv4)
