@@ -121,7 +121,8 @@ class Drill:
         """
         if scope not in NETWORK_CUTS:
             raise StepError(f"unknown network cut {scope!r}", f"one of {', '.join(NETWORK_CUTS)}")
-        if not callable(getattr(self.stack, "disconnect", None)):
+        networks_of = getattr(self.stack, "networks_of", None)
+        if not callable(getattr(self.stack, "disconnect", None)) or networks_of is None:
             raise StepError(
                 f'"{name}" cannot be {NETWORK_CUTS[scope]} on this backend: its processes share '
                 "the machine's loopback, which cannot be partitioned",
@@ -129,7 +130,7 @@ class Drill:
                 "(or ALERTDRILL_BACKEND=docker; `make images` builds its images)")
         service = self.stack.service(name)
         try:
-            self.stack.networks_of(name, scope)
+            networks_of(name, scope)
         except ConfigError as exc:
             raise StepError(str(exc.args[0]), exc.hint) from None
         return self.apply(IsolateService(self.timeline, stack=self.stack, service=service,

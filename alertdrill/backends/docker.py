@@ -161,7 +161,6 @@ class DockerStack:
         self.peers = self.options.peers or spec.peers
         self.scale = TimeScale(self.options.time_scale, self.options.floor)
         self.workdir = make_tempdir(f"{spec.name}-{run_id()}")
-        self.workdir.chmod(0o711)
         self.client = client
         self.id = f"{run_id()}-{uuid.uuid4().hex[:6]}"
         self.labels = {RUN_LABEL: run_id(), STACK_LABEL: self.id, OWNER_LABEL: owner_label()}
