@@ -334,13 +334,12 @@ class DockerStack:
             for future in [pool.submit(svc.start) for svc in everything]:
                 future.result()
         self.startup["spawned"] = time.monotonic() - t0
-        wait_all_ready(everything, max(self.options.ready_timeout, 30.0))
+        wait_all_ready(everything, max(self.options.ready_timeout, 30.0), self._exited)
         self.startup["ready"] = time.monotonic() - t0
 
         def check_alive() -> None:
-            for svc in everything:
-                if svc.exited():
-                    raise_exited(svc)
+            for svc in self._exited():
+                raise_exited(svc)
 
         wait_usable(self.spec, self.prometheus_url, self._scrape_targets, len(self.alertmanagers),
                     self.options.usable_timeout + 2 * self._max_scrape_interval, check_alive,
@@ -349,6 +348,15 @@ class DockerStack:
         self.startup["usable"] = time.monotonic() - t0
         logger.info("docker stack %s usable in %.2fs (%s)", self.spec.name,
                     self.startup["usable"], self.startup)
+
+    def _exited(self) -> list[DockerService]:
+        """Services whose container has stopped by itself (one engine call for the stack)."""
+        stopped = {"label": f"{STACK_LABEL}={self.id}", "status": ["exited", "dead"]}
+        gone = {c.name for c in self.client.containers.list(all=True, filters=stopped)}
+        found = [svc for svc in self._all_services().values() if svc.container_name in gone]
+        for svc in found:
+            svc.container.reload()
+        return found
 
     def _check_names(self) -> None:
         """Service names and the hosts the configs use must name one container each."""

@@ -247,26 +247,14 @@ class DockerService:
     # -- readiness and logs ---------------------------------------------------------------
     def is_ready(self, session: requests.Session) -> bool:
         """One readiness probe, through the published port (as the local backend probes)."""
-        if not self.running():
-            return False
         if self.ready_check is not None:
             return self.ready_check(self)
         if self.ready_path is None:
-            return True
+            return self.running()
         try:
             return session.get(self.url + self.ready_path, timeout=0.5).status_code == 200
         except requests.RequestException:
             return False
-
-    def exited(self) -> bool:
-        """True once the container was started and has exited by itself."""
-        if self.container is None:
-            return False
-        try:
-            self.container.reload()
-        except NotFound:
-            return True
-        return self.container.status in ("exited", "dead")
 
     def log_tail(self, lines: int = 15) -> str:
         """The last lines of the container's output."""
@@ -505,15 +493,20 @@ def _blackbox_exporter(ctx: BuildContext, spec: ServiceSpec, svc: DockerService)
                    f"--web.listen-address=0.0.0.0:{svc.port}", "--log.level=warn"]
 
 
-def wait_all_ready(services: list[DockerService], timeout: float) -> None:
-    """Block until every service answers its readiness probe, or raise with the log tails."""
+def wait_all_ready(services: list[DockerService], timeout: float,
+                   exited: Callable[[], list[DockerService]]) -> None:
+    """Block until every service answers its readiness probe, or raise with the log tails.
+
+    ``exited`` lists the services whose container stopped by itself (one engine call for all:
+    a stack asks it every 50 ms, and the engine shares two cores with the stack).
+    """
     deadline = time.monotonic() + timeout
     pending = list(services)
     session = requests.Session()
     while pending and time.monotonic() < deadline:
+        for svc in exited():
+            raise_exited(svc)
         for svc in list(pending):
-            if svc.exited():
-                raise_exited(svc)
             if svc.is_ready(session):
                 pending.remove(svc)
         if pending:
