@@ -136,6 +136,15 @@ class Drill:
         return self.apply(IsolateService(self.timeline, stack=self.stack, service=service,
                                          scope=scope))
 
+    def peer_index(self, name: str) -> int:
+        """The index of Alertmanager peer ``alertmanager-N``."""
+        prefix, _, number = name.rpartition("-")
+        if prefix != "alertmanager" or not number.isdigit() or \
+                int(number) >= len(self.alertmanagers):
+            raise StepError(f'"{name}" is not an Alertmanager peer of the stack',
+                            f"peers: alertmanager-0 … alertmanager-{len(self.alertmanagers) - 1}")
+        return int(number)
+
     def reconnect_service(self, name: str, scope: str | None = None) -> None:
         """Revert the network cuts of ``name`` (every one, or those of ``scope``)."""
         found = [f for f in self.faults if isinstance(f, IsolateService) and f.active

@@ -51,3 +51,26 @@ def alert_suppressed(drill: Drill, alertname: str, how: str, duration: str) -> N
     Example: Then "WebAppDown" is inhibited within 3 minutes
     """
     drill.expect.suppressed(alertname, how, parse_human(duration))
+
+
+@then(rx(rf"the Alertmanager peer {quoted('peer')} sees (?P<members>\d+) cluster members? "
+         rf"within {DURATION}"))
+def cluster_members(drill: Drill, peer: str, members: str, duration: str) -> None:
+    """The peer's cluster view (its /api/v2/status) holds exactly N members, itself included.
+
+    Shows a partition took effect (or healed), as the peers themselves see it.
+
+    Example: Then the Alertmanager peer "alertmanager-0" sees 2 cluster members within 5 minutes
+    """
+    index = drill.peer_index(peer)
+    wanted = int(members)
+
+    def check() -> str | None:
+        try:
+            seen = drill.alertmanagers[index].cluster_members()
+        except Exception:
+            return None
+        return f"{peer} sees {seen} cluster member(s)" if seen == wanted else None
+
+    drill.expect.eventually(f"{peer} sees {wanted} cluster member(s)", check,
+                            parse_human(duration))

@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, kill_run, processes_of_run, run_pytest, write_stack
+from tests.helpers import (
+    ROOT,
+    command_lines,
+    kill_run,
+    processes_of_run,
+    run_pytest,
+    write_stack,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +82,7 @@ def test_interrupt_mid_scenario_leaves_no_process_and_no_tempdir(
         # so Prometheus, three Alertmanagers, the sink and "db" run with our run id.
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline:
-            names = {" ".join(p.cmdline()) for p in processes_of_run(run_id)}
+            names = command_lines(run_id)
             if any("prometheus --config" in n for n in names) and list(tmp_root.glob("*")):
                 workdir = next(tmp_root.glob("*"))
                 if (workdir / "prometheus.log").exists() and "Server is ready" in (

@@ -21,11 +21,14 @@ Feature: An Alertmanager peer cut off from the cluster keeps notifying: it fails
     When the service "web" is stopped
     Then "team-web" is notified of "TargetDown" within 3 minutes
     When the Alertmanager peer "alertmanager-1" is cut off from the other peers
-    And the service "db" is killed
+    Then the Alertmanager peer "alertmanager-0" sees 2 cluster members within 5 minutes
+    And the Alertmanager peer "alertmanager-1" sees 1 cluster member within 5 minutes
+    When the service "db" is killed
     Then "team-db" is notified of "TargetDown" within 3 minutes
     And every group of "TargetDown" is delivered at most twice within 3 minutes
     When the Alertmanager peer "alertmanager-1" is reconnected
-    And the service "db" is started again
+    Then the Alertmanager peer "alertmanager-1" sees 3 cluster members within 10 minutes
+    When the service "db" is started again
     Then "team-db" is notified that "TargetDown" resolved within 3 minutes
 
   Scenario: Prometheus cut off from every Alertmanager: nothing is notified until it is back
