@@ -77,3 +77,15 @@ def command_lines(run_id: str) -> set[str]:
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return lines
+
+
+def stopped_processes(run_id: str) -> list[psutil.Process]:
+    """A run's processes that are frozen (SIGSTOP); one that exits meanwhile is left out."""
+    found = []
+    for proc in processes_of_run(run_id):
+        try:
+            if proc.status() == psutil.STATUS_STOPPED:
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found

@@ -18,6 +18,7 @@ from tests.helpers import (
     kill_run,
     processes_of_run,
     run_pytest,
+    stopped_processes,
     write_stack,
 )
 
@@ -126,7 +127,7 @@ def test_sigint_during_disk_fill_flood_and_pause_leaves_no_mount_no_process(
         fill = None
         while time.monotonic() < deadline:
             fills = list(tmp_root.glob("*/fs-node-exporter/alertdrill-fill.bin"))
-            paused = [p for p in processes_of_run(run_id) if p.status() == "stopped"]
+            paused = stopped_processes(run_id)
             if fills and paused:
                 fill = fills[0]
                 break

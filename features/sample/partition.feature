@@ -8,7 +8,7 @@ Feature: An Alertmanager peer cut off from the cluster keeps notifying: it fails
 
   Here the Docker backend disconnects "alertmanager-1" from the cluster network only: it still
   gets Prometheus's alerts and still reaches the receivers, but not the other peers' gossip.
-  The scenario prints the duplicates it counted. In 6 runs on the 2-core development machine
+  The scenario prints the duplicates it counted. In 7 runs on the 2-core development machine
   it saw 2 duplicates every time: each of the new incident's 2 groups (team-db, oncall-pager)
   came exactly twice — once from each side of the split, as documented — and the groups
   notified before the partition (web's) were not sent again.
