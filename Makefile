@@ -10,7 +10,8 @@ WORKERS ?= 3
 setup:
 	@bash scripts/bootstrap.sh
 
-## make drill: the bundled scenario suite on the default (local) backend, reports in reports/;
+## make drill: the bundled scenario suite on the default (local) backend, reports in reports/
+## (ALERTDRILL_BACKEND=docker make drill: the same suite in containers);
 ## the drill report (reports/drill-report.html/.md) is built even when scenarios fail, and the
 ## exit code stays pytest's (or the report's, when pytest passed and the report failed)
 drill: setup
@@ -21,11 +22,15 @@ drill: setup
 	exit $$status
 
 ## make test: lint, types, the engine's own tests (mutants of the reference config included),
-## and the bundled scenarios
+## the bundled scenarios; then the local images (reused when up to date) and the @docker-subset
+## scenarios on the Docker backend
 test: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy alertdrill
+	$(PY) -m alertdrill.images build
 	$(PY) -m pytest tests features -n $(WORKERS) --junitxml=$(REPORTS)/test-junit.xml $(PYTEST_ARGS)
+	$(PY) -m pytest features --backend docker -m docker-subset --report-dir=$(REPORTS)/drill-docker \
+		--junitxml=$(REPORTS)/test-docker-junit.xml $(PYTEST_ARGS)
 
 ## make bench: start-up and kill-to-notification numbers (prints, asserts nothing)
 bench: setup

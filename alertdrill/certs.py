@@ -105,7 +105,16 @@ def leaf_expiry(directory: Path) -> datetime:
 
 
 def _atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write, then rename; the file belongs to the directory's owner.
+
+    A server in a container runs as its own user (the Docker backend gives it the directory):
+    a private key written by root with mode 0600 would be unreadable to it. On the local
+    backend the directory is the harness's own, so nothing changes.
+    """
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
     os.chmod(tmp, mode)
+    owner = path.parent.stat()
+    if os.geteuid() == 0 and (owner.st_uid, owner.st_gid) != (0, 0):
+        os.chown(tmp, owner.st_uid, owner.st_gid)
     os.replace(tmp, path)

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+import psutil
 import requests
 from docker.errors import APIError, NotFound
 from docker.types import EndpointConfig
@@ -27,7 +30,102 @@ from alertdrill.errors import StartupError
 
 #: The label every container and network of a run carries.
 RUN_LABEL = "alertdrill.run"
+#: Which process made it (``host:pid:start time``): leftovers of a crashed run are those whose
+#: owner no longer lives (see :func:`remove_leftovers`).
+OWNER_LABEL = "alertdrill.owner"
 LOOPBACK = "127.0.0.1"
+
+
+def owner_label() -> str:
+    """This process as an owner: its host, pid and start time (a reused pid is another owner)."""
+    me = psutil.Process()
+    return f"{socket.gethostname()}:{me.pid}:{me.create_time():.2f}"
+
+
+def owner_alive(owner: str) -> bool:
+    """True when the process an :data:`OWNER_LABEL` names still runs (or runs on another host,
+    which this machine cannot tell)."""
+    host, _, rest = owner.partition(":")
+    pid_text, _, started = rest.partition(":")
+    if host != socket.gethostname():
+        return True
+    try:
+        proc = psutil.Process(int(pid_text))
+        return f"{proc.create_time():.2f}" == started
+    except (ValueError, psutil.NoSuchProcess):
+        return False
+    except psutil.AccessDenied:
+        return True
+
+
+def remove_labelled(client: Any, label: str) -> list[str]:
+    """Remove every container, then network, then volume carrying ``label`` (``key=value``).
+
+    Returns what was removed, as ``container NAME`` / ``network NAME`` / ``volume NAME``.
+    """
+    removed = []
+    for container in client.containers.list(all=True, filters={"label": label}):
+        with contextlib.suppress(NotFound):
+            container.remove(force=True, v=True)
+            removed.append(f"container {container.name}")
+    for network in client.networks.list(filters={"label": label}):
+        with contextlib.suppress(NotFound):
+            network.remove()
+            removed.append(f"network {network.name}")
+    for volume in client.volumes.list(filters={"label": label}):
+        with contextlib.suppress(NotFound):
+            volume.remove(force=True)
+            removed.append(f"volume {volume.name}")
+    return removed
+
+
+@dataclass
+class Leftovers:
+    """What :func:`remove_leftovers` did: removed resources by run id, and runs it kept."""
+
+    removed: dict[str, list[str]] = field(default_factory=dict)
+    kept: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One line per run: what was removed, or why it was kept."""
+        lines = [f"run {run}: removed {', '.join(items)}" for run, items in
+                 sorted(self.removed.items())]
+        lines += [f"run {run}: kept ({why})" for run, why in sorted(self.kept.items())]
+        return "\n".join(lines) or "no container, network or volume of alertdrill is left"
+
+
+def remove_leftovers(all_runs: bool = False, client: Any = None) -> Leftovers:
+    """Remove the containers, networks and volumes of alertdrill runs, found by their labels.
+
+    By default only those of *crashed* runs: every resource whose owner process (its
+    :data:`OWNER_LABEL`) is gone. ``all_runs`` removes every labelled resource, also of runs
+    still going (``alertdrill down --all``); resources without an owner label (image smoke
+    tests) are removed only then.
+    """
+    if client is None:
+        from alertdrill.dockerd import ensure_engine
+        client = ensure_engine().client
+    result = Leftovers()
+    runs: dict[str, set[str]] = {}
+    for kind in (client.containers.list(all=True, filters={"label": RUN_LABEL}),
+                 client.networks.list(filters={"label": RUN_LABEL}),
+                 client.volumes.list(filters={"label": RUN_LABEL})):
+        for item in kind:
+            labels = item.attrs.get("Labels") or item.attrs.get("Config", {}).get("Labels") or {}
+            runs.setdefault(labels.get(RUN_LABEL, "?"), set()).add(labels.get(OWNER_LABEL, ""))
+    for run, owners in runs.items():
+        if not all_runs:
+            if "" in owners:
+                result.kept[run] = "no owner label; use --all"
+                continue
+            alive = [o for o in owners if owner_alive(o)]
+            if alive:
+                result.kept[run] = f"its process {alive[0]} still runs; use --all"
+                continue
+        removed = remove_labelled(client, f"{RUN_LABEL}={run}")
+        if removed:
+            result.removed[run] = removed
+    return result
 
 
 class ContainerRun:
@@ -66,13 +164,7 @@ class ContainerRun:
 
     def close(self) -> None:
         """Remove every container and network with this run's label (also ones not ours)."""
-        label = f"{RUN_LABEL}={self.id}"
-        for container in self.client.containers.list(all=True, filters={"label": label}):
-            with contextlib.suppress(NotFound):
-                container.remove(force=True, v=True)
-        for network in self.client.networks.list(filters={"label": label}):
-            with contextlib.suppress(NotFound):
-                network.remove()
+        remove_labelled(self.client, f"{RUN_LABEL}={self.id}")
         self.network = None
 
     def leftovers(self) -> list[str]:

@@ -14,15 +14,17 @@ import requests
 
 from alertdrill import timeline as tl
 from alertdrill.backends.base import RunningStack
-from alertdrill.errors import StepError
+from alertdrill.errors import ConfigError, StepError
 from alertdrill.expect import Expect
 from alertdrill.faults import (
+    NETWORK_CUTS,
     RECEIVER_FAILURES,
     BreakReceiver,
     ControlTarget,
     Fault,
     FillDisk,
     FloodLog,
+    IsolateService,
     IssueCertificate,
     PauseService,
     RestartService,
@@ -112,6 +114,49 @@ class Drill:
         self._revert_matching(PauseService, name,
                               f'the service "{name}" was not paused by this scenario',
                               'pause it first with: When the service "NAME" is paused')
+
+    def isolate_service(self, name: str, scope: str = "all") -> Fault:
+        """Cut a service off the network (``scope``: all of it, an Alertmanager peer's gossip
+        with the other peers, or Prometheus's path to the Alertmanagers) until reconnected.
+
+        Only stacks whose services have networks of their own can: the Docker backend.
+        """
+        if scope not in NETWORK_CUTS:
+            raise StepError(f"unknown network cut {scope!r}", f"one of {', '.join(NETWORK_CUTS)}")
+        networks_of = getattr(self.stack, "networks_of", None)
+        if not callable(getattr(self.stack, "disconnect", None)) or networks_of is None:
+            raise StepError(
+                f'"{name}" cannot be {NETWORK_CUTS[scope]} on this backend: its processes share '
+                "the machine's loopback, which cannot be partitioned",
+                "network partitions need the Docker backend: run with --backend docker "
+                "(or ALERTDRILL_BACKEND=docker; `make images` builds its images)")
+        service = self.stack.service(name)
+        try:
+            networks_of(name, scope)
+        except ConfigError as exc:
+            raise StepError(str(exc.args[0]), exc.hint) from None
+        return self.apply(IsolateService(self.timeline, stack=self.stack, service=service,
+                                         scope=scope))
+
+    def peer_index(self, name: str) -> int:
+        """The index of Alertmanager peer ``alertmanager-N``."""
+        prefix, _, number = name.rpartition("-")
+        if prefix != "alertmanager" or not number.isdigit() or \
+                int(number) >= len(self.alertmanagers):
+            raise StepError(f'"{name}" is not an Alertmanager peer of the stack',
+                            f"peers: alertmanager-0 … alertmanager-{len(self.alertmanagers) - 1}")
+        return int(number)
+
+    def reconnect_service(self, name: str, scope: str | None = None) -> None:
+        """Revert the network cuts of ``name`` (every one, or those of ``scope``)."""
+        found = [f for f in self.faults if isinstance(f, IsolateService) and f.active
+                 and _target_of(f) == name and scope in (None, f.scope)]
+        if not found:
+            raise StepError(f'"{name}" was not cut off from the network by this scenario',
+                            'cut it off first, e.g.: When the service "NAME" is cut off from '
+                            "the network")
+        for fault in reversed(found):
+            fault.revert()
 
     def control_target(self, name: str, **settings: Any) -> Fault:
         """Raise a fault inside one of the harness's own apps (see alertdrill.targets.app)."""

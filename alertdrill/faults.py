@@ -136,6 +136,43 @@ class PauseService(Fault):
         self.service.resume()
 
 
+#: What a network cut removes a service from (the Docker backend's networks, see
+#: alertdrill.backends.docker): every network; an Alertmanager peer's gossip with the other
+#: peers; Prometheus's path to the Alertmanagers.
+NETWORK_CUTS = {
+    "all": "cut off from the network",
+    "peers": "cut off from the other Alertmanager peers",
+    "alertmanagers": "cut off from the Alertmanagers",
+}
+
+
+@dataclass
+class IsolateService(Fault):
+    """A service loses its network (``docker network disconnect``) until reverted (connect).
+
+    ``scope`` says which networks (:data:`NETWORK_CUTS`). Needs a stack that can do it — the
+    Docker backend; processes on loopback cannot be partitioned.
+    """
+
+    stack: Any = None
+    service: ServiceHandle | None = None
+    scope: str = "all"
+    networks: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        assert self.service is not None
+        return f"{self.service.name} {NETWORK_CUTS[self.scope]}"
+
+    def _apply(self) -> None:
+        assert self.service is not None
+        self.networks = self.stack.disconnect(self.service.name, self.scope)
+
+    def _revert(self) -> None:
+        assert self.service is not None
+        self.stack.reconnect(self.service.name, self.scope)
+
+
 #: How a broken receiver fails: the sink's fault modes, named as an operator would.
 RECEIVER_FAILURES = {
     "http 500": ("status", 500),

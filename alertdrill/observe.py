@@ -102,6 +102,12 @@ class AlertmanagerAPI:
                                        timeout=self.timeout)
         response.raise_for_status()
 
+    def cluster_members(self) -> int:
+        """How many peers (itself included) this peer's cluster view holds now."""
+        response = self.session.get(self.url + "/api/v2/status", timeout=self.timeout)
+        response.raise_for_status()
+        return len(((response.json().get("cluster") or {}).get("peers")) or [])
+
     def metrics(self) -> str:
         """The peer's own /metrics text."""
         response = self.session.get(self.url + "/metrics", timeout=self.timeout)

@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Options mirror the ``ALERTDRILL_*`` variables; an option wins over its variable."""
     group = parser.getgroup("alertdrill", "alertdrill: alerting drills on real stacks")
-    group.addoption("--backend", dest="alertdrill_backend", help="where stacks run: local")
+    group.addoption("--backend", dest="alertdrill_backend",
+                    help="where stacks run: local (processes, default) or docker (containers)")
     group.addoption("--time-scale", dest="alertdrill_time_scale", type=float,
                     help="real-world seconds per measured second (default 60; 1 = as written)")
     group.addoption("--floor", dest="alertdrill_floor", type=float,
@@ -55,6 +56,26 @@ def pytest_bdd_apply_tag(tag: str, function: Any) -> None:
     the scenario records and Allure."""
     if _CONFIG is not None and tag not in _registered_markers(_CONFIG):
         _CONFIG.addinivalue_line("markers", f"{tag}: Gherkin tag")
+
+
+#: Gherkin tag of scenarios that only the Docker backend can run (network partitions): they
+#: are skipped, saying so, on any other backend.
+DOCKER_ONLY = "docker-only"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip ``@docker-only`` scenarios unless the run's backend is docker."""
+    try:
+        backend = Settings.from_env(backend=config.getoption("alertdrill_backend")).backend
+    except AlertdrillError:
+        return  # the settings fixture reports the bad value
+    if backend == "docker":
+        return
+    skip = pytest.mark.skip(reason=f"@{DOCKER_ONLY}: needs --backend docker (this run's backend "
+                                   f"is {backend}; see README › Backends)")
+    for item in items:
+        if item.get_closest_marker(DOCKER_ONLY) is not None:
+            item.add_marker(skip)
 
 
 def _registered_markers(config: pytest.Config) -> set[str]:

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import psutil
@@ -39,6 +39,9 @@ _lock = threading.Lock()
 _live: dict[int, ManagedProcess] = {}
 _tempdirs: set[Path] = set()
 _mounts: set[Path] = set()
+#: Other things to undo at teardown (a Docker stack's containers and networks), by token.
+_cleanups: dict[int, tuple[str, Callable[[], None]]] = {}
+_next_token = 0
 
 
 def run_id() -> str:
@@ -224,8 +227,36 @@ def unmount(path: Path) -> None:
         _mounts.discard(path)
 
 
+def register_cleanup(name: str, undo: Callable[[], None]) -> int:
+    """Run ``undo`` at teardown (interpreter exit, or :func:`cleanup_all`) unless unregistered.
+
+    For what is not a child process: a Docker stack registers the removal of its containers and
+    networks here the moment it creates the first one, so Ctrl-C, SIGTERM and exit all reach it.
+    """
+    global _next_token
+    with _lock:
+        _next_token += 1
+        _cleanups[_next_token] = (name, undo)
+        return _next_token
+
+
+def unregister_cleanup(token: int) -> None:
+    """Forget a cleanup (its owner has cleaned up itself)."""
+    with _lock:
+        _cleanups.pop(token, None)
+
+
 def cleanup_all() -> None:
-    """Stop every live child and remove every temp dir: the last line of defence."""
+    """Undo every registered cleanup, stop every live child and remove every temp dir: the
+    last line of defence."""
+    with _lock:
+        undos = list(_cleanups.values())
+        _cleanups.clear()
+    for name, undo in reversed(undos):
+        try:
+            undo()
+        except Exception:
+            logger.exception("cleaning up %s failed", name)
     with _lock:
         procs = list(_live.values())
         dirs = list(_tempdirs)

@@ -9,12 +9,16 @@ from typing import Any
 
 from alertdrill.errors import ConfigError
 
+#: Where a stack can run (see README › Backends).
+BACKENDS = ("local", "docker")
+
 
 @dataclass(frozen=True)
 class Settings:
     """Everything a run can be told; each field has an ``ALERTDRILL_<NAME>`` variable."""
 
-    #: Where the stack runs: ``local`` (real binaries as child processes).
+    #: Where the stack runs: ``local`` (real binaries as child processes) or ``docker``
+    #: (containers on a private network per stack).
     backend: str = "local"
     #: Real-world seconds per measured second (see alertdrill.timescale); 1 = as written.
     time_scale: float = 60.0
@@ -71,8 +75,9 @@ class Settings:
             raise ConfigError(f"ALERTDRILL_IMAGES={self.images!r} is not local or official",
                               "local: images `make images` builds from Debian's packages; "
                               "official: the pinned upstream images (needs a registry)")
-        if self.backend not in ("local",):
-            raise ConfigError(f"unknown backend {self.backend!r}", "the backends are: local")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"unknown backend {self.backend!r}",
+                              f"the backends are: {', '.join(BACKENDS)}")
 
 
 def _coerce(name: str, type_name: object, raw: str) -> Any:

@@ -100,3 +100,26 @@ def routing_table(drill: Drill, pushed_rules: list[dict[str, str]], datatable: l
         receivers = {n.strip().strip('"') for n in re.split(r",| and ", cells["receivers"])}
         expected.append((cells["alert"], labels, receivers - {""}))
     drill.expect.routing_table(expected, parse_human(duration), pushed_rules)
+
+
+@then(rx(rf"the Alertmanager peer {quoted('peer')} sees (?P<members>\d+) cluster members? "
+         rf"within {DURATION}"))
+def cluster_members(drill: Drill, peer: str, members: str, duration: str) -> None:
+    """The peer's cluster view (its /api/v2/status) holds exactly N members, itself included.
+
+    Shows a partition took effect (or healed), as the peers themselves see it.
+
+    Example: Then the Alertmanager peer "alertmanager-0" sees 2 cluster members within 5 minutes
+    """
+    index = drill.peer_index(peer)
+    wanted = int(members)
+
+    def check() -> str | None:
+        try:
+            seen = drill.alertmanagers[index].cluster_members()
+        except Exception:
+            return None
+        return f"{peer} sees {seen} cluster member(s)" if seen == wanted else None
+
+    drill.expect.eventually(f"{peer} sees {wanted} cluster member(s)", check,
+                            parse_human(duration))

@@ -162,3 +162,54 @@ def certificate_restored(drill: Drill, service: str) -> None:
     Example: When the certificate of "cartorio-tls" is restored
     """
     drill.restore_certificate(service)
+
+
+@when(rx(rf"the service {quoted('service')} is cut off from the network"))
+def service_isolated(drill: Drill, service: str) -> None:
+    """Disconnect the service from every network (Docker backend only) until reconnected.
+
+    Nothing reaches it and it reaches nothing; its published port goes too.
+
+    Example: When the service "web" is cut off from the network
+    """
+    drill.isolate_service(service, "all")
+
+
+@when(rx(rf"the Alertmanager peer {quoted('service')} is cut off from the other peers"))
+def peer_partitioned(drill: Drill, service: str) -> None:
+    """Split the cluster (Docker backend only): the peer loses its gossip with the others.
+
+    It still gets Prometheus's alerts and still reaches the receivers: a split brain.
+
+    Example: When the Alertmanager peer "alertmanager-1" is cut off from the other peers
+    """
+    drill.isolate_service(service, "peers")
+
+
+@when(rx(r"Prometheus is cut off from the Alertmanagers"))
+def prometheus_isolated(drill: Drill) -> None:
+    """Prometheus can no longer send alerts to any peer (Docker backend only).
+
+    It still scrapes its targets and evaluates its rules.
+
+    Example: When Prometheus is cut off from the Alertmanagers
+    """
+    drill.isolate_service("prometheus", "alertmanagers")
+
+
+@when(rx(rf"(?:the service|the Alertmanager peer) {quoted('service')} is reconnected"))
+def service_reconnected(drill: Drill, service: str) -> None:
+    """Undo every network cut of the service (same names, same addresses).
+
+    Example: When the service "alertmanager-1" is reconnected
+    """
+    drill.reconnect_service(service)
+
+
+@when(rx(r"Prometheus is reconnected to the Alertmanagers"))
+def prometheus_reconnected(drill: Drill) -> None:
+    """Prometheus reaches the Alertmanagers again.
+
+    Example: When Prometheus is reconnected to the Alertmanagers
+    """
+    drill.reconnect_service("prometheus", "alertmanagers")

@@ -153,6 +153,21 @@ def repeated(drill: Drill, receiver: str, alertname: str, times: str, duration: 
 
 def _times(text: str) -> int:
     return {"once": 1, "twice": 2}.get(text) or int(text.split()[0])
+@then(rx(rf"every group of {quoted('alertname')} is delivered at most "
+         rf"(?P<times>once|twice|\d+ times) within {DURATION}"))
+def at_most_per_group(drill: Drill, alertname: str, times: str, duration: str) -> None:
+    """Each (receiver, group) gets the alert at least once, at most N times; prints duplicates.
+
+    Counted across all peers, the window waited out. Under a partition Alertmanager fails
+    open: one notification per side of the split.
+
+    Example: Then every group of "TargetDown" is delivered at most twice within 3 minutes
+    """
+    groups = drill.expect.per_group(alertname, 1, _times(times), parse_human(duration))
+    duplicates = sum(n - 1 for n in groups.values())
+    print(f'alertdrill: {len(groups)} group(s) of "{alertname}", {sum(groups.values())} '
+          f"notification(s), {duplicates} duplicate(s): "
+          + ", ".join(f"{r} {n}x" for (r, _g), n in sorted(groups.items())))
 
 
 @then(rx(rf"Alertmanager counts failed {_INTEGRATION} notification(?P<attempts> attempts|s) "

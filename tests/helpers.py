@@ -13,11 +13,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def processes_of_run(run_id: str) -> list[psutil.Process]:
-    """Live processes whose environment carries ALERTDRILL_RUN_ID=run_id (children included)."""
+    """Live processes whose environment carries ALERTDRILL_RUN_ID=run_id (children included).
+
+    A zombie (exited, not yet reaped by its parent — e.g. the preflight's amtool between its
+    exit and ``communicate()``) is not live: callers read its cmdline, which would raise.
+    """
     found = []
     for proc in psutil.process_iter(["pid"]):
         try:
-            if proc.environ().get("ALERTDRILL_RUN_ID") == run_id and proc.pid != os.getpid():
+            if proc.environ().get("ALERTDRILL_RUN_ID") == run_id and proc.pid != os.getpid() \
+                    and proc.status() != psutil.STATUS_ZOMBIE:
                 found.append(proc)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
@@ -61,3 +66,26 @@ def kill_run(run_id: str) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+def command_lines(run_id: str) -> set[str]:
+    """The command lines of a run's live processes (one that exits meanwhile is left out)."""
+    lines = set()
+    for proc in processes_of_run(run_id):
+        try:
+            lines.add(" ".join(proc.cmdline()))
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return lines
+
+
+def stopped_processes(run_id: str) -> list[psutil.Process]:
+    """A run's processes that are frozen (SIGSTOP); one that exits meanwhile is left out."""
+    found = []
+    for proc in processes_of_run(run_id):
+        try:
+            if proc.status() == psutil.STATUS_STOPPED:
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found

@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, kill_run, processes_of_run, run_pytest, write_stack
+from tests.helpers import (
+    ROOT,
+    command_lines,
+    kill_run,
+    processes_of_run,
+    run_pytest,
+    stopped_processes,
+    write_stack,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +83,7 @@ def test_interrupt_mid_scenario_leaves_no_process_and_no_tempdir(
         # so Prometheus, three Alertmanagers, the sink and "db" run with our run id.
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline:
-            names = {" ".join(p.cmdline()) for p in processes_of_run(run_id)}
+            names = command_lines(run_id)
             if any("prometheus --config" in n for n in names) and list(tmp_root.glob("*")):
                 workdir = next(tmp_root.glob("*"))
                 if (workdir / "prometheus.log").exists() and "Server is ready" in (
@@ -119,7 +127,7 @@ def test_sigint_during_disk_fill_flood_and_pause_leaves_no_mount_no_process(
         fill = None
         while time.monotonic() < deadline:
             fills = list(tmp_root.glob("*/fs-node-exporter/alertdrill-fill.bin"))
-            paused = [p for p in processes_of_run(run_id) if p.status() == "stopped"]
+            paused = stopped_processes(run_id)
             if fills and paused:
                 fill = fills[0]
                 break

@@ -1,4 +1,4 @@
-"""Backends run a stack description somewhere: ``local`` processes today, containers later."""
+"""Backends run a stack description somewhere: ``local`` processes, or ``docker`` containers."""
 
 from __future__ import annotations
 
@@ -15,4 +15,8 @@ def start_stack(backend: str, spec: StackSpec, options: StackOptions) -> Running
         from alertdrill.backends.local import LocalStack
 
         return LocalStack(spec, options).start()
-    raise ConfigError(f"unknown backend {backend!r}", "use --backend local")
+    if backend == "docker":
+        from alertdrill.backends.docker import DockerStack
+
+        return DockerStack(spec, options).start()
+    raise ConfigError(f"unknown backend {backend!r}", "use --backend local or --backend docker")

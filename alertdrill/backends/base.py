@@ -86,3 +86,18 @@ class RunningStack(Protocol):
 
     def close(self) -> None:
         """Stop everything and remove every temp file; safe to call twice."""
+
+
+class PartitionableStack(RunningStack, Protocol):
+    """A stack whose services have networks of their own (the Docker backend), so that network
+    partitions can be drills; ``Drill.isolate_service`` refuses them on any other stack."""
+
+    def networks_of(self, name: str, scope: str) -> list[str]:
+        """The networks a cut of ``scope`` (``all``, ``peers``, ``alertmanagers``) removes the
+        service from; ConfigError when the cut makes no sense for it."""
+
+    def disconnect(self, name: str, scope: str = "all") -> list[str]:
+        """Cut the service off those networks; returns the ones it left."""
+
+    def reconnect(self, name: str, scope: str = "all") -> None:
+        """Attach it again with the same names and addresses."""

@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-import requests
-
 from alertdrill.backends.base import StackOptions
+from alertdrill.backends.common import (
+    CLUSTER_FLAGS,
+    load_configs,
+    max_scrape_interval,
+    peer_timeout,
+    service_addresses,
+    wait_usable,
+    write_rule_copies,
+)
 from alertdrill.backends.local_services import (
     LATE_KINDS,
     LaunchContext,
@@ -31,14 +36,12 @@ from alertdrill.backends.local_services import (
     wait_ports,
 )
 from alertdrill.binaries import find_binary
-from alertdrill.durations import format_duration, parse_duration
-from alertdrill.errors import ConfigError, StartupError
+from alertdrill.durations import format_duration
+from alertdrill.errors import ConfigError
 from alertdrill.instrument import (
     TargetMap,
-    dump_yaml,
     instrument_alertmanager,
     instrument_prometheus,
-    load_yaml,
 )
 from alertdrill.ports import LOOPBACK, bind_listener, port_of
 from alertdrill.process import (
@@ -48,16 +51,11 @@ from alertdrill.process import (
     remove_tempdir,
     run_id,
 )
-from alertdrill.routing import min_group_interval
 from alertdrill.sink.protocol import Destination
 from alertdrill.stackspec import StackSpec
 from alertdrill.timescale import (
     TimeScale,
-    hold_scrape_timeouts,
     prometheus_flags,
-    scale_alertmanager_config,
-    scale_prometheus_config,
-    scale_rule_file,
 )
 
 logger = logging.getLogger(__name__)
@@ -198,16 +196,9 @@ class LocalStack:
         t0 = time.monotonic()
         prometheus_bin = find_binary("prometheus")
         alertmanager_bin = find_binary("alertmanager")
-        am_config = load_yaml(self.spec.alertmanager_config, "alertmanager.yml")
-        prom_config = load_yaml(self.spec.prometheus_config, "prometheus.yml")
-        _preflight(self.spec)
-        if self.scale.factor != 1:
-            am_scaled = scale_alertmanager_config(am_config, self.scale)
-            prom_scaled = scale_prometheus_config(prom_config, self.scale)
-            self.warnings += am_scaled.warnings + prom_scaled.warnings
-            am_config, prom_config = am_scaled.doc, prom_scaled.doc
-            self.warnings += hold_scrape_timeouts(prom_config, self.spec.min_scrape_timeouts,
-                                                  self.scale)
+        configs = load_configs(self.spec, self.scale)
+        self.warnings += configs.warnings
+        am_config, prom_config = configs.alertmanager, configs.prometheus
         self.startup["preflight"] = time.monotonic() - t0
 
         self._start_sink()
@@ -262,7 +253,7 @@ class LocalStack:
 
     def _start_alertmanagers(self, binary: str, config: dict) -> None:
         clustered = self.peers > 1
-        peer_timeout = _peer_timeout(config, self.peers)
+        timeout = peer_timeout(config, self.peers)
         for index in range(self.peers):
             instrumented = instrument_alertmanager(
                 config,
@@ -278,7 +269,7 @@ class LocalStack:
                 self.warnings.extend(instrumented.warnings)
                 self._destinations = list(instrumented.destinations)
                 self._forwards = dict(instrumented.forwards)
-            am = self._alertmanager(binary, index, path, clustered, peer_timeout)
+            am = self._alertmanager(binary, index, path, clustered, timeout)
             self.alertmanagers.append(am)
             am.start()
             if index == 0 and clustered:
@@ -289,8 +280,7 @@ class LocalStack:
 
     def _addresses(self) -> dict[str, str]:
         """Every address the configs know a service of the stack by → the service's name."""
-        return {address: name for name, svc_spec in self.spec.services.items()
-                for address in svc_spec.addresses}
+        return service_addresses(self.spec)
 
     def _write_forwards(self) -> None:
         """Tell the sink which deliveries to pass on to services of the stack, and where."""
@@ -325,11 +315,7 @@ class LocalStack:
                 argv += [
                     f"--cluster.listen-address={LOOPBACK}:{svc.extra.get('cluster', 0)}",
                     f"--cluster.gossip-interval={self.options.gossip_interval}",
-                    "--cluster.pushpull-interval=2s",
-                    "--cluster.probe-interval=200ms",
-                    "--cluster.probe-timeout=100ms",
-                    "--cluster.reconnect-interval=1s",
-                    "--cluster.settle-timeout=2s",
+                    *CLUSTER_FLAGS,
                     f"--cluster.peer-timeout={format_duration(peer_timeout)}",
                 ]
                 for other in self.alertmanagers:
@@ -343,30 +329,17 @@ class LocalStack:
         return svc
 
     def _start_prometheus(self, binary: str, config: dict) -> None:
-        rules_dir = self.workdir / "rules"
-        rules_dir.mkdir()
-        rule_copies = []
-        for index, rule_file in enumerate(self.spec.rule_files):
-            copy = rules_dir / f"{index:02d}-{rule_file.name}"
-            if self.scale.factor == 1:
-                shutil.copyfile(rule_file, copy)
-            else:
-                scaled = scale_rule_file(load_yaml(rule_file, rule_file.name), self.scale)
-                self.warnings.extend(scaled.warnings)
-                copy.write_text(dump_yaml(scaled.doc))
+        rule_copies, warnings = write_rule_copies(self.spec, self.scale, self.workdir / "rules")
+        self.warnings.extend(warnings)
+        for copy in rule_copies:
             self._configs[f"rules/{copy.name}"] = copy
-            rule_copies.append(copy)
         targets = [
             TargetMap(written, f"{LOOPBACK}:{self.services[name].port}", name)
             for name, svc_spec in self.spec.services.items()
             for written in svc_spec.addresses
             if self.services[name].port
         ]
-        self._max_scrape_interval = max(
-            [parse_duration(str(job.get("scrape_interval", glob_interval)))
-             for job in config.get("scrape_configs") or []
-             for glob_interval in [(config.get("global") or {}).get("scrape_interval", "1m")]]
-            or [0.0])
+        self._max_scrape_interval = max_scrape_interval(config)
         instrumented = instrument_prometheus(
             config,
             targets=targets,
@@ -403,81 +376,12 @@ class LocalStack:
         # A target is first scraped up to one scrape interval after discovery: at K=1 with a
         # 15 s interval that alone is 15 s, so the budget grows with the slowest interval.
         budget = self.options.usable_timeout + 2 * self._max_scrape_interval
-        deadline = time.monotonic() + budget
-        session = requests.Session()
-        expected_targets = self._scrape_targets
-        state = "nothing asked yet"
-        while time.monotonic() < deadline:
-            try:
-                targets = session.get(self.prometheus_url + "/api/v1/targets", timeout=1).json()
-                ams = session.get(self.prometheus_url + "/api/v1/alertmanagers", timeout=1).json()
-            except (requests.RequestException, ValueError) as exc:
-                state = f"Prometheus API not answering: {exc}"
-            else:
-                active = targets["data"]["activeTargets"]
-                # A job held at real-time scrapes (seconds apart) is not waited for: discovered
-                # is enough; its first scrape would add up to its whole interval to start-up.
-                held = self.spec.min_scrape_timeouts
-                up = [t for t in active if t.get("health") == "up"
-                      or (t.get("health") == "unknown" and t.get("scrapePool") in held)]
-                discovered = ams["data"]["activeAlertmanagers"]
-                state = (
-                    f"{len(up)}/{expected_targets} targets up, "
-                    f"{len(discovered)}/{len(self.alertmanagers)} Alertmanagers discovered"
-                )
-                if len(up) >= expected_targets and len(discovered) >= len(self.alertmanagers):
-                    return
+
+        def check_alive() -> None:
             for svc in self._all_services().values():
                 if not svc.running():
                     raise_exited(svc)
-            time.sleep(0.05)
-        raise StartupError(
-            f"stack {self.spec.name!r} did not become usable within {budget:.0f}s: {state}",
-            "check the scrape targets in prometheus.yml map to services in alertdrill.yml; "
-            f"logs are in {self.workdir} (kept with ALERTDRILL_KEEP_WORKDIR=1)",
-        )
 
-
-def _preflight(spec: StackSpec) -> None:
-    """Check the user's own files with the real tools, in parallel, before anything starts."""
-    checks = [
-        ("amtool", [find_binary("amtool"), "check-config", str(spec.alertmanager_config)]),
-    ]
-    if spec.rule_files:
-        checks.append(
-            ("promtool", [find_binary("promtool"), "check", "rules", *map(str, spec.rule_files)])
-        )
-    running = [
-        (name, argv, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
-        for name, argv in checks
-    ]
-    for name, argv, proc in running:
-        try:
-            out, _ = proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            raise ConfigError(f"{name} did not finish checking the config in 20 s") from None
-        if proc.returncode != 0:
-            lines = [ln for ln in out.decode(errors="replace").splitlines() if ln.strip()]
-            what = "alertmanager.yml" if name == "amtool" else "a rule file"
-            raise ConfigError(
-                f"{what} is invalid ({' '.join(argv[1:3])} failed):\n    "
-                + "\n    ".join(lines[-8:]),
-                f"fix the file and run again; reproduce with: {' '.join(argv)}",
-            )
-
-
-def _peer_timeout(config: dict, peers: int) -> float:
-    """Peer n waits n × peer-timeout before notifying; keep the last peer inside group_interval.
-
-    Measured on 2 cores (DESIGN.md): peer-timeout ≤ group_interval / (peers − 1) − 0.2 s gave
-    no duplicate notifications in 20 trials, and 15 s (the default) made every failover slow;
-    below 0.3 s gossip may not have carried the first peer's notification log yet.
-    """
-    if peers <= 1:
-        return 15.0
-    budget = min_group_interval(config) / (peers - 1) - 0.2
-    return max(0.3, min(15.0, budget))
-
-
+        wait_usable(self.spec, self.prometheus_url, self._scrape_targets, len(self.alertmanagers),
+                    budget, check_alive,
+                    f"logs are in {self.workdir} (kept with ALERTDRILL_KEEP_WORKDIR=1)")

@@ -36,6 +36,8 @@ import requests
 from alertdrill.targets.httpbase import (
     InheritedSocketServer,
     WebhookHandler,
+    add_listen_arguments,
+    listening_socket,
     serve_until_signalled,
 )
 
@@ -274,7 +276,7 @@ class _Server(InheritedSocketServer):
 def main(argv: list[str] | None = None) -> int:
     """Serve the webhook on the inherited socket and escalate until SIGTERM."""
     parser = argparse.ArgumentParser(prog="python -m alertdrill.services.escalation")
-    parser.add_argument("--fd", type=int, required=True, help="inherited listening socket")
+    add_listen_arguments(parser)
     parser.add_argument("--db", type=Path, required=True, help="SQLite state (kept across restarts)")
     parser.add_argument("--alertmanager", action="append", default=[], required=True,
                         help="base URL of an Alertmanager peer (repeat for each peer)")
@@ -298,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     ticker = threading.Thread(target=loop, name="escalation-ticker", daemon=True)
     ticker.start()
     try:
-        serve_until_signalled(_Server(socket.socket(fileno=args.fd), escalator))
+        serve_until_signalled(_Server(listening_socket(args), escalator))
     finally:
         stop.set()
         ticker.join(timeout=2)

@@ -29,6 +29,8 @@ import requests
 from alertdrill.targets.httpbase import (
     InheritedSocketServer,
     WebhookHandler,
+    add_listen_arguments,
+    listening_socket,
     serve_until_signalled,
 )
 
@@ -192,14 +194,14 @@ class _Server(InheritedSocketServer):
 def main(argv: list[str] | None = None) -> int:
     """Serve the webhook on the inherited socket until SIGTERM."""
     parser = argparse.ArgumentParser(prog="python -m alertdrill.services.tickets")
-    parser.add_argument("--fd", type=int, required=True, help="inherited listening socket")
+    add_listen_arguments(parser)
     parser.add_argument("--db", type=Path, required=True, help="SQLite tickets (kept across restarts)")
     parser.add_argument("--jira-url", required=True, help="base URL of the Jira REST API")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     book = TicketBook(args.db)
     try:
-        serve_until_signalled(_Server(socket.socket(fileno=args.fd), TicketDesk(book, args.jira_url)))
+        serve_until_signalled(_Server(listening_socket(args), TicketDesk(book, args.jira_url)))
     finally:
         book.close()
     return 0

@@ -26,6 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from alertdrill.targets.httpbase import add_listen_arguments, listening_socket
+
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0)
 POOL_SIZE = 20
 
@@ -240,13 +242,13 @@ def _load(port: int, rate: float, workers: int, stop: threading.Event) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Serve until SIGTERM."""
     parser = argparse.ArgumentParser(prog="python -m alertdrill.targets.app")
-    parser.add_argument("--fd", type=int, required=True, help="inherited listening socket")
+    add_listen_arguments(parser)
     parser.add_argument("--flavor", choices=("web", "api"), required=True)
     parser.add_argument("--rate", type=float, default=20.0, help="self-generated requests/s")
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--log-file", type=Path)
     args = parser.parse_args(argv)
-    sock = socket.socket(fileno=args.fd)
+    sock = listening_socket(args)
     app = App(args.flavor, args.log_file)
     server = _Server(sock, app)
     stop = threading.Event()

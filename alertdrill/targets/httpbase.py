@@ -1,18 +1,56 @@
 """What every small HTTP process of the harness shares: a server on an inherited socket, JSON
 answers, and a clean stop on SIGTERM/SIGINT.
 
-The harness binds each service's listening socket itself and passes it down (``--fd``), so it
-knows the port before the process starts and can restart the process on the same address.
+The local backend binds each service's listening socket itself and passes it down (``--fd``), so
+it knows the port before the process starts and can restart the process on the same address.
+In a container (the Docker backend) the service binds its own address instead
+(``--listen 0.0.0.0:8080``): :func:`add_listen_arguments` and :func:`listening_socket` give
+every service both ways.
 """
 
 from __future__ import annotations
 
+import argparse
+import errno
 import json
 import signal
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+
+def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--fd N`` (an inherited listening socket) or ``--listen HOST:PORT`` (bind it here)."""
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--fd", type=int, help="inherited listening socket")
+    where.add_argument("--listen", metavar="HOST:PORT",
+                       help="bind and listen on this address (e.g. 0.0.0.0:8080 in a container)")
+
+
+def bind_address(address: str) -> socket.socket:
+    """A listening TCP socket bound to ``HOST:PORT`` (``[::1]:80`` for IPv6)."""
+    host, _, port_text = address.rpartition(":")
+    host = host.strip("[]") or "0.0.0.0"
+    if not port_text.isdigit():
+        raise SystemExit(f"bad --listen address {address!r}: expected HOST:PORT")
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, int(port_text)))
+    except OSError as exc:
+        sock.close()
+        busy = " (busy)" if exc.errno == errno.EADDRINUSE else ""
+        raise SystemExit(f"cannot listen on {address}{busy}: {exc.strerror}") from None
+    sock.listen(128)
+    return sock
+
+
+def listening_socket(args: argparse.Namespace) -> socket.socket:
+    """The socket ``add_listen_arguments`` asked for: inherited, or bound now."""
+    if args.fd is not None:
+        return socket.socket(fileno=args.fd)
+    return bind_address(args.listen)
 
 
 class InheritedSocketServer(ThreadingHTTPServer):

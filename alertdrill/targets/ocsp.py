@@ -14,7 +14,13 @@ import threading
 import time
 from typing import Any
 
-from alertdrill.targets.httpbase import InheritedSocketServer, JSONHandler, serve_until_signalled
+from alertdrill.targets.httpbase import (
+    InheritedSocketServer,
+    JSONHandler,
+    add_listen_arguments,
+    listening_socket,
+    serve_until_signalled,
+)
 
 #: The longest latency a fault may set: beyond it, the probe's own timeout decides anyway.
 MAX_LATENCY = 60.0
@@ -83,9 +89,9 @@ class _Server(InheritedSocketServer):
 def main(argv: list[str] | None = None) -> int:
     """Serve on the inherited socket until SIGTERM."""
     parser = argparse.ArgumentParser(prog="python -m alertdrill.targets.ocsp")
-    parser.add_argument("--fd", type=int, required=True, help="inherited listening socket")
+    add_listen_arguments(parser)
     args = parser.parse_args(argv)
-    serve_until_signalled(_Server(socket.socket(fileno=args.fd)))
+    serve_until_signalled(_Server(listening_socket(args)))
     return 0
 
 

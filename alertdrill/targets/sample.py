@@ -14,6 +14,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from alertdrill.targets.httpbase import add_listen_arguments, listening_socket
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
@@ -70,10 +72,10 @@ class _Server(ThreadingHTTPServer):
 def main(argv: list[str] | None = None) -> int:
     """Serve /metrics on the inherited socket until SIGTERM."""
     parser = argparse.ArgumentParser(prog="python -m alertdrill.targets.sample")
-    parser.add_argument("--fd", type=int, required=True, help="inherited listening socket")
+    add_listen_arguments(parser)
     parser.add_argument("--name", default="sample")
     args = parser.parse_args(argv)
-    sock = socket.socket(fileno=args.fd)
+    sock = listening_socket(args)
     server = _Server(sock, args.name)
 
     def _stop(*_: object) -> None:

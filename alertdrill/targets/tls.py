@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from alertdrill.certs import CERT_FILE, KEY_FILE
-from alertdrill.targets.httpbase import InheritedSocketServer, JSONHandler, serve_until_signalled
+from alertdrill.targets.httpbase import (
+    InheritedSocketServer,
+    JSONHandler,
+    add_listen_arguments,
+    listening_socket,
+    serve_until_signalled,
+)
 
 logger = logging.getLogger("alertdrill.tls")
 
@@ -77,14 +83,14 @@ class TLSServer(InheritedSocketServer):
 def main(argv: list[str] | None = None) -> int:
     """Serve HTTPS on the inherited socket until SIGTERM."""
     parser = argparse.ArgumentParser(prog="python -m alertdrill.targets.tls")
-    parser.add_argument("--fd", type=int, required=True, help="inherited listening socket")
+    add_listen_arguments(parser)
     parser.add_argument("--cert-dir", type=Path, required=True,
                         help=f"directory holding {CERT_FILE} and {KEY_FILE}")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     certificates = CertificateStore(args.cert_dir)
     certificates.context()  # fail at start, not at the first probe, when the files are bad
-    serve_until_signalled(TLSServer(socket.socket(fileno=args.fd), certificates))
+    serve_until_signalled(TLSServer(listening_socket(args), certificates))
     return 0
 
 

@@ -16,6 +16,7 @@ Feature: TechCorp infrastructure: a full disk pages operations, a dead node hide
     Then the alert "DiskSpaceLow" resolves within 2 minutes
     And "ops-critical" is notified that "DiskSpaceLow" resolved within 7 minutes
 
+  @docker-subset
   Scenario: NodeDown inhibits the alerts of every service on its host until the node is back
     When the service "node-exporter" is stopped
     Then "ops-critical" is notified of "NodeDown" within 3 minutes

@@ -7,6 +7,7 @@ Feature: A healthy three-peer Alertmanager cluster delivers every group exactly 
   Background:
     Given the stack "sample" is running
 
+  @docker-subset
   Scenario: db goes down and each receiver group gets exactly one notification
     When the service "db" is killed
     Then "team-db" is notified of "TargetDown" within 3 minutes

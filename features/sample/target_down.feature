@@ -7,6 +7,7 @@ Feature: A target that goes down pages the team that owns it, and only that team
   Background:
     Given the stack "sample" is running
 
+  @docker-subset
   Scenario: web stops, TargetDown fires and pages web's receivers, then resolves when web is back
     When the service "web" is stopped
     Then the alert "TargetDown" with labels instance=web:8080 fires within 2 minutes

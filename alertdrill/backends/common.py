@@ -1,0 +1,181 @@
+"""What every backend does the same way, whatever runs the processes.
+
+Checking the user's files with the real tools, scaling the configs, writing the scaled rule
+copies, the Alertmanager cluster's tuning, and waiting until a started stack is *usable*
+(Prometheus has published its targets and every Alertmanager peer). The local backend and the
+Docker backend both call these, so a stack means the same thing on both.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from alertdrill.binaries import find_binary
+from alertdrill.durations import parse_duration
+from alertdrill.errors import ConfigError, StartupError
+from alertdrill.instrument import dump_yaml, load_yaml
+from alertdrill.routing import min_group_interval
+from alertdrill.stackspec import StackSpec
+from alertdrill.timescale import (
+    TimeScale,
+    hold_scrape_timeouts,
+    scale_alertmanager_config,
+    scale_prometheus_config,
+    scale_rule_file,
+)
+
+#: Alertmanager cluster flags both backends use (measured on 2 cores, see README › Alertmanager
+#: cluster tuning); ``--cluster.peer-timeout`` comes from :func:`peer_timeout`.
+CLUSTER_FLAGS = (
+    "--cluster.pushpull-interval=2s",
+    "--cluster.probe-interval=200ms",
+    "--cluster.probe-timeout=100ms",
+    "--cluster.reconnect-interval=1s",
+    "--cluster.settle-timeout=2s",
+)
+
+
+@dataclass
+class StackConfigs:
+    """The user's configs, checked and scaled, ready to be instrumented for one backend."""
+
+    alertmanager: dict[str, Any]
+    prometheus: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_configs(spec: StackSpec, scale: TimeScale) -> StackConfigs:
+    """Read both configs, check them with the real tools, scale them (K ≠ 1)."""
+    am_config = load_yaml(spec.alertmanager_config, "alertmanager.yml")
+    prom_config = load_yaml(spec.prometheus_config, "prometheus.yml")
+    preflight(spec)
+    warnings: list[str] = []
+    if scale.factor != 1:
+        am_scaled = scale_alertmanager_config(am_config, scale)
+        prom_scaled = scale_prometheus_config(prom_config, scale)
+        warnings += am_scaled.warnings + prom_scaled.warnings
+        am_config, prom_config = am_scaled.doc, prom_scaled.doc
+        warnings += hold_scrape_timeouts(prom_config, spec.min_scrape_timeouts, scale)
+    return StackConfigs(am_config, prom_config, warnings)
+
+
+def preflight(spec: StackSpec) -> None:
+    """Check the user's own files with the real tools, in parallel, before anything starts."""
+    checks = [
+        ("amtool", [find_binary("amtool"), "check-config", str(spec.alertmanager_config)]),
+    ]
+    if spec.rule_files:
+        checks.append(
+            ("promtool", [find_binary("promtool"), "check", "rules", *map(str, spec.rule_files)])
+        )
+    running = [
+        (name, argv, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+        for name, argv in checks
+    ]
+    for name, argv, proc in running:
+        try:
+            out, _ = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise ConfigError(f"{name} did not finish checking the config in 20 s") from None
+        if proc.returncode != 0:
+            lines = [ln for ln in out.decode(errors="replace").splitlines() if ln.strip()]
+            what = "alertmanager.yml" if name == "amtool" else "a rule file"
+            raise ConfigError(
+                f"{what} is invalid ({' '.join(argv[1:3])} failed):\n    "
+                + "\n    ".join(lines[-8:]),
+                f"fix the file and run again; reproduce with: {' '.join(argv)}",
+            )
+
+
+def peer_timeout(config: dict[str, Any], peers: int) -> float:
+    """Peer n waits n × peer-timeout before notifying; keep the last peer inside group_interval.
+
+    Measured on 2 cores (DESIGN.md): peer-timeout ≤ group_interval / (peers − 1) − 0.2 s gave
+    no duplicate notifications in 20 trials, and 15 s (the default) made every failover slow;
+    below 0.3 s gossip may not have carried the first peer's notification log yet.
+    """
+    if peers <= 1:
+        return 15.0
+    budget = min_group_interval(config) / (peers - 1) - 0.2
+    return max(0.3, min(15.0, budget))
+
+
+def write_rule_copies(spec: StackSpec, scale: TimeScale, rules_dir: Path
+                      ) -> tuple[list[Path], list[str]]:
+    """Scaled copies of the stack's rule files in ``rules_dir`` (numbered, in load order)."""
+    rules_dir.mkdir(parents=True, exist_ok=True)
+    copies, warnings = [], []
+    for index, rule_file in enumerate(spec.rule_files):
+        copy = rules_dir / f"{index:02d}-{rule_file.name}"
+        if scale.factor == 1:
+            shutil.copyfile(rule_file, copy)
+        else:
+            scaled = scale_rule_file(load_yaml(rule_file, rule_file.name), scale)
+            warnings.extend(scaled.warnings)
+            copy.write_text(dump_yaml(scaled.doc))
+        copies.append(copy)
+    return copies, warnings
+
+
+def max_scrape_interval(config: dict[str, Any]) -> float:
+    """The slowest scrape interval of a (scaled) prometheus.yml, in seconds."""
+    default = (config.get("global") or {}).get("scrape_interval", "1m")
+    return max([parse_duration(str(job.get("scrape_interval", default)))
+                for job in config.get("scrape_configs") or []] or [0.0])
+
+
+def service_addresses(spec: StackSpec) -> dict[str, str]:
+    """Every address the configs know a service of the stack by → the service's name."""
+    return {address: name for name, svc_spec in spec.services.items()
+            for address in svc_spec.addresses}
+
+
+def wait_usable(spec: StackSpec, prometheus_url: str, expected_targets: int, alertmanagers: int,
+                budget: float, check_alive: Callable[[], None], where: str) -> None:
+    """Block until Prometheus has published its targets (all up) and every Alertmanager peer.
+
+    A job held at real-time scrapes (seconds apart) is not waited for: discovered is enough;
+    its first scrape would add up to its whole interval to start-up. ``check_alive`` raises
+    when a service died meanwhile; ``where`` says where the logs are.
+    """
+    deadline = time.monotonic() + budget
+    session = requests.Session()
+    state = "nothing asked yet"
+    held = spec.min_scrape_timeouts
+    while time.monotonic() < deadline:
+        try:
+            targets = session.get(prometheus_url + "/api/v1/targets", timeout=1).json()
+            ams = session.get(prometheus_url + "/api/v1/alertmanagers", timeout=1).json()
+        except (requests.RequestException, ValueError) as exc:
+            state = f"Prometheus API not answering: {exc}"
+        else:
+            active = targets["data"]["activeTargets"]
+            up = [t for t in active if t.get("health") == "up"
+                  or (t.get("health") == "unknown" and t.get("scrapePool") in held)]
+            discovered = ams["data"]["activeAlertmanagers"]
+            state = (f"{len(up)}/{expected_targets} targets up, "
+                     f"{len(discovered)}/{alertmanagers} Alertmanagers discovered")
+            down = [f"{t.get('scrapePool')} {t.get('labels', {}).get('instance')}: "
+                    f"{t.get('lastError') or t.get('health')}"
+                    for t in active if t not in up]
+            if down:
+                state += " (not up: " + "; ".join(down[:4]) + ")"
+            if len(up) >= expected_targets and len(discovered) >= alertmanagers:
+                return
+        check_alive()
+        time.sleep(0.05)
+    raise StartupError(
+        f"stack {spec.name!r} did not become usable within {budget:.0f}s: {state}",
+        "check the scrape targets in prometheus.yml map to services in alertdrill.yml; "
+        f"{where}",
+    )
