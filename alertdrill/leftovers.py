@@ -204,15 +204,17 @@ def remove(found: Found) -> list[str]:
 
 
 def docker_leftovers() -> list[str]:
-    """The Docker backend's own cleanup, when that backend exists (it is optional here)."""
+    """The Docker backend's cleanup of *crashed* runs (resources whose owner process is gone),
+    when that backend and a Docker engine are there: one line per run removed."""
     try:
-        from alertdrill.backends import docker as docker_backend  # type: ignore[attr-defined]
+        from alertdrill.backends.docker import remove_leftovers
     except ImportError:
         return []
-    remove_leftovers = getattr(docker_backend, "remove_leftovers", None)
-    if remove_leftovers is None:
-        return []
-    result = remove_leftovers()
-    if isinstance(result, (list, tuple)):
-        return [str(x) for x in result]
-    return [str(result)] if result else []
+    from alertdrill.dockerd import client_or_none
+
+    client = client_or_none()
+    if client is None:
+        return []  # no engine answers: nothing of ours runs in one, and none is started for this
+    result = remove_leftovers(all_runs=False, client=client)
+    return [f"Docker run {run}: removed {', '.join(items)}"
+            for run, items in sorted(result.removed.items())]
