@@ -14,16 +14,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import requests
 
+from alertdrill.backends.base import StackOptions
 from alertdrill.binaries import find_binary
 from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError, StartupError
 from alertdrill.instrument import dump_yaml, load_yaml
+from alertdrill.process import make_tempdir, run_id
 from alertdrill.routing import min_group_interval
-from alertdrill.stackspec import StackSpec
+from alertdrill.sink.protocol import Destination
+from alertdrill.stackspec import ServiceSpec, StackSpec
 from alertdrill.timescale import (
     TimeScale,
     hold_scrape_timeouts,
@@ -179,3 +182,132 @@ def wait_usable(spec: StackSpec, prometheus_url: str, expected_targets: int, ale
         "check the scrape targets in prometheus.yml map to services in alertdrill.yml; "
         f"{where}",
     )
+
+
+def blackbox_config(spec: StackSpec, service: ServiceSpec, ca_file: str) -> dict[str, Any]:
+    """The blackbox exporter's modules as the stack gives them (``config:``, default
+    ``blackbox.yml``), each module that speaks TLS trusting the stack's CA: probes verify the
+    chain the harness issued, and measure its expiry, instead of skipping checks."""
+    source = spec.root / str(service.options.get("config", "blackbox.yml"))
+    config = load_yaml(source, "blackbox exporter config")
+    for name, module in (config.get("modules") or {}).items():
+        if not isinstance(module, dict):
+            raise ConfigError(f"{source}: module {name!r} must be a mapping")
+        for prober in ("tcp", "http"):
+            section = module.get(prober)
+            if isinstance(section, dict):
+                tls = dict(section.get("tls_config") or {})
+                tls["ca_file"] = ca_file
+                section["tls_config"] = tls
+    return config
+
+
+class _Addressed(Protocol):
+    name: str
+
+    @property
+    def url(self) -> str: ...
+
+
+ServiceT = TypeVar("ServiceT", bound=_Addressed)
+
+
+class StackBase(Generic[ServiceT]):
+    """What a started stack is on every backend: its services by the names steps use, the URLs
+    of the pipeline, the configs it really runs, and a start that cleans up when it fails.
+
+    A backend supplies ``_start`` (bring everything up, until usable), ``close`` and ``logs``.
+    """
+
+    def __init__(self, spec: StackSpec, options: StackOptions | None = None) -> None:
+        self.spec = spec
+        self.options = options or StackOptions()
+        self.peers = self.options.peers or spec.peers
+        self.scale = TimeScale(self.options.time_scale, self.options.floor)
+        self.workdir = make_tempdir(f"{spec.name}-{run_id()}")
+        self.services: dict[str, ServiceT] = {}
+        self.alertmanagers: list[ServiceT] = []
+        self.prometheus: ServiceT | None = None
+        self.sink_service: ServiceT | None = None
+        self.startup: dict[str, float] = {}
+        self.warnings: list[str] = []
+        self._configs: dict[str, Path] = {}
+        self._destinations: list[Destination] = []
+        self._forwards: dict[str, tuple[str, str]] = {}
+        self._scrape_targets = 0
+        self._max_scrape_interval = 0.0
+        self._closed = False
+
+    @property
+    def prometheus_url(self) -> str:
+        """Prometheus's base URL (on 127.0.0.1)."""
+        assert self.prometheus is not None
+        return self.prometheus.url
+
+    @property
+    def alertmanager_urls(self) -> list[str]:
+        """Base URL of every Alertmanager peer, in peer order."""
+        return [am.url for am in self.alertmanagers]
+
+    @property
+    def sink_url(self) -> str:
+        """The notification sink's base URL."""
+        assert self.sink_service is not None
+        return self.sink_service.url
+
+    def service(self, name: str) -> ServiceT:
+        """A service by name: manifest services, ``prometheus``, ``alertmanager-N``, ``sink``."""
+        everything = self._all_services()
+        if name not in everything:
+            raise ConfigError(f"the stack has no service {name!r}",
+                              f"services of this stack: {', '.join(sorted(everything))}")
+        return everything[name]
+
+    def service_names(self) -> list[str]:
+        """Every service name, sorted."""
+        return sorted(self._all_services())
+
+    def destinations(self) -> list[Destination]:
+        """Every (receiver, integration) the instrumented config delivers to (peer 0's view)."""
+        return list(self._destinations)
+
+    def rendered_configs(self) -> dict[str, str]:
+        """The instrumented configs the stack runs, by file name."""
+        return {name: path.read_text() for name, path in self._configs.items() if path.exists()}
+
+    def start(self) -> Self:
+        """Start everything, wait until usable; on any failure clean up and re-raise."""
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _all_services(self) -> dict[str, ServiceT]:
+        found: dict[str, ServiceT] = {}
+        if self.sink_service:
+            found["sink"] = self.sink_service
+        found.update(self.services)
+        for index, am in enumerate(self.alertmanagers):
+            found[f"alertmanager-{index}"] = am
+        if self.prometheus:
+            found["prometheus"] = self.prometheus
+        return found
+
+    def _start(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop everything and remove every temp file; safe to call twice."""
+        raise NotImplementedError
+
+    def logs(self, lines: int = 20) -> dict[str, str]:
+        """The tail of every service's log."""
+        raise NotImplementedError

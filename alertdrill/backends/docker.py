@@ -49,6 +49,7 @@ from docker.types import IPAMConfig, IPAMPool
 from alertdrill.backends.base import StackOptions
 from alertdrill.backends.common import (
     CLUSTER_FLAGS,
+    StackBase,
     load_configs,
     max_scrape_interval,
     peer_timeout,
@@ -81,15 +82,13 @@ from alertdrill.errors import AlertdrillError, ConfigError, StartupError
 from alertdrill.images import OFFICIAL, image_for, override_variable
 from alertdrill.instrument import TargetMap, instrument_alertmanager, instrument_prometheus
 from alertdrill.process import (
-    make_tempdir,
     register_cleanup,
     remove_tempdir,
     run_id,
     unregister_cleanup,
 )
-from alertdrill.sink.protocol import Destination
 from alertdrill.stackspec import StackSpec
-from alertdrill.timescale import TimeScale, prometheus_flags
+from alertdrill.timescale import prometheus_flags
 
 __all__ = ["DockerStack", "Leftovers", "remove_leftovers"]
 
@@ -151,84 +150,24 @@ def _ensure_present(client: Any, ref: str) -> None:
             "`make images` builds them from Debian's packages)") from None
 
 
-class DockerStack:
+class DockerStack(StackBase[DockerService]):
     """A stack of containers on its own networks; a context manager that always cleans up."""
 
     def __init__(self, spec: StackSpec, options: StackOptions | None = None,
                  client: Any = None) -> None:
-        self.spec = spec
-        self.options = options or StackOptions()
-        self.peers = self.options.peers or spec.peers
-        self.scale = TimeScale(self.options.time_scale, self.options.floor)
-        self.workdir = make_tempdir(f"{spec.name}-{run_id()}")
+        super().__init__(spec, options)
         self.client = client
         self.id = f"{run_id()}-{uuid.uuid4().hex[:6]}"
         self.labels = {RUN_LABEL: run_id(), STACK_LABEL: self.id, OWNER_LABEL: owner_label()}
         self.network = f"alertdrill-{self.id}"
         self.alerting_network = f"alertdrill-{self.id}-alerting"
         self.cluster_network = f"alertdrill-{self.id}-cluster"
-        self.services: dict[str, DockerService] = {}
-        self.alertmanagers: list[DockerService] = []
-        self.prometheus: DockerService | None = None
-        self.sink_service: DockerService | None = None
-        self.startup: dict[str, float] = {}
-        self.warnings: list[str] = []
-        self._configs: dict[str, Path] = {}
-        self._destinations: list[Destination] = []
-        self._forwards: dict[str, tuple[str, str]] = {}
-        self._scrape_targets = 0
-        self._max_scrape_interval = 0.0
         self._authority: Authority | None = None
         self._cleanup: int | None = None
-        self._closed = False
-
-    # -- public surface (RunningStack) ----------------------------------------------------
-    @property
-    def prometheus_url(self) -> str:
-        """Prometheus's base URL (published on 127.0.0.1)."""
-        assert self.prometheus is not None
-        return self.prometheus.url
-
-    @property
-    def alertmanager_urls(self) -> list[str]:
-        """Base URL of every Alertmanager peer, in peer order (published on 127.0.0.1)."""
-        return [am.url for am in self.alertmanagers]
-
-    @property
-    def sink_url(self) -> str:
-        """The notification sink's base URL (published on 127.0.0.1)."""
-        assert self.sink_service is not None
-        return self.sink_service.url
-
-    def service(self, name: str) -> DockerService:
-        """A service by name: manifest services, ``prometheus``, ``alertmanager-N``, ``sink``."""
-        everything = self._all_services()
-        if name not in everything:
-            raise ConfigError(f"the stack has no service {name!r}",
-                              f"services of this stack: {', '.join(sorted(everything))}")
-        return everything[name]
-
-    def service_names(self) -> list[str]:
-        """Every service name, sorted."""
-        return sorted(self._all_services())
 
     def logs(self, lines: int = 20) -> dict[str, str]:
         """Tail of every container's output."""
         return {name: svc.log_tail(lines) for name, svc in sorted(self._all_services().items())}
-
-    def destinations(self) -> list[Destination]:
-        """Every (receiver, integration) the instrumented config delivers to (peer 0's view)."""
-        return list(self._destinations)
-
-    def rendered_configs(self) -> dict[str, str]:
-        """The instrumented configs the containers run."""
-        return {name: path.read_text() for name, path in self._configs.items() if path.exists()}
-
-    def __enter__(self) -> DockerStack:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- network faults -------------------------------------------------------------------
     def networks_of(self, name: str, scope: str) -> list[str]:
@@ -259,15 +198,6 @@ class DockerStack:
         self.service(name).reconnect(self.networks_of(name, scope))
 
     # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> DockerStack:
-        """Start everything, wait until usable; on any failure clean up and re-raise."""
-        try:
-            self._start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
     def close(self) -> None:
         """Remove every container, network and volume of this stack, then its workdir."""
         if self._closed:
@@ -289,17 +219,6 @@ class DockerStack:
                                  "removes them", self.id)
         if not self.options.keep_workdir:
             remove_tempdir(self.workdir)
-
-    def _all_services(self) -> dict[str, DockerService]:
-        found: dict[str, DockerService] = {}
-        if self.sink_service:
-            found["sink"] = self.sink_service
-        found.update(self.services)
-        for index, am in enumerate(self.alertmanagers):
-            found[f"alertmanager-{index}"] = am
-        if self.prometheus:
-            found["prometheus"] = self.prometheus
-        return found
 
     def _start(self) -> None:
         t0 = time.monotonic()

@@ -29,11 +29,12 @@ import requests
 from docker.errors import APIError, NotFound
 from docker.types import EndpointConfig
 
+from alertdrill.backends.common import blackbox_config
 from alertdrill.backends.local_services import DEFAULT_CERT_DAYS
 from alertdrill.certs import Authority, issue_leaf
 from alertdrill.containers import LOOPBACK, log_tail
 from alertdrill.errors import ConfigError, StartupError
-from alertdrill.instrument import dump_yaml, load_yaml
+from alertdrill.instrument import dump_yaml
 from alertdrill.process import mount_tmpfs
 from alertdrill.stackspec import ServiceSpec
 
@@ -471,17 +472,7 @@ def _postgres_exporter(ctx: BuildContext, spec: ServiceSpec, svc: DockerService)
 
 def _blackbox_exporter(ctx: BuildContext, spec: ServiceSpec, svc: DockerService) -> None:
     """The blackbox exporter with the stack's modules, trusting the stack's CA (mounted)."""
-    source = ctx.spec.root / str(spec.options.get("config", "blackbox.yml"))
-    config = load_yaml(source, "blackbox exporter config")
-    for name, module in (config.get("modules") or {}).items():
-        if not isinstance(module, dict):
-            raise ConfigError(f"{source}: module {name!r} must be a mapping")
-        for prober in ("tcp", "http"):
-            section = module.get(prober)
-            if isinstance(section, dict):
-                tls = dict(section.get("tls_config") or {})
-                tls["ca_file"] = "/alertdrill/config/ca.crt"
-                section["tls_config"] = tls
+    config = blackbox_config(ctx.spec, spec, "/alertdrill/config/ca.crt")
     config_dir = ctx.directory(f"config-{spec.name}")
     (config_dir / "config.yml").write_text(dump_yaml(config))
     ctx.authority().write(config_dir)

@@ -19,6 +19,7 @@ from pathlib import Path
 from alertdrill.backends.base import StackOptions
 from alertdrill.backends.common import (
     CLUSTER_FLAGS,
+    StackBase,
     load_configs,
     max_scrape_interval,
     peer_timeout,
@@ -47,75 +48,23 @@ from alertdrill.ports import LOOPBACK, bind_listener, port_of
 from alertdrill.process import (
     ManagedProcess,
     keep_tempdir,
-    make_tempdir,
     remove_tempdir,
-    run_id,
 )
-from alertdrill.sink.protocol import Destination
 from alertdrill.stackspec import StackSpec
 from alertdrill.timescale import (
-    TimeScale,
     prometheus_flags,
 )
 
 logger = logging.getLogger(__name__)
 
 
-class LocalStack:
+class LocalStack(StackBase[LocalService]):
     """A stack of real processes on loopback; a context manager that always cleans up."""
 
     def __init__(self, spec: StackSpec, options: StackOptions | None = None) -> None:
-        self.spec = spec
-        self.options = options or StackOptions()
-        self.peers = self.options.peers or spec.peers
-        self.scale = TimeScale(self.options.time_scale, self.options.floor)
-        self.workdir = make_tempdir(f"{spec.name}-{run_id()}")
-        self.services: dict[str, LocalService] = {}
-        self.alertmanagers: list[LocalService] = []
-        self.prometheus: LocalService | None = None
-        self.sink_service: LocalService | None = None
+        super().__init__(spec, options)
         self.smtp_port = 0
-        self.startup: dict[str, float] = {}
-        self.warnings: list[str] = []
-        self._configs: dict[str, Path] = {}
-        self._max_scrape_interval = 0.0
-        self._destinations: list[Destination] = []
-        self._forwards: dict[str, tuple[str, str]] = {}
-        self._scrape_targets = 0
         self._extra_dirs: list[Path] = []
-        self._closed = False
-
-    # -- public surface -------------------------------------------------------------------
-    @property
-    def prometheus_url(self) -> str:
-        """Prometheus's base URL."""
-        assert self.prometheus is not None
-        return self.prometheus.url
-
-    @property
-    def alertmanager_urls(self) -> list[str]:
-        """Base URL of every Alertmanager peer, in peer order."""
-        return [am.url for am in self.alertmanagers]
-
-    @property
-    def sink_url(self) -> str:
-        """The notification sink's base URL."""
-        assert self.sink_service is not None
-        return self.sink_service.url
-
-    def service(self, name: str) -> LocalService:
-        """A service by name: manifest services, ``prometheus``, ``alertmanager-N``, ``sink``."""
-        everything = self._all_services()
-        if name not in everything:
-            raise ConfigError(
-                f"the stack has no service {name!r}",
-                f"services of this stack: {', '.join(sorted(everything))}",
-            )
-        return everything[name]
-
-    def service_names(self) -> list[str]:
-        """Every service name, sorted."""
-        return sorted(self._all_services())
 
     def logs(self, lines: int = 20) -> dict[str, str]:
         """Tail of every service's log."""
@@ -123,30 +72,6 @@ class LocalStack:
             name: svc.process.log_tail(lines) if svc.process else "(never started)"
             for name, svc in sorted(self._all_services().items())
         }
-
-    def destinations(self) -> list[Destination]:
-        """Every (receiver, integration) the instrumented config delivers to (peer 0's view)."""
-        return list(self._destinations)
-
-    def rendered_configs(self) -> dict[str, str]:
-        """The instrumented configs the stack runs."""
-        return {name: path.read_text() for name, path in self._configs.items() if path.exists()}
-
-    def __enter__(self) -> LocalStack:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> LocalStack:
-        """Start everything, wait until usable; on any failure clean up and re-raise."""
-        try:
-            self._start()
-        except BaseException:
-            self.close()
-            raise
-        return self
 
     def close(self) -> None:
         """Stop every process (reverse start order) and remove the workdir."""
@@ -164,17 +89,6 @@ class LocalStack:
             keep_tempdir(self.workdir)
         for path in self._extra_dirs:
             remove_tempdir(path)
-
-    def _all_services(self) -> dict[str, LocalService]:
-        found: dict[str, LocalService] = {}
-        if self.sink_service:
-            found["sink"] = self.sink_service
-        found.update(self.services)
-        for index, am in enumerate(self.alertmanagers):
-            found[f"alertmanager-{index}"] = am
-        if self.prometheus:
-            found["prometheus"] = self.prometheus
-        return found
 
     def _context(self) -> LaunchContext:
         return LaunchContext(self.spec, self.workdir, self.scale, self.sink_url, self.services,

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import requests
 
+from alertdrill.backends.common import blackbox_config
 from alertdrill.binaries import find_binary
 from alertdrill.certs import Authority, issue_leaf, make_authority
 from alertdrill.errors import ConfigError, MissingBinaryError, StartupError
-from alertdrill.instrument import dump_yaml, load_yaml
+from alertdrill.instrument import dump_yaml
 from alertdrill.ports import LOOPBACK, bind_listener, port_of
 from alertdrill.process import ManagedProcess, make_tempdir, mount_tmpfs, run_id
 from alertdrill.stackspec import ServiceSpec, StackSpec
@@ -231,23 +232,9 @@ def _tcp_ready(svc: LocalService) -> Callable[[], bool]:
 
 
 def _blackbox_exporter(ctx: LaunchContext, spec: ServiceSpec) -> LocalService:
-    """prometheus-blackbox-exporter with the stack's modules, trusting the stack's CA.
-
-    Every module that speaks TLS gets ``tls_config.ca_file`` set to the stack's CA, so probes
-    verify the chain the harness issued (and measure its expiry) instead of skipping checks.
-    """
+    """prometheus-blackbox-exporter with the stack's modules, trusting the stack's CA."""
     binary = find_binary("blackbox-exporter")
-    source = ctx.spec.root / str(spec.options.get("config", "blackbox.yml"))
-    config = load_yaml(source, "blackbox exporter config")
-    for name, module in (config.get("modules") or {}).items():
-        if not isinstance(module, dict):
-            raise ConfigError(f"{source}: module {name!r} must be a mapping")
-        for prober in ("tcp", "http"):
-            section = module.get(prober)
-            if isinstance(section, dict):
-                tls = dict(section.get("tls_config") or {})
-                tls["ca_file"] = str(ctx.ca_file)
-                section["tls_config"] = tls
+    config = blackbox_config(ctx.spec, spec, str(ctx.ca_file))
     path = ctx.workdir / f"{spec.name}.yml"
     path.write_text(dump_yaml(config))
 
