@@ -202,6 +202,19 @@ def blackbox_config(spec: StackSpec, service: ServiceSpec, ca_file: str) -> dict
     return config
 
 
+def mtail_sources(spec: StackSpec, service: ServiceSpec) -> tuple[str, Path]:
+    """The app whose log an mtail service reads (``logs_of``) and its programs directory
+    (``progs``, default ``mtail``), checked before anything starts."""
+    source = service.options.get("logs_of")
+    if not source or source not in spec.services:
+        raise ConfigError(f"{spec.root}/alertdrill.yml: mtail service {service.name!r} "
+                          "needs `logs_of:` naming an app service of the stack")
+    progs = spec.root / str(service.options.get("progs", "mtail"))
+    if not progs.is_dir():
+        raise ConfigError(f"mtail programs directory {progs} does not exist")
+    return str(source), progs
+
+
 class _Addressed(Protocol):
     name: str
 

@@ -29,7 +29,7 @@ import requests
 from docker.errors import APIError, NotFound
 from docker.types import EndpointConfig
 
-from alertdrill.backends.common import blackbox_config
+from alertdrill.backends.common import blackbox_config, mtail_sources
 from alertdrill.backends.local_services import DEFAULT_CERT_DAYS
 from alertdrill.certs import Authority, issue_leaf
 from alertdrill.containers import LOOPBACK, log_tail
@@ -429,13 +429,7 @@ def _node_exporter(ctx: BuildContext, spec: ServiceSpec, svc: DockerService) -> 
 
 def _mtail(ctx: BuildContext, spec: ServiceSpec, svc: DockerService) -> None:
     """mtail tailing the access log of an app of the stack (the same host file, mounted)."""
-    source = spec.options.get("logs_of")
-    if not source or source not in ctx.spec.services:
-        raise ConfigError(f"{ctx.spec.root}/alertdrill.yml: mtail service {spec.name!r} "
-                          "needs `logs_of:` naming an app service of the stack")
-    progs = ctx.spec.root / str(spec.options.get("progs", "mtail"))
-    if not progs.is_dir():
-        raise ConfigError(f"mtail programs directory {progs} does not exist")
+    source, progs = mtail_sources(ctx.spec, spec)
     logs = ctx.workdir / f"log-{source}"
     if not logs.is_dir():
         raise ConfigError(f"{ctx.spec.root}/alertdrill.yml: mtail service {spec.name!r} reads "

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import requests
 
-from alertdrill.backends.common import blackbox_config
+from alertdrill.backends.common import blackbox_config, mtail_sources
 from alertdrill.binaries import find_binary
 from alertdrill.certs import Authority, issue_leaf, make_authority
 from alertdrill.errors import ConfigError, MissingBinaryError, StartupError
@@ -302,14 +302,8 @@ def _postgres_exporter(ctx: LaunchContext, spec: ServiceSpec) -> LocalService:
 def _mtail(ctx: LaunchContext, spec: ServiceSpec) -> LocalService:
     """mtail tailing the access log of another service of the stack."""
     binary = find_binary("mtail")
-    source = spec.options.get("logs_of")
-    if not source or source not in ctx.spec.services:
-        raise ConfigError(f"{ctx.spec.root}/alertdrill.yml: mtail service {spec.name!r} "
-                          "needs `logs_of:` naming an app service of the stack")
-    progs = ctx.spec.root / str(spec.options.get("progs", "mtail"))
-    if not progs.is_dir():
-        raise ConfigError(f"mtail programs directory {progs} does not exist")
-    log = ctx.access_log(str(source))
+    source, progs = mtail_sources(ctx.spec, spec)
+    log = ctx.access_log(source)
 
     def launch() -> ManagedProcess:
         argv = [binary, "-progs", str(progs), "-logs", str(log), "-address", LOOPBACK,
