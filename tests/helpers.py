@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -89,3 +95,69 @@ def stopped_processes(run_id: str) -> list[psutil.Process]:
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return found
+
+
+#: A scenario that waits an hour (real-world): what the interrupt tests signal mid-way.
+LONG_FEATURE = """\
+Feature: a scenario that is interrupted
+  Scenario: wait for a long time
+    Given the stack "{stack}" is running
+    When the service "web" is stopped
+    Then "team-db" is never notified of "TargetDown" within 60 minutes
+"""
+
+
+def docker_engine_or_skip() -> Any:
+    """A Docker engine (started when none runs and we may), or skip the test saying why."""
+    import pytest
+
+    from alertdrill import dockerd
+    from alertdrill.errors import DockerUnavailableError
+
+    try:
+        return dockerd.ensure_engine()
+    except DockerUnavailableError as exc:
+        pytest.skip(f"no Docker engine answers and none can be started here: {exc}")
+
+
+def listening_socket() -> socket.socket:
+    """A socket bound to an OS-chosen port on 127.0.0.1 and listening (for servers on an fd)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    return sock
+
+
+class RecordingServer(ThreadingHTTPServer):
+    """A fake HTTP peer (Jira, a stack service) in a thread: records every POST as
+    ``(path, json body)`` and answers what ``answer(self, path, body)`` returns."""
+
+    def __init__(self, answer: Callable[[RecordingServer, str, Any], tuple[int, dict[str, Any]]]
+                 ) -> None:
+        super().__init__(("127.0.0.1", 0), _RecordingHandler)
+        self.answer = answer
+        self.bodies: list[tuple[str, Any]] = []
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
+
+    def close(self) -> None:
+        """Stop serving and release the port."""
+        self.shutdown()
+        self.server_close()
+
+
+class _RecordingHandler(BaseHTTPRequestHandler):
+    server: RecordingServer
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.bodies.append((self.path, body))
+        code, answer = self.server.answer(self.server, self.path, body)
+        raw = json.dumps(answer).encode()
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, *args: object) -> None:
+        pass

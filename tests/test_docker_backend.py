@@ -31,10 +31,10 @@ from alertdrill.containers import (
     remove_leftovers,
 )
 from alertdrill.drill import Drill
-from alertdrill.errors import ConfigError, DockerUnavailableError, StartupError, StepError
+from alertdrill.errors import ConfigError, StartupError, StepError
 from alertdrill.settings import Settings
 from alertdrill.stackspec import ServiceSpec, StackSpec
-from tests.helpers import ROOT
+from tests.helpers import LONG_FEATURE, ROOT, docker_engine_or_skip
 
 docker = pytest.mark.docker
 
@@ -115,10 +115,7 @@ def test_an_owner_label_names_this_process_and_a_dead_one_is_gone() -> None:
 # -- in containers ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def engine() -> dockerd.Engine:
-    try:
-        return dockerd.ensure_engine()
-    except DockerUnavailableError as exc:
-        pytest.skip(f"no Docker engine answers and none can be started here: {exc}")
+    return docker_engine_or_skip()
 
 
 def _labelled(client, label: str) -> list[str]:
@@ -234,14 +231,6 @@ def test_the_leftovers_command_needs_its_flag(capsys: pytest.CaptureFixture[str]
 
 
 # -- interrupted mid-scenario ------------------------------------------------------------------
-LONG_FEATURE = """\
-Feature: a scenario that is interrupted
-  Scenario: wait for a long time
-    Given the stack "{stack}" is running
-    When the service "web" is stopped
-    Then "team-db" is never notified of "TargetDown" within 60 minutes
-"""
-
 
 @docker
 @pytest.mark.slow

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from alertdrill.sink.forward import ForwardTable
 from alertdrill.sink.protocol import Destination
 from alertdrill.sink.server import SinkHTTPServer, Store
 from alertdrill.targets import ocsp, tls
+from tests.helpers import RecordingServer, listening_socket
 
 
 def _serve(server: ThreadingHTTPServer) -> threading.Thread:
@@ -29,12 +30,6 @@ def _serve(server: ThreadingHTTPServer) -> threading.Thread:
     thread.start()
     return thread
 
-
-def _listener() -> socket.socket:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    return sock
 
 
 def _served_expiry(port: int, ca_file: Path) -> datetime:
@@ -53,7 +48,7 @@ def test_tls_endpoint_serves_the_certificate_it_was_last_given(tmp_path: Path) -
     ca.write(tmp_path)
     certs = tmp_path / "certs"
     issue_leaf(ca, ["cartorio-tls", "127.0.0.1"], 90, certs)
-    server = tls.TLSServer(_listener(), tls.CertificateStore(certs))
+    server = tls.TLSServer(listening_socket(), tls.CertificateStore(certs))
     _serve(server)
     try:
         port = server.server_address[1]
@@ -73,7 +68,7 @@ def test_tls_endpoint_serves_the_certificate_it_was_last_given(tmp_path: Path) -
 
 
 def test_ocsp_responder_latency_is_real_and_controlled() -> None:
-    server = ocsp._Server(_listener())
+    server = ocsp._Server(listening_socket())
     _serve(server)
     url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
@@ -92,35 +87,19 @@ def test_ocsp_responder_latency_is_real_and_controlled() -> None:
         server.server_close()
 
 
-class _Service(BaseHTTPRequestHandler):
-    """A stack service behind the sink: records bodies, answers the status it is told."""
-
-    def do_POST(self) -> None:
-        server: Any = self.server
-        server.bodies.append((self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
-        raw = b'{"ok": true}'
-        self.send_response(server.status)
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def forwarding(tmp_path: Path) -> Iterator[tuple[str, Any, Store, Path]]:
-    service: Any = ThreadingHTTPServer(("127.0.0.1", 0), _Service)
-    service.bodies, service.status = [], 200
-    _serve(service)
+    # A stack service behind the sink: records bodies, answers the status it is told.
+    service: Any = RecordingServer(lambda server, path, body: (server.status, {"ok": True}))
+    service.status = 200
     table = tmp_path / "forwards.json"
     store = Store()
-    sink = SinkHTTPServer(_listener(), store, ForwardTable(table))
+    sink = SinkHTTPServer(listening_socket(), store, ForwardTable(table))
     _serve(sink)
     yield f"http://127.0.0.1:{sink.server_address[1]}", service, store, table
-    for server in (sink, service):
-        server.shutdown()
-        server.server_close()
+    sink.shutdown()
+    sink.server_close()
+    service.close()
 
 
 def test_sink_records_and_forwards_to_stack_services(forwarding: tuple[str, Any, Store, Path]) -> None:
@@ -146,7 +125,7 @@ def test_sink_records_and_forwards_to_stack_services(forwarding: tuple[str, Any,
 
 def test_unreachable_forward_target_is_a_502(forwarding: tuple[str, Any, Store, Path]) -> None:
     sink_url, _, store, table = forwarding
-    closed = _listener()
+    closed = listening_socket()
     port = closed.getsockname()[1]
     closed.close()
     table.write_text(json.dumps({"r/webhook/0": f"http://127.0.0.1:{port}/webhook"}))

@@ -29,6 +29,7 @@ from alertdrill.images import (
     override_variable,
     pinned_requirements,
 )
+from tests.helpers import docker_engine_or_skip
 
 ROOT = Path(__file__).resolve().parents[1]
 docker = pytest.mark.docker
@@ -201,10 +202,7 @@ def test_no_dockerd_says_which_package(monkeypatch: pytest.MonkeyPatch, tmp_path
 # -- the images, running --------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def engine() -> dockerd.Engine:
-    try:
-        return dockerd.ensure_engine()
-    except DockerUnavailableError as exc:
-        pytest.skip(f"no Docker engine answers and none can be started here: {exc}")
+    return docker_engine_or_skip()
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import (
+    LONG_FEATURE,
     ROOT,
     command_lines,
     kill_run,
@@ -23,14 +24,6 @@ from tests.helpers import (
 )
 
 pytestmark = pytest.mark.slow
-
-LONG_FEATURE = """\
-Feature: a scenario that is interrupted
-  Scenario: wait for a long time
-    Given the stack "{stack}" is running
-    When the service "web" is stopped
-    Then "team-db" is never notified of "TargetDown" within 60 minutes
-"""
 
 BINDING = """\
 from pytest_bdd import scenarios

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from alertdrill.services.escalation import (
     escalated_alert,
 )
 from alertdrill.services.tickets import TicketBook, TicketDesk, issue_fields, ticket_key, wants_ticket
+from tests.helpers import RecordingServer, listening_socket
 
 
 def _alert(name: str = "WebAppDown", status: str = "firing", **labels: str) -> dict[str, Any]:
@@ -179,33 +178,18 @@ def test_escalated_alerts_are_kept_alive(tmp_path: Path) -> None:
 
 # -- tickets ---------------------------------------------------------------------------------
 
-class FakeJira(BaseHTTPRequestHandler):
+def _jira_answer(server: RecordingServer, path: str, body: Any) -> tuple[int, dict[str, Any]]:
     """Jira's create-issue endpoint: 201 with a key, or the status set on the server."""
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        server: Any = self.server
-        server.bodies.append((self.path, body))
-        code = server.fail or 201
-        raw = json.dumps({"key": f"{body['fields']['project']['key']}-{len(server.bodies)}"}).encode()
-        self.send_response(code)
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args: object) -> None:
-        pass
+    return (getattr(server, "fail", 0) or 201,
+            {"key": f"{body['fields']['project']['key']}-{len(server.bodies)}"})
 
 
 @pytest.fixture
 def jira() -> Any:
-    server: Any = ThreadingHTTPServer(("127.0.0.1", 0), FakeJira)
-    server.bodies, server.fail = [], 0
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server: Any = RecordingServer(_jira_answer)
+    server.fail = 0
     yield server
-    server.shutdown()
-    server.server_close()
+    server.close()
 
 
 def _desk(tmp_path: Path, jira: Any) -> TicketDesk:
@@ -285,9 +269,9 @@ def test_both_services_speak_http_as_alertmanager_meets_them(tmp_path: Path, jir
 
     book = EscalationBook(tmp_path / "e.sqlite", 60)
     servers = [
-        (escalation._Server(_bound(), Escalator(book, ["am0"], post=FakeAlertmanagers())),
+        (escalation._Server(listening_socket(), Escalator(book, ["am0"], post=FakeAlertmanagers())),
          "/escalate", "/status"),
-        (tickets._Server(_bound(), _desk(tmp_path, jira)), "/create-ticket", "/tickets"),
+        (tickets._Server(listening_socket(), _desk(tmp_path, jira)), "/create-ticket", "/tickets"),
     ]
     try:
         for server, seed_path, status_path in servers:
@@ -307,9 +291,3 @@ def test_both_services_speak_http_as_alertmanager_meets_them(tmp_path: Path, jir
             server.shutdown()
             server.server_close()
 
-
-def _bound() -> socket.socket:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    return sock
