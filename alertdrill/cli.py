@@ -192,6 +192,11 @@ def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                        help="output format (default: text)")
     check.add_argument("--no-tools", action="store_true",
                        help="skip promtool and amtool: only the harness's own lint")
+    check.add_argument("--features", action="append", type=Path, default=[], metavar="PATH",
+                       help="check these feature files/directories instead (repeatable): every "
+                       "step defined, every receiver, alert, integration and service a step "
+                       "names present in its stack (the stack --stack names is the default "
+                       "one); nothing starts")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
             return _steps(markdown=args.markdown)
         if args.command == "scale":
             return _scale(args.files, args.time_scale, args.floor, args.output)
+        if args.command == "check" and args.features:
+            return _check_features(args.features, args.stack)
         if args.command == "check":
             return _check(args.stack, args.format, tools=not args.no_tools)
         if args.command == "report":
@@ -535,6 +542,25 @@ def _check(stack: str | None, output_format: str, tools: bool) -> int:
               f"{len(findings) - errors} warning(s)"
               + ("" if tools else " (promtool/amtool skipped)"))
     return 1 if errors else 0
+
+
+def _check_features(paths: list[Path], stack: str | None) -> int:
+    from alertdrill.featurecheck import check_features, feature_files
+    from alertdrill.settings import Settings, resolve_stack_dir
+
+    settings = Settings.from_env(stack=stack)
+
+    def resolve(name: str, feature_dir: Path) -> Path:
+        return resolve_stack_dir(name or settings.stack,
+                                 [feature_dir, Path.cwd(), Path(__file__).resolve().parents[1]])
+
+    files = feature_files(paths)
+    found = check_features(files, resolve, settings.peers or None)
+    for problem in found:
+        print(problem.render(Path.cwd()))
+    print(f"{len(files)} feature file{'s' if len(files) != 1 else ''}: "
+          f"{len(found)} problem{'s' if len(found) != 1 else ''}")
+    return 1 if found else 0
 
 
 def _display_root(root: Path, base: Path) -> str:

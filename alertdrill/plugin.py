@@ -18,6 +18,15 @@ from typing import Any
 import pytest
 
 from alertdrill import process
+from alertdrill.claimnames import (
+    ParsedStep,
+    StackNames,
+    introduced_by,
+    problems,
+    refusal,
+    stack_argument,
+    stack_names,
+)
 from alertdrill.errors import AlertdrillError
 from alertdrill.settings import Settings
 from alertdrill.vocabulary import loaded_steps, suggest
@@ -205,16 +214,33 @@ def _record_unstarted(item: pytest.Item) -> None:
         logger.exception("writing the scenario record of %s failed", item.nodeid)
 
 
+#: Where bundled stack names (``sample``, ``reference``) resolve from: the engine's checkout.
+_BUNDLED_ROOT = Path(__file__).resolve().parents[1]
+
+
+def scenario_search(node: pytest.Item) -> list[Path]:
+    """Where the stack names of this scenario's steps resolve (see ``scenario.search_paths``)."""
+    from alertdrill.scenario import search_paths
+
+    bdd = getattr(node, "_alertdrill_bdd", None)
+    feature_file = getattr(bdd[0], "filename", None) if bdd is not None else None
+    return search_paths(Path(str(node.config.rootpath)), Path(str(node.path)), feature_file,
+                        [_BUNDLED_ROOT])
+
+
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
-    """Refuse a scenario with an undefined step *before* starting any stack for it."""
+    """Refuse a scenario with an undefined step, or with a name its stack does not have,
+    *before* starting any stack for it."""
     request.node._alertdrill_bdd = (feature, scenario)
     request.node._alertdrill_started = (time.time(), time.monotonic())
     try:
         from pytest_bdd.scenario import get_step_function
     except ImportError:  # pragma: no cover - older/newer pytest-bdd: fall back to lazy lookup
         return
+    parsed = []
     for step in scenario.steps:
-        if get_step_function(request=request, step=step) is None:
+        context = get_step_function(request=request, step=step)
+        if context is None:
             close = suggest(step.name, loaded_steps())
             hint = ("did you mean:\n      " + "\n      ".join(close)) if close else \
                 "see README › Step vocabulary for every step"
@@ -223,3 +249,30 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
                 f"({feature.rel_filename}:{step.line_number})",
                 hint,
             )
+        parsed.append(parse_step(step, context))
+    _refuse_unknown_names(request, parsed, f"{feature.rel_filename}: {scenario.name}")
+
+
+def parse_step(step: Any, context: Any) -> ParsedStep:
+    """A pytest-bdd step's named arguments and marks, as the name check reads them."""
+    func = context.step_func
+    arguments = context.parser.parse_arguments(step.name) or {}
+    stack_arg = stack_argument(func)
+    starts = None if stack_arg is None else str(arguments.get(stack_arg) or "") if stack_arg else ""
+    return ParsedStep(f"{step.keyword} {step.name}", step.line_number, arguments,
+                      introduced_by(func), starts)
+
+
+def _refuse_unknown_names(request: pytest.FixtureRequest, steps: list[ParsedStep],
+                          where: str) -> None:
+    settings: Settings = request.getfixturevalue("alertdrill_settings")
+    from alertdrill.scenario import Stacks
+
+    stacks = Stacks(settings, scenario_search(request.node))
+
+    def resolve(name: str) -> StackNames:
+        return stack_names(stacks.resolve(name or None), settings.peers or None)
+
+    found = problems(steps, resolve)
+    if found:
+        raise refusal(found, where)

@@ -26,6 +26,17 @@ except ImportError:  # pragma: no cover
     allure = None  # type: ignore[assignment]
 
 
+def search_paths(rootpath: Path, node_path: Path, feature_file: str | None,
+                 extra: list[Path]) -> list[Path]:
+    """Where a scenario's stack names resolve, nearest first: the feature file's directory (its
+    binding module may live elsewhere, e.g. the one `alertdrill run` writes into a temp dir),
+    the binding module's, the rootdir, the working directory, then ``extra``."""
+    search = [node_path.parent, rootpath, Path.cwd(), *extra]
+    if feature_file:
+        search.insert(0, Path(feature_file).parent)
+    return search
+
+
 class Stacks:
     """Starts stacks for one scenario and owns their cleanup."""
 
@@ -35,11 +46,14 @@ class Stacks:
         self.report_dir = report_dir
         self.drills: list[Drill] = []
 
+    def resolve(self, name: str | None = None) -> Path:
+        """The directory of stack ``name`` (or of the configured default)."""
+        first = [Path(p) for p in self.settings.stack_dirs.split(os.pathsep) if p]
+        return resolve_stack_dir(name or self.settings.stack, [*first, *self.search])
+
     def start(self, name: str | None = None) -> Drill:
         """Start stack ``name`` (or the configured default) and begin observing it."""
-        first = [Path(p) for p in self.settings.stack_dirs.split(os.pathsep) if p]
-        path = resolve_stack_dir(name or self.settings.stack, [*first, *self.search])
-        spec = StackSpec.load(path)
+        spec = StackSpec.load(self.resolve(name))
         options = StackOptions(
             peers=self.settings.peers or None,
             keep_workdir=self.settings.keep_workdir,

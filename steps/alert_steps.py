@@ -7,6 +7,7 @@ import re
 from pytest_bdd import then, when
 
 from alertdrill import timeline as tl
+from alertdrill.claimnames import introduces
 from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
 from alertdrill.errors import StepError
@@ -16,6 +17,7 @@ from steps.patterns import DURATION, quoted, rx
 
 @when(rx(rf"the alert {quoted('alertname')} is pushed to Alertmanager"
          r"(?: with labels (?P<labels>.+))?"))
+@introduces("alertname")
 def alert_pushed(drill: Drill, alertname: str, labels: str | None) -> None:
     """Send an alert straight to every Alertmanager peer, as Prometheus would.
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pytest_bdd import given
 
+from alertdrill.claimnames import starts_stack
 from alertdrill.drill import Drill
 from alertdrill.scenario import Stacks
 from steps.patterns import quoted, rx
 
 
 @given(rx(rf"the stack {quoted('name')} is running"), target_fixture="drill")
+@starts_stack("name")
 def stack_named_running(stacks: Stacks, name: str) -> Drill:
     """Start the named stack (a directory, or a name under stack/) and wait until usable.
 
@@ -19,6 +21,7 @@ def stack_named_running(stacks: Stacks, name: str) -> Drill:
 
 
 @given(rx(r"the stack is running"), target_fixture="drill")
+@starts_stack()
 def stack_running(stacks: Stacks) -> Drill:
     """Start the stack chosen by --stack / ALERTDRILL_STACK (default: sample).
 
