@@ -19,8 +19,21 @@ class FakeService:
 
     name = "svc"
 
-    def __init__(self) -> None:
+    def __init__(self, ready_after: float | None = 0.0) -> None:
         self.calls: list[str] = []
+        #: Seconds after a start until the readiness probe answers (None: never).
+        self.ready_after = ready_after
+        self.started_at = 0.0
+
+    def is_ready(self, session: object) -> bool:
+        import time
+
+        if self.ready_after is None:
+            return False
+        return time.monotonic() - self.started_at >= self.ready_after
+
+    def log_tail(self, lines: int = 15) -> str:
+        return "FATAL: could not start"
 
     def stop(self) -> None:
         self.calls.append("stop")
@@ -29,7 +42,10 @@ class FakeService:
         self.calls.append("kill")
 
     def start(self) -> None:
+        import time
+
         self.calls.append("start")
+        self.started_at = time.monotonic()
 
 
 def test_fill_refuses_a_directory_the_harness_did_not_mount(tmp_path: Path) -> None:
@@ -101,3 +117,31 @@ def test_certificate_fault_refuses_outside_the_stack_and_restores_bytes(tmp_path
         left = leaf_expiry(certs) - datetime.now(UTC)
         assert timedelta(days=9, hours=23) < left <= timedelta(days=10)
     assert (certs / CERT_FILE).read_bytes() == before
+
+
+def test_a_started_service_anchors_the_clock_once_it_is_ready_again() -> None:
+    """The resolution SLA must not include the service's own start-up (real, unscaled
+    seconds): the revert's anchor is taken when the readiness probe answers, and the start-up
+    time is its own figure on the event."""
+    timeline = Timeline()
+    service = FakeService(ready_after=0.3)
+    fault = StopService(timeline, service=service)
+    fault.apply()
+    started = timeline.now()
+    fault.revert()
+    reverted = timeline.events([tl.FAULT_REVERTED])[0]
+    # Tolerance: the probe polls every 20 ms; the anchor is no earlier than readiness.
+    assert reverted.t - started >= 0.3
+    assert reverted.anchor
+    assert 0.3 <= reverted.detail["recovery_s"] < 1.0
+    assert "ready again after" in reverted.detail["note"]
+
+
+def test_a_service_that_never_becomes_ready_again_fails_the_step() -> None:
+    from alertdrill.errors import StartupError
+    from alertdrill.faults import wait_until_ready
+
+    service = FakeService(ready_after=None)
+    with pytest.raises(StartupError, match="svc was not ready again within 0 s") as err:
+        wait_until_ready(service, timeout=0.1)
+    assert "FATAL: could not start" in str(err.value)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import requests
+
 from alertdrill.sink.protocol import Destination
 
 
@@ -48,6 +50,12 @@ class ServiceHandle(Protocol):
 
     def running(self) -> bool:
         """True when it runs (also when paused)."""
+
+    def is_ready(self, session: requests.Session) -> bool:
+        """One readiness probe (the one start-up waits on)."""
+
+    def log_tail(self, lines: int = 15) -> str:
+        """The last lines it logged, for errors."""
 
 
 class RunningStack(Protocol):

@@ -114,6 +114,10 @@ class LocalService:
         """Block until ready, or raise StartupError with the log tail."""
         wait_all_ready([self], timeout)
 
+    def log_tail(self, lines: int = 15) -> str:
+        """The last lines of its log."""
+        return self.process.log_tail(lines) if self.process is not None else "(not started)"
+
 
 
 @dataclass
