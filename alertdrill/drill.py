@@ -7,6 +7,7 @@ parsing-only and so that the same engine drives the CLI's GameDay mode.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,6 +36,7 @@ from alertdrill.observe import AlertmanagerAPI, Observer, PrometheusAPI
 from alertdrill.rulelabels import rule_label_sets
 from alertdrill.settings import Settings
 from alertdrill.sink.client import SinkClient
+from alertdrill.staticreach import reachable_receivers
 from alertdrill.timeline import Timeline
 from alertdrill.timescale import TimeScale
 
@@ -57,7 +59,8 @@ class Drill:
         self.observer = Observer(
             self.timeline, self.prometheus, self.alertmanagers, self.sink, settings.poll_interval
         )
-        self.expect = Expect(self.timeline, self.observer, self.scale, settings.tolerance)
+        self.expect = Expect(self.timeline, self.observer, self.scale, settings.tolerance,
+                             _static_reach(stack))
         self.faults: list[Fault] = []
         self.silences: dict[str, str] = {}
         self._closed = False
@@ -383,6 +386,19 @@ class Drill:
             tl.ACTION, alertname, alert["labels"], anchor=True,
             note=f"{'resolved' if resolved else 'pushed'} to {sent} peer(s)",
         )
+
+
+def _static_reach(stack: RunningStack) -> Callable[[str], frozenset[str] | None] | None:
+    """The routing tree's static answer to "can this alert reach that receiver?" (None when
+    the stack's configs cannot be read that way; claims then just do not say "vacuously")."""
+    spec = getattr(stack, "spec", None)
+    if spec is None:
+        return None
+    try:
+        return reachable_receivers(spec)
+    except Exception:  # a report nicety: never a reason to fail a scenario
+        logger.exception("reading the static routing of %s failed", spec.name)
+        return None
 
 
 def _target_of(fault: Fault) -> str | None:

@@ -158,11 +158,15 @@ class Expect:
         observer: Observer,
         scale: TimeScale,
         tolerance: float,
+        reach: Callable[[str], frozenset[str] | None] | None = None,
     ) -> None:
         self.timeline = timeline
         self.observer = observer
         self.scale = scale
         self.tolerance = tolerance
+        #: alertname → the receivers the routing tree can send it to (None: not known), so a
+        #: claim of absence that cannot fail says so (see alertdrill.staticreach).
+        self.reach = reach
         self._part_of: str | None = None
         self._from_first = False
 
@@ -362,7 +366,8 @@ class Expect:
         self._sleep_until(window.end)
         hits = [e for e in self.timeline.events([tl.NOTIFICATION]) if match(e)
                 and window.contains(e.t)]
-        self._claim("never_notified", f"NO notification: {match.describe()}", window, None,
+        self._claim("never_notified", f"NO notification: {match.describe()}"
+                    f"{self._vacuous(match)}", window, None,
                     match, passed=not hits, offending=hits, **_about(match))
         if hits:
             self._fail(f"NO notification: {match.describe()} {window.describe()}", match, window,
@@ -379,7 +384,8 @@ class Expect:
         """Exactly ``times`` matching notifications in the window."""
         hits = self.count(match, within_real)
         window = self.window(within_real)
-        self._claim("notified_exactly", f"{match.describe()} exactly {times}×", window,
+        self._claim("notified_exactly", f"{match.describe()} exactly {times}×"
+                    f"{self._vacuous(match)}", window,
                     hits[0] if hits else None, match, passed=len(hits) == times,
                     offending=hits if len(hits) != times else (), count=len(hits),
                     expected_count=times, **_about(match))
@@ -580,6 +586,19 @@ class Expect:
         verdict = "✓" if ok else "✗"
         took = f" ({human(detail['measured'])} measured)" if "measured" in detail else ""
         return self.timeline.add(tl.CLAIM, detail["text"], note=f"{verdict}{took}", **detail)
+
+    def _vacuous(self, match: Match) -> str:
+        """" — holds vacuously: …" when the routing tree never sends the alert to the receiver
+        (the claim still runs: the static view could be wrong; its reader must know)."""
+        receiver = getattr(match, "receiver", None)
+        alertname = getattr(match, "alertname", None)
+        if self.reach is None or not receiver or not alertname:
+            return ""
+        reachable = self.reach(alertname)
+        if reachable is None or receiver in reachable:
+            return ""
+        return (f' — holds vacuously: no label set the rules can give "{alertname}" is routed '
+                f'to "{receiver}"')
 
     # -- failure --------------------------------------------------------------------------
     def _fail(self, expected: str, match: Callable[[Event], bool], window: Window,

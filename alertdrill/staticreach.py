@@ -1,0 +1,88 @@
+"""Which receivers an alerting rule's alerts can reach at all, by the routing tree alone.
+
+A claim that a receiver is *never* notified of an alert proves nothing when no label set the
+rules can produce routes that alert there: it holds before the scenario even starts. Such a
+claim still runs (the routing may be wrong in a way the static view cannot see), but its
+verdict says that it held vacuously. The answer is an over-approximation — a receiver counts
+as reachable unless the tree surely keeps the alert away from it — so a claim is only ever
+called vacuous when it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from alertdrill.amroute import Route, Tri, all3, reach3
+from alertdrill.instrument import load_yaml
+from alertdrill.rulelabels import ExprLabels, Shape, alert_shapes, recorded_names, target_shapes
+from alertdrill.stackspec import StackSpec
+
+#: Labels a service of the stack adds to alerts it re-posts (the escalation service's level):
+#: unknown to the static view, so routes matching on them stay reachable.
+_REPOSTED_LABELS: Mapping[str, tuple[str, ...]] = {"escalation": ("escalation",)}
+
+
+def reachable_receivers(spec: StackSpec) -> Callable[[str], frozenset[str] | None]:
+    """``alertname`` → every receiver its alerts may reach; None for an alert no rule defines
+    (pushed by a step: its labels are not known here)."""
+    from alertdrill.lint import load_route_tree
+
+    root = load_route_tree(spec.alertmanager_config)
+    shapes = _rule_shapes(spec)
+    unknown = {label for svc in spec.services.values()
+               for label in _REPOSTED_LABELS.get(svc.kind, ())}
+    cache: dict[str, frozenset[str] | None] = {}
+
+    def reach(alertname: str) -> frozenset[str] | None:
+        if alertname not in cache:
+            if root is None or alertname not in shapes:
+                cache[alertname] = None
+            else:
+                found: set[str] = set()
+                for shape in shapes[alertname]:
+                    if unknown:
+                        shape = shape.set(**dict.fromkeys(unknown))
+                    found |= _receivers(root, shape)
+                cache[alertname] = frozenset(found)
+        return cache[alertname]
+
+    return reach
+
+
+def _rule_shapes(spec: StackSpec) -> dict[str, list[Shape]]:
+    prom = load_yaml(spec.prometheus_config, "prometheus.yml")
+    docs = [load_yaml(path, "rule file") for path in spec.rule_files]
+    exprs = ExprLabels(target_shapes(prom), recorded_names(docs))
+    external = {str(k): str(v) for k, v in
+                ((prom.get("global") or {}).get("external_labels") or {}).items()}
+    shapes: dict[str, list[Shape]] = {}
+    for doc in docs:
+        for group in doc.get("groups") or []:
+            for rule in (group or {}).get("rules") or []:
+                if isinstance(rule, Mapping) and rule.get("alert"):
+                    shapes.setdefault(str(rule["alert"]), []).extend(
+                        alert_shapes(rule, exprs, external))
+    return shapes
+
+
+def _receivers(root: Route, shape: Any) -> set[str]:
+    """Receivers of every route that may deliver an alert of this shape: it may be reached and
+    no child of it surely matches (a matching child takes the alert, ``continue`` or not)."""
+    candidates = [root, *(route for route, blocker in reach3(root, shape) if blocker is None)]
+    found = set()
+    for route in candidates:
+        if any(all3(child.matchers, shape) is Tri.YES for child in route.routes):
+            continue
+        receiver = _receiver_of(route)
+        if receiver:
+            found.add(receiver)
+    return found
+
+
+def _receiver_of(route: Route | None) -> str | None:
+    while route is not None:
+        if route.receiver:
+            return route.receiver
+        route = route.parent
+    return None
