@@ -15,6 +15,14 @@ import requests
 
 from alertdrill import timeline as tl
 from alertdrill.backends.base import RunningStack
+from alertdrill.cluster import (
+    Duplicate,
+    PeerState,
+    dedup_window,
+    describe_cluster,
+    find_duplicates,
+    peer_state,
+)
 from alertdrill.errors import ConfigError, StepError
 from alertdrill.expect import Expect
 from alertdrill.faults import (
@@ -31,6 +39,8 @@ from alertdrill.faults import (
     RestartService,
     StopService,
 )
+from alertdrill.health import Health, LagMonitor
+from alertdrill.health import snapshot as health_snapshot
 from alertdrill.instrument import load_yaml
 from alertdrill.observe import AlertmanagerAPI, Observer, PrometheusAPI
 from alertdrill.rulelabels import rule_label_sets
@@ -60,7 +70,11 @@ class Drill:
             self.timeline, self.prometheus, self.alertmanagers, self.sink, settings.poll_interval
         )
         self.expect = Expect(self.timeline, self.observer, self.scale, settings.tolerance,
-                             _static_reach(stack))
+                             _static_reach(stack), self.diagnosis)
+        self.lag = LagMonitor()
+        #: Taken when the scenario ends (before the stack stops), for its record.
+        self.final_health: Health | None = None
+        self.final_cluster: list[PeerState] = []
         self.faults: list[Fault] = []
         self.silences: dict[str, str] = {}
         self._closed = False
@@ -73,6 +87,7 @@ class Drill:
         for warning in self.stack.warnings:
             self.timeline.add(tl.STACK_WARNING, "stack", note=warning)
         self.observer.start()
+        self.lag.start()
         return self
 
     def close(self) -> None:
@@ -85,7 +100,49 @@ class Drill:
                 fault.revert()
             except Exception:
                 logger.exception("reverting %s failed", fault.name)
+        try:
+            self.final_health = self.health()
+            self.final_cluster = self.cluster_state()
+        except Exception:
+            logger.exception("reading the stack's health at the end failed")
+        self.lag.stop()
         self.observer.stop()
+
+    # -- observation of the stack itself ---------------------------------------------------
+    def health(self) -> Health:
+        """Prometheus's and the harness's own pace so far (see alertdrill.health)."""
+        return health_snapshot(self.stack.prometheus_url, self.lag)
+
+    def cluster_state(self) -> list[PeerState]:
+        """Each Alertmanager peer's view of the cluster, from its own metrics."""
+        states = []
+        for api in self.alertmanagers:
+            try:
+                text: str | None = api.metrics()
+            except Exception:
+                text = None
+            states.append(peer_state(api.peer, text))
+        return states
+
+    def duplicates(self) -> list[Duplicate]:
+        """Notifications a second peer delivered within the peers' stagger (not repeats)."""
+        window = dedup_window(len(self.alertmanagers),
+                              float(getattr(self.stack, "peer_timeout", 0.0)))
+        return find_duplicates(self.timeline.events([tl.NOTIFICATION]), window)
+
+    def diagnosis(self) -> list[str]:
+        """What every failed claim ends with: duplicates, the cluster's state, the stack's
+        health over the scenario."""
+        lines = []
+        duplicates = self.duplicates()
+        if duplicates:
+            lines.append(f"duplicates ({len(duplicates)}: the same notification from a second "
+                         "peer within the peers' stagger):")
+            lines += [f"  {d.describe()}" for d in duplicates]
+        if len(self.alertmanagers) > 1:
+            lines.append(describe_cluster(self.cluster_state()))
+        lines.append(self.health().describe(self.settings.tolerance))
+        return lines
 
     # -- actions --------------------------------------------------------------------------
     def apply(self, fault: Fault) -> Fault:

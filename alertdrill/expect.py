@@ -159,6 +159,7 @@ class Expect:
         scale: TimeScale,
         tolerance: float,
         reach: Callable[[str], frozenset[str] | None] | None = None,
+        diagnose: Callable[[], list[str]] | None = None,
     ) -> None:
         self.timeline = timeline
         self.observer = observer
@@ -167,6 +168,9 @@ class Expect:
         #: alertname → the receivers the routing tree can send it to (None: not known), so a
         #: claim of absence that cannot fail says so (see alertdrill.staticreach).
         self.reach = reach
+        #: Lines every failure ends with: the stack's health and the cluster's state, so a
+        #: red run on an overloaded machine or a split cluster says so (see Drill.diagnosis).
+        self.diagnose = diagnose
         self._part_of: str | None = None
         self._from_first = False
 
@@ -624,6 +628,11 @@ class Expect:
         alert_events = self.timeline.events(kinds or _ALERT_KINDS)
         lines.append("  alert states:")
         lines += [f"    {e.describe()}" for e in alert_events[-40:]] or ["    (none)"]
+        if self.diagnose is not None:
+            try:
+                lines += [f"  {line}" for line in self.diagnose()]
+            except Exception as exc:  # the diagnosis must never hide the verdict
+                lines.append(f"  (stack health unavailable: {exc})")
         raise ExpectationFailed("\n".join(lines))
 
 

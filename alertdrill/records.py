@@ -161,6 +161,7 @@ def build_record(info: ScenarioInfo, settings: Settings, drills: Sequence[Any] =
             "startup": {k: round(v, 3) for k, v in getattr(drill.stack, "startup", {}).items()},
             "warnings": list(getattr(drill.stack, "warnings", [])),
             "timeline": timeline_json,
+            **_observed(drill),
         })
     first = drills[0].timeline if drills else None
     steps = []
@@ -197,6 +198,21 @@ def build_record(info: ScenarioInfo, settings: Settings, drills: Sequence[Any] =
         "suppressed": suppressed_of(events),
     }
     return Redactor(set(secrets) | secrets_of_files(config_files)).scrub(record)
+
+
+def _observed(drill: Any) -> dict[str, Any]:
+    """What the drill saw of the stack itself: duplicates, the cluster, its health."""
+    found: dict[str, Any] = {}
+    try:
+        found["duplicates"] = [d.to_json() for d in drill.duplicates()]
+        found["cluster"] = [vars(p) for p in getattr(drill, "final_cluster", [])]
+        health = getattr(drill, "final_health", None)
+        if health is not None:
+            found["health"] = health.to_json()
+            found["fell_behind"] = health.behind(drill.settings.tolerance)
+    except Exception:  # a record is a report: never a reason to lose the rest of it
+        logging.getLogger(__name__).exception("reading what the drill observed failed")
+    return found
 
 
 def write_record(record: dict[str, Any], directory: Path) -> Path:

@@ -729,6 +729,32 @@ _SLA_HEADERS = ["", "what", "clock from", "measured", "real-world", "SLA (real-w
 _CLAIM_HEADERS = ["#", "claim", "decided", "measured", "real-world", "SLA (real-world)", "result"]
 
 
+def observed_lines(record: dict[str, Any]) -> list[str]:
+    """What the scenario saw of the stack itself: duplicate notifications (the same one from a
+    second peer), whether the stack fell behind, and each peer's cluster view."""
+    lines = []
+    for stack in record.get("stacks") or []:
+        duplicates = stack.get("duplicates") or []
+        if duplicates:
+            lines.append(f"{len(duplicates)} duplicate notification"
+                         f"{'' if len(duplicates) == 1 else 's'} (the same one from a second "
+                         "peer within the peers' stagger): " + "; ".join(
+                             f"{d['receiver']} {d['integration']} {d['status']} "
+                             f"{', '.join(d.get('alertnames') or [])} from alertmanager-"
+                             f"{d['first_peer']} at {_when(d['first_t'])} and alertmanager-"
+                             f"{d['peer']} at {_when(d['t'])}" for d in duplicates))
+        behind = stack.get("fell_behind") or []
+        if behind:
+            lines.append("⚠ the stack fell behind: " + "; ".join(behind))
+        peers = stack.get("cluster") or []
+        if len(peers) > 1:
+            lines.append("cluster at the end: " + "; ".join(
+                f"alertmanager-{p['peer']} " + (
+                    f"{p.get('members') or 0:g} members, {p.get('failed_peers') or 0:g} failed"
+                    if p.get("reachable") else "unreachable") for p in peers))
+    return lines
+
+
 def markdown_section(record: dict[str, Any]) -> str:
     """One scenario's part of the Markdown report (also attached to its Allure result)."""
     record = Redactor().scrub(record)
@@ -769,6 +795,9 @@ def markdown_section(record: dict[str, Any]) -> str:
     claims = _claim_rows(record)
     lines += ["", "### Claims", ""]
     lines += _md_table(_CLAIM_HEADERS, claims) if claims else ["(no claim was checked)"]
+    observed = observed_lines(record)
+    if observed:
+        lines += ["", "### Cluster and stack health", ""] + [f"- {_md(o)}" for o in observed]
     held = record.get("suppressed") or []
     if held:
         lines += ["", "### Inhibited or silenced", ""]
@@ -997,6 +1026,10 @@ def html_section(record: dict[str, Any]) -> str:
         parts.append("<h3>Claims</h3>" + _html_table(
             _CLAIM_HEADERS, claim_rows, ["" if c.get("passed") else "fail" for c in claims],
             "claims"))
+    observed = observed_lines(record)
+    if observed:
+        parts.append("<h3>Cluster and stack health</h3><ul>"
+                     + "".join(f"<li>{_e(o)}</li>" for o in observed) + "</ul>")
     held = record.get("suppressed") or []
     if held:
         parts.append("<h3>Inhibited or silenced</h3>" + _html_table(

@@ -26,3 +26,8 @@ def walk_routes(config: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 def min_group_interval(config: Mapping[str, Any]) -> float:
     """The shortest effective group_interval of any route, in seconds."""
     return min(parse_duration(r["group_interval"]) for r in walk_routes(config))
+
+
+def min_repeat_interval(config: Mapping[str, Any]) -> float:
+    """The shortest effective repeat_interval of any route, in seconds."""
+    return min(parse_duration(r["repeat_interval"]) for r in walk_routes(config))

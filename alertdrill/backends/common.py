@@ -24,7 +24,7 @@ from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError, StartupError
 from alertdrill.instrument import dump_yaml, load_yaml
 from alertdrill.process import make_tempdir, run_id
-from alertdrill.routing import min_group_interval
+from alertdrill.routing import min_group_interval, min_repeat_interval
 from alertdrill.sink.protocol import Destination
 from alertdrill.stackspec import ServiceSpec, StackSpec
 from alertdrill.timescale import (
@@ -100,17 +100,32 @@ def preflight(spec: StackSpec) -> None:
             )
 
 
-def peer_timeout(config: dict[str, Any], peers: int) -> float:
-    """Peer n waits n × peer-timeout before notifying; keep the last peer inside group_interval.
+#: Alertmanager's default --cluster.peer-timeout, real-world seconds.
+DEFAULT_PEER_TIMEOUT = 15.0
+#: Below this, gossip (50 ms intervals) may not yet have carried the first peer's
+#: notification log to the others on a loaded 2-core machine (DESIGN.md: 0.3 s, 0 of 20
+#: trials duplicated).
+MIN_PEER_TIMEOUT = 0.3
 
-    Measured on 2 cores (DESIGN.md): peer-timeout ≤ group_interval / (peers − 1) − 0.2 s gave
-    no duplicate notifications in 20 trials, and 15 s (the default) made every failover slow;
-    below 0.3 s gossip may not have carried the first peer's notification log yet.
+
+def peer_timeout(config: dict[str, Any], peers: int, time_scale: float = 1.0) -> float:
+    """``--cluster.peer-timeout`` for a (scaled) config: Alertmanager's 15 s, scaled like every
+    other duration, never below what gossip needs, never above what keeps the cluster's
+    repeats faithful.
+
+    Peer n flushes a group n × peer-timeout after peer 0 and sends unless the notification
+    log (gossiped from peer 0) says the group was notified within repeat_interval. The
+    timeout is part of the cadence: where repeat_interval ≤ group_interval, each repeat comes
+    one group_interval + n × peer-timeout after the last one, from a different peer. Unscaled,
+    a 2.3 s timeout at K=60 stretched 5-minute repeats to 7.3 real-world minutes, rotating over
+    the three peers (it read like three peers that never deduplicate); scaled, it stays the
+    15 s it is in production.
     """
     if peers <= 1:
-        return 15.0
-    budget = min_group_interval(config) / (peers - 1) - 0.2
-    return max(0.3, min(15.0, budget))
+        return DEFAULT_PEER_TIMEOUT
+    budget = min(min_group_interval(config), min_repeat_interval(config)) / (peers - 1) - 0.2
+    scaled = DEFAULT_PEER_TIMEOUT / max(time_scale, 1e-9)
+    return max(MIN_PEER_TIMEOUT, min(scaled, budget))
 
 
 def write_rule_copies(spec: StackSpec, scale: TimeScale, rules_dir: Path
@@ -250,6 +265,8 @@ class StackBase(Generic[ServiceT]):
         self._scrape_targets = 0
         self._max_scrape_interval = 0.0
         self._closed = False
+        #: The Alertmanager peers' --cluster.peer-timeout (measured seconds), once started.
+        self.peer_timeout = DEFAULT_PEER_TIMEOUT
 
     @property
     def prometheus_url(self) -> str:

@@ -358,7 +358,7 @@ class DockerStack(StackBase[DockerService]):
     def _alertmanagers(self, ctx: BuildContext, image: str, config: dict[str, Any],
                        cluster_ips: list[str]) -> None:
         clustered = self.peers > 1
-        timeout = peer_timeout(config, self.peers)
+        timeout = self.peer_timeout = peer_timeout(config, self.peers, self.scale.factor)
         root = str(self.spec.root)
         for index in range(self.peers):
             name = f"alertmanager-{index}"

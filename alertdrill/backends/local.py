@@ -167,7 +167,7 @@ class LocalStack(StackBase[LocalService]):
 
     def _start_alertmanagers(self, binary: str, config: dict) -> None:
         clustered = self.peers > 1
-        timeout = peer_timeout(config, self.peers)
+        timeout = self.peer_timeout = peer_timeout(config, self.peers, self.scale.factor)
         for index in range(self.peers):
             instrumented = instrument_alertmanager(
                 config,
