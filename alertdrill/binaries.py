@@ -75,6 +75,7 @@ def find_binary(key: str) -> str:
             return path
     raise MissingBinaryError(
         f"{key} is not installed: none of {', '.join(spec.names)} is on PATH",
-        f"install it with `sudo apt-get install -y {spec.package}` "
-        f"(or run `make drill`, which installs it), or set {spec.env}=/path/to/{spec.names[-1]}",
+        f"install it with `sudo apt-get install -y {spec.package}`, or set "
+        f"{spec.env}=/path/to/{spec.names[-1]}, or run in containers of the upstream images: "
+        "--backend docker with ALERTDRILL_IMAGES=official",
     )
