@@ -11,6 +11,7 @@ keep pyproject's explicit package list in step with the directories it must ship
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -62,6 +63,49 @@ def test_step_modules_are_found_without_registration() -> None:
     assert bundled_step_modules() == [f"alertdrill.steps.{name}" for name in files]
     assert "alertdrill.steps.patterns" not in bundled_plugins()
     assert bundled_plugins()[0] == "alertdrill.fixtures.stacks"
+
+
+# -- messages a pip user can act on (fast) -----------------------------------------------------
+def _message_strings(path: Path) -> list[tuple[int, str]]:
+    """String literals of a module that are not docstrings (what it prints or raises)."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+                  and node.body and isinstance(node.body[0], ast.Expr)
+                  and isinstance(node.body[0].value, ast.Constant)}
+    return [(node.lineno, node.value) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and id(node) not in docstrings]
+
+
+def test_no_message_tells_a_pip_user_to_run_make() -> None:
+    found = [f"{path.relative_to(ROOT)}:{line}: {text!r}"
+             for top in ("alertdrill", "steps", "fixtures")
+             for path in sorted((ROOT / top).rglob("*.py"))
+             for line, text in _message_strings(path)
+             if re.search(r"\bmake (drill|setup|images|test)\b|`make\b", text)]
+    assert found == []
+
+
+def test_a_missing_binary_names_apt_get_the_override_and_where_docker_helps(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from alertdrill.binaries import find_binary
+    from alertdrill.errors import MissingBinaryError
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    for name in ("ALERTDRILL_MTAIL", "ALERTDRILL_PROMTOOL"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(MissingBinaryError) as mtail:
+        find_binary("mtail")
+    assert "sudo apt-get install -y mtail" in mtail.value.hint
+    assert "ALERTDRILL_MTAIL=/path/to/mtail" in mtail.value.hint
+    assert "--backend docker with ALERTDRILL_IMAGES=official" in mtail.value.hint
+    with pytest.raises(MissingBinaryError) as promtool:
+        find_binary("promtool")  # checks configs on the host on every backend
+    assert "sudo apt-get install -y prometheus" in promtool.value.hint
+    assert "docker" not in promtool.value.hint
 
 
 # -- the wheel in a fresh venv (slow) ----------------------------------------------------------
