@@ -56,6 +56,10 @@ BINARIES: dict[str, BinarySpec] = {
     )
 }
 
+#: Packages every backend needs on the host: promtool and amtool check the configs before any
+#: stack starts, in containers too (so the Docker backend is no way around them).
+HOST_PACKAGES = frozenset({"prometheus", "prometheus-alertmanager"})
+
 
 def find_binary(key: str) -> str:
     """Return the absolute path of binary ``key``, honouring its ``ALERTDRILL_*`` override."""
@@ -73,8 +77,10 @@ def find_binary(key: str) -> str:
         path = shutil.which(name)
         if path:
             return path
-    raise MissingBinaryError(
-        f"{key} is not installed: none of {', '.join(spec.names)} is on PATH",
-        f"install it with `sudo apt-get install -y {spec.package}` "
-        f"(or run `make drill`, which installs it), or set {spec.env}=/path/to/{spec.names[-1]}",
-    )
+    hint = f"install it with `sudo apt-get install -y {spec.package}`, or set " \
+           f"{spec.env}=/path/to/{spec.names[-1]}"
+    if spec.package not in HOST_PACKAGES:
+        hint += ", or run it in a container of its upstream image (--backend docker with " \
+                "ALERTDRILL_IMAGES=official)"
+    raise MissingBinaryError(f"{key} is not installed: none of {', '.join(spec.names)} is on PATH",
+                             hint)

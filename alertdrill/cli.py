@@ -14,8 +14,6 @@ from pathlib import Path
 from alertdrill import __version__
 from alertdrill.errors import AlertdrillError, MissingBinaryError
 
-_CHECKOUT = Path(__file__).resolve().parents[1]
-
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and for --help)."""
@@ -274,7 +272,7 @@ def _up(args: argparse.Namespace) -> int:
         print(f"a previous GameDay's supervisor (pid {state.get('pid')}) is gone; cleaning up "
               "after it first")
         _clean_dead(state, path)
-    stack = resolve_stack_dir(args.stack, [Path.cwd(), _CHECKOUT])
+    stack = resolve_stack_dir(args.stack, [Path.cwd()])
     settings = Settings.from_env(backend=args.backend, time_scale=args.time_scale,
                                  tolerance=args.tolerance, floor=args.floor)
     report_dir = (args.report_dir or Path(Settings.from_env().report_dir or "reports/gameday"))
@@ -525,7 +523,7 @@ def _check(stack: str | None, output_format: str, tools: bool) -> int:
     from alertdrill.settings import Settings, resolve_stack_dir
 
     name = stack or Settings.from_env().stack
-    root = resolve_stack_dir(name, [Path.cwd(), Path(__file__).resolve().parents[1]])
+    root = resolve_stack_dir(name, [Path.cwd()])
     try:
         findings = check_stack(root, tools=tools)
     except MissingBinaryError as exc:
@@ -552,7 +550,7 @@ def _check_features(paths: list[Path], stack: str | None) -> int:
 
     def resolve(name: str, feature_dir: Path) -> Path:
         return resolve_stack_dir(name or settings.stack,
-                                 [feature_dir, Path.cwd(), Path(__file__).resolve().parents[1]])
+                                 [feature_dir, Path.cwd()])
 
     files = feature_files(paths)
     found = check_features(files, resolve, settings.peers or None)

@@ -140,8 +140,7 @@ def ensure_engine(timeout: float = START_TIMEOUT, state_dir: Path | None = None)
         sudo = "" if os.geteuid() == 0 else "sudo "
         raise DockerUnavailableError(
             "no Docker engine answers and dockerd is not installed",
-            f"install Debian's engine with `{sudo}apt-get install -y docker.io` "
-            "(or run `make setup`), then run again")
+            f"install Debian's engine with `{sudo}apt-get install -y docker.io`, then run again")
     log_path = state_dir / "dockerd.log"
     if os.geteuid() != 0:
         running = _existing_dockerd()

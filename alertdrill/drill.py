@@ -189,7 +189,7 @@ class Drill:
                 f'"{name}" cannot be {NETWORK_CUTS[scope]} on this backend: its processes share '
                 "the machine's loopback, which cannot be partitioned",
                 "network partitions need the Docker backend: run with --backend docker "
-                "(or ALERTDRILL_BACKEND=docker; `make images` builds its images)")
+                "(or ALERTDRILL_BACKEND=docker; its images are built on first use)")
         service = self.stack.service(name)
         try:
             networks_of(name, scope)

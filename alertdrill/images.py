@@ -121,7 +121,7 @@ def image_for(name: str, environ: Mapping[str, str] | None = None) -> str:
     mode = env.get("ALERTDRILL_IMAGES", "local").strip() or "local"
     if mode not in MODES:
         raise ConfigError(f"ALERTDRILL_IMAGES={mode!r} is not one of {', '.join(MODES)}",
-                          "local: images `make images` builds from Debian's packages; "
+                          "local: images built from this machine's Debian packages (on first use); "
                           "official: the pinned upstream images (needs a registry)")
     if mode == "official" and name in OFFICIAL:
         return OFFICIAL[name]
@@ -473,9 +473,10 @@ def _excluded(path: str, patterns: tuple[str, ...]) -> bool:
 
 # -- assembling each image ---------------------------------------------------------------------
 def project_root() -> Path:
-    """The checkout this module belongs to (images need its stack/docker/ and sources)."""
+    """The checkout this module belongs to: the python image carries a wheel built from its
+    sources, so images are built from a checkout (an editable install), not from a wheel."""
     root = Path(__file__).resolve().parents[1]
-    if not (root / "stack" / "docker").is_dir():
+    if not (root / "stack" / "docker").is_dir() or not (root / "pyproject.toml").is_file():
         raise ConfigError(f"{root} has no stack/docker/ directory",
                           "build images from a checkout of alertdrill (pip install -e .)")
     return root
@@ -578,12 +579,14 @@ def pinned_requirements(distribution: str = "alertdrill") -> list[str]:
 
 
 def project_sources(root: Path) -> Iterator[Path]:
-    """The files the project's wheel is made of (sources, metadata, readme)."""
+    """The files the project's wheel is made of (sources, metadata, readme, and the steps,
+    fixtures, stacks and features it carries inside the package)."""
     yield root / "pyproject.toml"
     yield root / "README.md"
-    for path in sorted((root / "alertdrill").rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            yield path
+    for top in ("alertdrill", "steps", "fixtures", "stack", "features"):
+        for path in sorted((root / top).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                yield path
 
 
 @dataclass
@@ -663,8 +666,7 @@ class Builder:
         except MissingBinaryError as exc:
             raise MissingBinaryError(
                 f"the {name} image is made of this machine's files: {exc.args[0]}",
-                f"install them with `apt-get install -y {' '.join(recipe.packages)}` "
-                "(or run `make setup`)") from None
+                f"install them with `sudo apt-get install -y {' '.join(recipe.packages)}`") from None
         parts = ["image-v1", repr(recipe), base, dockerfile.read_text(), fs.digest()]
         if recipe.wheels:
             pins = pinned_requirements()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,16 +90,25 @@ def _registered_markers(config: pytest.Config) -> set[str]:
     return {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
 
 
-#: The bundled step vocabulary and suite fixtures, shipped beside the engine in a checkout.
-BUNDLED_PLUGINS = (
-    "fixtures.stacks",
-    "steps.stack_steps",
-    "steps.fault_steps",
-    "steps.alert_steps",
-    "steps.notification_steps",
-    "steps.silence_steps",
-    "steps.ticket_steps",
-)
+#: The suite fixtures, shipped inside the package (``fixtures/`` of the repository).
+BUNDLED_FIXTURES = ("alertdrill.fixtures.stacks",)
+
+
+def bundled_step_modules() -> list[str]:
+    """Every module of ``alertdrill.steps`` whose name ends in ``_steps``, sorted: a new step
+    module (``steps/<kind>_steps.py`` in the repository) is loaded with no registration; the
+    package's other modules (``patterns``) are helpers the step modules import."""
+    import pkgutil
+
+    import alertdrill.steps
+
+    return sorted(f"alertdrill.steps.{m.name}" for m in pkgutil.iter_modules(alertdrill.steps.__path__)
+                  if m.name.endswith("_steps") and not m.ispkg)
+
+
+def bundled_plugins() -> list[str]:
+    """The modules the plugin registers with pytest: the suite fixtures, then every step module."""
+    return [*BUNDLED_FIXTURES, *bundled_step_modules()]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -116,12 +124,7 @@ def pytest_configure(config: pytest.Config) -> None:
     process.run_id()
     if os.environ.get("ALERTDRILL_NO_BUNDLED_STEPS"):
         return
-    checkout = Path(__file__).resolve().parents[1]
-    if not (checkout / "steps" / "__init__.py").is_file():
-        return
-    if str(checkout) not in sys.path:
-        sys.path.insert(0, str(checkout))
-    for name in BUNDLED_PLUGINS:
+    for name in bundled_plugins():
         config.pluginmanager.import_plugin(name)
 
 
@@ -214,18 +217,14 @@ def _record_unstarted(item: pytest.Item) -> None:
         logger.exception("writing the scenario record of %s failed", item.nodeid)
 
 
-#: Where bundled stack names (``sample``, ``reference``) resolve from: the engine's checkout.
-_BUNDLED_ROOT = Path(__file__).resolve().parents[1]
-
-
 def scenario_search(node: pytest.Item) -> list[Path]:
     """Where the stack names of this scenario's steps resolve (see ``scenario.search_paths``)."""
     from alertdrill.scenario import search_paths
 
     bdd = getattr(node, "_alertdrill_bdd", None)
     feature_file = getattr(bdd[0], "filename", None) if bdd is not None else None
-    return search_paths(Path(str(node.config.rootpath)), Path(str(node.path)), feature_file,
-                        [_BUNDLED_ROOT])
+    # then the bundled stacks: resolve_stack_dir falls back to them
+    return search_paths(Path(str(node.config.rootpath)), Path(str(node.path)), feature_file, [])
 
 
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:

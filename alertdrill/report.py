@@ -1121,7 +1121,7 @@ def build(source: Path, out: Path) -> tuple[Path, Path]:
     if not records:
         raise AlertdrillError(
             f"no scenario records in {source}",
-            "run scenarios first (make drill, or pytest features); each writes "
+            "run scenarios first (alertdrill run, or pytest with the alertdrill plugin); each writes "
             "<report dir>/<scenario>.json — or point --from at the directory that has them")
     out.mkdir(parents=True, exist_ok=True)
     html_path, md_path = out / "drill-report.html", out / "drill-report.md"

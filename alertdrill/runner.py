@@ -23,10 +23,8 @@ from typing import Any, TextIO
 
 import pytest
 
+from alertdrill import bundled
 from alertdrill.errors import ConfigError
-
-#: The checkout the engine runs from (bundled features and stacks live there).
-CHECKOUT = Path(__file__).resolve().parents[1]
 
 _INI = """\
 # Written by `alertdrill run` for one run; removed afterwards.
@@ -59,12 +57,12 @@ class RunOptions:
 
 
 def default_features() -> list[Path]:
-    """The bundled features of the checkout."""
-    bundled = CHECKOUT / "features"
-    if not any(bundled.glob("**/*.feature")):
-        raise ConfigError("no bundled features next to this installation",
+    """The bundled features (``alertdrill.bundled``)."""
+    features = bundled.features_dir()
+    if not any(features.glob("**/*.feature")):
+        raise ConfigError(f"no bundled features in {features}",
                           "give feature files or directories: alertdrill run DIR…")
-    return [bundled]
+    return [features]
 
 
 def _slug(text: str) -> str:
@@ -275,7 +273,7 @@ def run(options: RunOptions, out: TextIO = sys.stdout) -> int:
 
     options.features = features = options.features or default_features()
     if options.stack:
-        options.stack = str(resolve_stack_dir(options.stack, [Path.cwd(), CHECKOUT]))
+        options.stack = str(resolve_stack_dir(options.stack, [Path.cwd()]))
     report_root = options.report_dir.expanduser().resolve()
     report_root.mkdir(parents=True, exist_ok=True)
     settings = Settings.from_env(backend=options.backend, time_scale=options.time_scale,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from alertdrill import bundled
 from alertdrill.errors import ConfigError
 
 #: Where a stack can run (see README › Backends).
@@ -73,7 +74,7 @@ class Settings:
             raise ConfigError(f"poll interval must be within 0.01…0.1 s, not {self.poll_interval}")
         if self.images not in ("local", "official"):
             raise ConfigError(f"ALERTDRILL_IMAGES={self.images!r} is not local or official",
-                              "local: images `make images` builds from Debian's packages; "
+                              "local: images built from this machine's Debian packages (on first use); "
                               "official: the pinned upstream images (needs a registry)")
         if self.backend not in BACKENDS:
             raise ConfigError(f"unknown backend {self.backend!r}",
@@ -95,7 +96,8 @@ def _coerce(name: str, type_name: object, raw: str) -> Any:
 
 
 def resolve_stack_dir(name: str, search: list[Path]) -> Path:
-    """A stack by path, or by name under ``stack/`` of one of the ``search`` roots."""
+    """A stack by path, or by name under ``stack/`` of one of the ``search`` roots, or else a
+    bundled stack of that name (``alertdrill.bundled``): a team's own ``stack/sample`` wins."""
     candidate = Path(name)
     if candidate.is_absolute() and _is_stack(candidate):
         return candidate
@@ -103,10 +105,13 @@ def resolve_stack_dir(name: str, search: list[Path]) -> Path:
         for path in (root / name, root / "stack" / name):
             if _is_stack(path):
                 return path.resolve()
+    stacks = bundled.stacks_dir()
+    if _is_stack(stacks / name) and name == candidate.name:
+        return (stacks / name).resolve()
     raise ConfigError(
         f"no stack directory {name!r}",
         "give a path to a directory with prometheus.yml and alertmanager.yml, or the name of "
-        "one under stack/ (bundled: sample)",
+        f"one under stack/ (bundled: {', '.join(bundled.stack_names())})",
     )
 
 

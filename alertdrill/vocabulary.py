@@ -47,17 +47,11 @@ def loaded_steps() -> list[StepDoc]:
 def import_bundled() -> list[StepDoc]:
     """Import the bundled step modules (outside pytest) and return the vocabulary."""
     import importlib
-    import sys
-    from pathlib import Path
 
-    from alertdrill.plugin import BUNDLED_PLUGINS
+    from alertdrill.plugin import bundled_step_modules
 
-    checkout = Path(__file__).resolve().parents[1]
-    if str(checkout) not in sys.path:
-        sys.path.insert(0, str(checkout))
-    for name in BUNDLED_PLUGINS:
-        if name.startswith("steps."):
-            importlib.import_module(name)
+    for name in bundled_step_modules():
+        importlib.import_module(name)
     return loaded_steps()
 
 

@@ -12,7 +12,8 @@ from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
 from alertdrill.errors import StepError
 from alertdrill.stepsyntax import parse_labels, parse_names
-from steps.patterns import DURATION, quoted, rx
+
+from .patterns import DURATION, quoted, rx
 
 
 @when(rx(rf"the alert {quoted('alertname')} is pushed to Alertmanager"

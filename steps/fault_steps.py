@@ -6,7 +6,8 @@ from pytest_bdd import when
 
 from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
-from steps.patterns import DURATION, quoted, rx
+
+from .patterns import DURATION, quoted, rx
 
 
 @when(rx(rf"the service {quoted('service')} is (?P<how>stopped|killed)"))

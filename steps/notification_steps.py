@@ -8,7 +8,8 @@ from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
 from alertdrill.expect import NotificationMatch
 from alertdrill.stepsyntax import parse_labels, parse_names
-from steps.patterns import DURATION, quoted, rx
+
+from .patterns import DURATION, quoted, rx
 
 _INTEGRATION = r"(?P<integration>webhook|slack|pagerduty|email|opsgenie|victorops)"
 _VIA = rf"(?: via {_INTEGRATION})?"

@@ -9,7 +9,8 @@ from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
 from alertdrill.errors import StepError
 from alertdrill.stepsyntax import parse_labels
-from steps.patterns import DURATION, quoted, rx
+
+from .patterns import DURATION, quoted, rx
 
 
 @when(rx(rf"a silence for (?P<labels>.+?) is created by {quoted('author')} for {DURATION} "

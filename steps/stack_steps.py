@@ -7,7 +7,8 @@ from pytest_bdd import given
 from alertdrill.claimnames import starts_stack
 from alertdrill.drill import Drill
 from alertdrill.scenario import Stacks
-from steps.patterns import quoted, rx
+
+from .patterns import quoted, rx
 
 
 @given(rx(rf"the stack {quoted('name')} is running"), target_fixture="drill")

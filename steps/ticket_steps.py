@@ -7,7 +7,8 @@ from pytest_bdd import then
 from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
 from alertdrill.expect import TicketMatch
-from steps.patterns import DURATION, quoted, rx
+
+from .patterns import DURATION, quoted, rx
 
 
 @then(rx(rf"a ticket is opened(?: in project {quoted('project')})? for {quoted('alertname')} "

@@ -147,7 +147,7 @@ def _ensure_present(client: Any, ref: str) -> None:
         raise StartupError(
             f"image {ref} is not on this machine and could not be pulled: {exc}",
             "without a registry use the local images: ALERTDRILL_IMAGES=local (the default; "
-            "`make images` builds them from Debian's packages)") from None
+            "the Docker backend builds them from this machine's Debian packages)") from None
 
 
 class DockerStack(StackBase[DockerService]):

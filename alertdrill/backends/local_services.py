@@ -353,7 +353,8 @@ def postgres_bin_dir() -> Path:
     if not found:
         raise MissingBinaryError(
             "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/postgres)",
-            "install it with `sudo apt-get install -y postgresql` (or run `make drill`)")
+            "install it with `sudo apt-get install -y postgresql`, or run it in a container of its "
+            "upstream image (--backend docker with ALERTDRILL_IMAGES=official)")
     return found[-1].parent
 
 
