@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from alertdrill import timeline as tl
+from alertdrill.claimkinds import ClaimKind
 from alertdrill.durations import human
 from alertdrill.errors import ExpectationFailed, StepError
 from alertdrill.observe import Observer
@@ -239,7 +240,7 @@ class Expect:
         found = self._wait(find, window)
         state = kind.split(".")[-1]
         words = _STATE_WORDS.get(state, state)
-        self._claim("alert_state", f'the alert "{alertname}"{_labels(wanted)} {words}', window,
+        self._claim(ClaimKind.ALERT_STATE, f'the alert "{alertname}"{_labels(wanted)} {words}', window,
                     found, matches, alertname=alertname, state=state, match_labels=dict(wanted))
         if found is None:
             self._fail(f'the alert "{alertname}"{_labels(wanted)} {state} {window.describe()}',
@@ -265,7 +266,7 @@ class Expect:
                          and window.contains(e.t)), None)
 
         found = self._wait(find, window)
-        self._claim("suppressed", f'"{alertname}"{_labels(wanted)} is {how}', window, found,
+        self._claim(ClaimKind.SUPPRESSED, f'"{alertname}"{_labels(wanted)} is {how}', window, found,
                     matches, alertname=alertname, how=how)
         if found is None:
             self._fail(f'"{alertname}"{_labels(wanted)} {how} in Alertmanager '
@@ -299,7 +300,7 @@ class Expect:
         found = self._wait(find, window)
         text = (f'"{alertname}"{_labels(only)} routed to {"exactly " if exact else ""}'
                 f"{sorted(wanted)}")
-        self._claim("routed", text, window, found, matches, alertname=alertname)
+        self._claim(ClaimKind.ROUTED, text, window, found, matches, alertname=alertname)
         if found is None:
             seen = sorted({r for e in self.timeline.events([tl.AM_ACTIVE, tl.AM_SUPPRESSED])
                            if of_alert(e) for r in e.detail.get("receivers") or []})
@@ -317,7 +318,7 @@ class Expect:
                          if match(e) and window.contains(e.t)), None)
 
         found = self._wait(find, window)
-        self._claim("notified", match.describe(), window, found, match, **_about(match))
+        self._claim(ClaimKind.NOTIFIED, match.describe(), window, found, match, **_about(match))
         if found is None:
             self._fail(f"{match.describe()} {window.describe()}", match, window)
         assert found is not None
@@ -332,7 +333,7 @@ class Expect:
         window = self.window(latest_real)
         found = self.notified(match, latest_real)
         earliest = window.start + self.scale.measured(earliest_real) - self.tolerance
-        self._claim("notified_not_before", f"{match.describe()} not before "
+        self._claim(ClaimKind.NOTIFIED_NOT_BEFORE, f"{match.describe()} not before "
                     f"{human(earliest_real)}", window, found, match, passed=found.t >= earliest,
                     offending=[found] if found.t < earliest else (),
                     earliest_real=earliest_real, **_about(match))
@@ -356,7 +357,7 @@ class Expect:
             return found[times - 1] if len(found) >= times else None
 
         found = self._wait(find, window)
-        self._claim("notified_at_least", f"{match.describe()} at least {times}×", window, found,
+        self._claim(ClaimKind.NOTIFIED_AT_LEAST, f"{match.describe()} at least {times}×", window, found,
                     match, count=len(hits()), expected_count=times, **_about(match))
         if found is None:
             got = hits()
@@ -370,7 +371,7 @@ class Expect:
         self._sleep_until(window.end)
         hits = [e for e in self.timeline.events([tl.NOTIFICATION]) if match(e)
                 and window.contains(e.t)]
-        self._claim("never_notified", f"NO notification: {match.describe()}"
+        self._claim(ClaimKind.NEVER_NOTIFIED, f"NO notification: {match.describe()}"
                     f"{self._vacuous(match)}", window, None,
                     match, passed=not hits, offending=hits, **_about(match))
         if hits:
@@ -388,7 +389,7 @@ class Expect:
         """Exactly ``times`` matching notifications in the window."""
         hits = self.count(match, within_real)
         window = self.window(within_real)
-        self._claim("notified_exactly", f"{match.describe()} exactly {times}×"
+        self._claim(ClaimKind.NOTIFIED_EXACTLY, f"{match.describe()} exactly {times}×"
                     f"{self._vacuous(match)}", window,
                     hits[0] if hits else None, match, passed=len(hits) == times,
                     offending=hits if len(hits) != times else (), count=len(hits),
@@ -409,13 +410,13 @@ class Expect:
                     firsts.append(self.notified(NotificationMatch(receiver, alertname),
                                                 within_real))
             except ExpectationFailed:
-                self._claim("only_receivers", text, window, None, NotificationMatch(None, alertname),
+                self._claim(ClaimKind.ONLY_RECEIVERS, text, window, None, NotificationMatch(None, alertname),
                             passed=False, alertname=alertname, receivers=sorted(wanted))
                 raise
         hits = self.count(NotificationMatch(None, alertname), within_real)
         got = {e.subject for e in hits}
         last = max(firsts, key=lambda e: e.t) if firsts else None
-        self._claim("only_receivers", text, window, last, NotificationMatch(None, alertname),
+        self._claim(ClaimKind.ONLY_RECEIVERS, text, window, last, NotificationMatch(None, alertname),
                     passed=got == wanted, offending=[e for e in hits if e.subject not in wanted],
                     alertname=alertname, receivers=sorted(wanted))
         if got != wanted:
@@ -462,7 +463,7 @@ class Expect:
         self._wait(lambda: self.timeline.add(tl.CHECK, "routing table", note="all rows hold")
                    if not wrong() else None, window)
         problems = wrong()
-        self._claim("routing_table", f"the routing table ({len(rows)} rows)", window, None,
+        self._claim(ClaimKind.ROUTING_TABLE, f"the routing table ({len(rows)} rows)", window, None,
                     lambda e: False, passed=not problems, wrong_rows=len(problems))
         if problems:
             raise ExpectationFailed(
@@ -490,7 +491,7 @@ class Expect:
         self.timeline.add(tl.CHECK, f'deliveries per group of "{alertname}"',
                           note=f"{len(groups)} group(s), {duplicates} duplicate(s): {seen}",
                           groups=len(groups), duplicates=duplicates)
-        self._claim("per_group", f'every group of "{alertname}" delivered {bounds}',
+        self._claim(ClaimKind.PER_GROUP, f'every group of "{alertname}" delivered {bounds}',
                     window, hits[0] if hits else None, match,
                     passed=bool(groups) and not outside,
                     offending=[e for e in hits if (e.subject, e.detail["_delivery"].group_key
@@ -512,7 +513,7 @@ class Expect:
         window = self.window(within_real)
         gap = self.scale.measured(min_gap_real) - self.tolerance
         close = [(a, b) for a, b in pairwise(found) if b.t - a.t < gap]
-        self._claim("repeats", f"{match.describe()} never twice within {human(min_gap_real)}",
+        self._claim(ClaimKind.REPEATS, f"{match.describe()} never twice within {human(min_gap_real)}",
                     window, found[0] if found else None, match, passed=not close,
                     offending=[b for _, b in close], **_about(match))
         if close:
@@ -532,7 +533,7 @@ class Expect:
             return self.timeline.add(tl.CHECK, expected, note=note) if note else None
 
         found = self._wait(find, window)
-        self._claim("eventually", expected, window, found, lambda e: False)
+        self._claim(ClaimKind.EVENTUALLY, expected, window, found, lambda e: False)
         if found is None:
             self._fail(f"{expected} {window.describe()}", lambda e: False, window)
         assert found is not None
@@ -548,7 +549,7 @@ class Expect:
         finally:
             self._part_of = previous
 
-    def _claim(self, claim: str, text: str, window: Window, matched: Event | None,
+    def _claim(self, claim: ClaimKind, text: str, window: Window, matched: Event | None,
                match: Callable[[Event], bool], passed: bool | None = None,
                offending: Iterable[Event] = (), **about: Any) -> Event:
         """Put the claim's verdict on the timeline, as a ``claim`` event (not an anchor).

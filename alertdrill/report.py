@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from alertdrill import timeline as tl
+from alertdrill.claimkinds import ClaimKind
 from alertdrill.durations import human
 from alertdrill.errors import AlertdrillError
 from alertdrill.records import claims_of, load_records, notifications_of
@@ -45,8 +46,6 @@ _ESCALATION_RECEIVER = re.compile(r"(?i)escalat|executive")
 #: Escalation levels above the first page (an `escalation` label's value). `immediate` is not
 #: one: it asks for a fast first page (the reference stack's critical alerts carry it).
 _ESCALATION_LEVEL = re.compile(r"(?i)^(level[-_ ]?[2-9]|l[2-9]|executive|management)$")
-#: Claims that are not about a latency (shown in the claims table, not as SLA rows).
-_NOT_LATENCY = ("never_notified", "only_receivers", "once_per_group", "eventually")
 
 
 def is_escalation(receiver: str | None, alerts: Iterable[dict[str, str]] = ()) -> bool:
@@ -165,12 +164,15 @@ def _late(record: dict[str, Any], claim: dict[str, Any]) -> float | None:
 
 
 def _claim_phase(record: dict[str, Any], claim: dict[str, Any]) -> str | None:
-    kind = claim.get("claim")
-    if kind in _NOT_LATENCY:
+    try:
+        kind = ClaimKind(str(claim.get("claim")))
+    except ValueError:  # a record from a newer or older harness: show it as a claim only
         return None
-    if kind == "alert_state":
+    if not kind.is_latency:
+        return None
+    if kind == ClaimKind.ALERT_STATE:
         return "resolve" if claim.get("state") == "inactive" else "detect"
-    if kind == "suppressed":
+    if kind == ClaimKind.SUPPRESSED:
         return "suppress"
     if claim.get("status") == "resolved":
         return "resolve"
