@@ -152,7 +152,8 @@ class Drill:
 
     def stop_service(self, name: str, how: str = "stop") -> Fault:
         """Stop (or kill) a service until ``start_service``: a real outage."""
-        return self.apply(StopService(self.timeline, service=self.stack.service(name), how=how))
+        return self.apply(StopService(self.timeline, service=self.stack.service(name), how=how,
+                                      probes=self.stack.recovery_probes(name)))
 
     def start_service(self, name: str) -> None:
         """Revert the stop of ``name``."""
@@ -163,7 +164,8 @@ class Drill:
 
     def restart_service(self, name: str) -> Fault:
         """Stop and start a service at once; not an SLA anchor (the incident's clock runs on)."""
-        return self.apply(RestartService(self.timeline, service=self.stack.service(name)))
+        return self.apply(RestartService(self.timeline, service=self.stack.service(name),
+                                         probes=self.stack.recovery_probes(name)))
 
     def pause_service(self, name: str) -> Fault:
         """Freeze a service (SIGSTOP) until ``resume_service``."""

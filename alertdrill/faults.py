@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -12,7 +13,7 @@ from typing import Any, ClassVar
 import requests
 
 from alertdrill import timeline as tl
-from alertdrill.backends.base import ServiceHandle
+from alertdrill.backends.base import RecoveryProbe, ServiceHandle
 from alertdrill.errors import StartupError, StepError
 from alertdrill.process import is_harness_mount
 from alertdrill.sink.client import SinkClient
@@ -83,20 +84,30 @@ class Fault:
 RECOVERY_TIMEOUT = 30.0
 
 
-def wait_until_ready(service: ServiceHandle, timeout: float = RECOVERY_TIMEOUT) -> float:
-    """Block until the service answers its readiness probe; the seconds that took.
+def wait_until_ready(service: ServiceHandle, timeout: float = RECOVERY_TIMEOUT,
+                     probes: Sequence[RecoveryProbe] = ()) -> float:
+    """Block until the service answers its readiness probe, and every service reporting on it
+    sees it up again (``probes``); the seconds that took.
 
-    A StartupError (with what the service logged) when it does not within ``timeout``: a
-    scenario must not go on to claim a recovery that never happened.
+    A StartupError (with what the service logged) when that does not happen within
+    ``timeout``: a scenario must not go on to claim a recovery that never happened.
     """
     started = time.monotonic()
     session = requests.Session()
+    pending = list(probes)
     try:
-        while not service.is_ready(session):
+        while True:
+            ready = service.is_ready(session)
+            if ready:
+                pending = [probe for probe in pending if not probe(session)]
+                if not pending:
+                    break
             if time.monotonic() - started > timeout:
+                waiting = (f": {pending[0].name} never saw it up again ({pending[0].line!r} "
+                           f"on {pending[0].url})" if ready else "")
                 tail = service.log_tail()
-                raise StartupError(f"{service.name} was not ready again within {timeout:.0f} s",
-                                   f"its log ends with:\n{tail}" if tail else
+                raise StartupError(f"{service.name} was not ready again within {timeout:.0f} s"
+                                   f"{waiting}", f"its log ends with:\n{tail}" if tail else
                                    "see the service's log in the scenario's evidence")
             time.sleep(0.02)
     finally:
@@ -110,6 +121,8 @@ class StopService(Fault):
 
     service: ServiceHandle | None = None
     how: str = "stop"
+    #: What must see the service up again before the revert is done (its exporter).
+    probes: Sequence[RecoveryProbe] = ()
 
     @property
     def name(self) -> str:
@@ -126,7 +139,7 @@ class StopService(Fault):
     def _revert(self) -> None:
         assert self.service is not None
         self.service.start()
-        self.recovery = wait_until_ready(self.service)
+        self.recovery = wait_until_ready(self.service, probes=self.probes)
 
 
 @dataclass
@@ -139,6 +152,7 @@ class RestartService(Fault):
     """
 
     service: ServiceHandle | None = None
+    probes: Sequence[RecoveryProbe] = ()
     anchors: ClassVar[bool] = False
 
     @property
@@ -150,7 +164,7 @@ class RestartService(Fault):
         assert self.service is not None
         self.service.stop()
         self.service.start()
-        self.recovery = wait_until_ready(self.service)
+        self.recovery = wait_until_ready(self.service, probes=self.probes)
 
     def _revert(self) -> None:
         assert self.service is not None

@@ -145,3 +145,42 @@ def test_a_service_that_never_becomes_ready_again_fails_the_step() -> None:
     with pytest.raises(StartupError, match="svc was not ready again within 0 s") as err:
         wait_until_ready(service, timeout=0.1)
     assert "FATAL: could not start" in str(err.value)
+
+
+def test_a_restart_is_done_when_what_reports_on_the_service_sees_it_up() -> None:
+    """PostgreSQL's exporter drains a backlog of scrapes after an outage (real seconds): the
+    revert waits for it, so the resolution SLA counts from when PostgreSQL is seen up."""
+    import time
+
+    class Probe:
+        name, url, line = "exporter", "http://x/metrics", "pg_up 1"
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def __call__(self, session: object) -> bool:
+            self.calls += 1
+            return self.calls >= 5
+
+    timeline = Timeline()
+    probe = Probe()
+    fault = StopService(timeline, service=FakeService(), probes=[probe])
+    fault.apply()
+    before = time.monotonic()
+    fault.revert()
+    assert probe.calls == 5
+    assert time.monotonic() - before >= 4 * 0.02  # Tolerance: four 20 ms polls at least
+
+
+def test_an_exporter_that_never_sees_the_service_fails_the_step() -> None:
+    from alertdrill.errors import StartupError
+    from alertdrill.faults import wait_until_ready
+
+    class Never:
+        name, url, line = "exporter", "http://x/metrics", "pg_up 1"
+
+        def __call__(self, session: object) -> bool:
+            return False
+
+    with pytest.raises(StartupError, match="exporter never saw it up again"):
+        wait_until_ready(FakeService(), timeout=0.1, probes=[Never()])  # type: ignore[list-item]

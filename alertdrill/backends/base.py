@@ -28,6 +28,24 @@ class StackOptions:
     keep_workdir: bool = False
 
 
+@dataclass(frozen=True)
+class RecoveryProbe:
+    """One HTTP check that a service reporting on a restarted one sees it up again."""
+
+    name: str
+    url: str
+    line: str
+
+    def __call__(self, session: requests.Session) -> bool:
+        """True when the page has the line (at a line's start)."""
+        try:
+            response = session.get(self.url, timeout=1.0)
+        except requests.RequestException:
+            return False
+        return response.status_code == 200 and any(
+            ln.strip() == self.line for ln in response.text.splitlines())
+
+
 class ServiceHandle(Protocol):
     """A service of the stack that faults act on."""
 
@@ -82,6 +100,9 @@ class RunningStack(Protocol):
 
     def service_names(self) -> list[str]:
         """Every service the stack runs, for messages."""
+
+    def recovery_probes(self, name: str) -> list[RecoveryProbe]:
+        """What must see ``name`` up again before its restart counts as done (its exporter)."""
 
     def logs(self, lines: int = 20) -> dict[str, str]:
         """The tail of every service's log."""

@@ -18,7 +18,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 
 import requests
 
-from alertdrill.backends.base import StackOptions
+from alertdrill.backends.base import RecoveryProbe, StackOptions
 from alertdrill.binaries import find_binary
 from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError, StartupError
@@ -106,6 +106,14 @@ DEFAULT_PEER_TIMEOUT = 15.0
 #: notification log to the others on a loaded 2-core machine (DESIGN.md: 0.3 s, 0 of 20
 #: trials duplicated).
 MIN_PEER_TIMEOUT = 0.3
+
+
+#: For kinds that report on another service (``of:``): the page and the line that show it up.
+#: prometheus-postgres-exporter serialises its scrapes and spends about 1 s (real, unscaled)
+#: on each failed connection attempt, so at K=60 a backlog of scrapes left by an outage takes
+#: seconds — minutes in real-world terms — to drain after PostgreSQL is back: part of the
+#: restart, not of the alerting pipeline's resolution time.
+RECOVERED_WHEN: dict[str, tuple[str, str]] = {"postgres-exporter": ("/metrics", "pg_up 1")}
 
 
 def peer_timeout(config: dict[str, Any], peers: int, time_scale: float = 1.0) -> float:
@@ -319,6 +327,19 @@ class StackBase(Generic[ServiceT]):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def recovery_probes(self, name: str) -> list[RecoveryProbe]:
+        """What must be true again, beyond ``name``'s own readiness, before a restart of
+        ``name`` counts as done: each service that reports on it (``of: name``) sees it up."""
+        probes = []
+        for other, spec in self.spec.services.items():
+            seen = RECOVERED_WHEN.get(spec.kind)
+            if seen is None or str(spec.options.get("of", "postgres")) != name:
+                continue
+            svc = self.services.get(other)
+            if svc is not None:
+                probes.append(RecoveryProbe(other, str(svc.url) + seen[0], seen[1]))
+        return probes
 
     def _all_services(self) -> dict[str, ServiceT]:
         found: dict[str, ServiceT] = {}

@@ -277,7 +277,7 @@ def _postgres(ctx: LaunchContext, spec: ServiceSpec) -> LocalService:
         return ManagedProcess(spec.name, argv, ctx.log(spec.name))
 
     svc = LocalService(spec.name, launch, None,
-                       ready_check=lambda: (sockets / ".s.PGSQL.5432").exists(),
+                       ready_check=lambda: _accepts_connections(bin_dir, sockets),
                        stop_signal=signal.SIGINT)
     ctx.pg_sockets[spec.name] = sockets
     return svc
@@ -356,6 +356,18 @@ def postgres_bin_dir() -> Path:
             "install it with `sudo apt-get install -y postgresql`, or run it in a container of its "
             "upstream image (--backend docker with ALERTDRILL_IMAGES=official)")
     return found[-1].parent
+
+
+def _accepts_connections(bin_dir: Path, sockets: Path) -> bool:
+    """``pg_isready``: the server accepts connections (its socket file appears earlier, while
+    it still answers "the database system is starting up")."""
+    if not (sockets / ".s.PGSQL.5432").exists():
+        return False
+    try:
+        return subprocess.run([str(bin_dir / "pg_isready"), "-q", "-h", str(sockets)],
+                              check=False, timeout=2).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
 
 
 def _as_user(user: str) -> list[str]:
