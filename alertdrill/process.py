@@ -177,6 +177,10 @@ def remove_tempdir(path: Path) -> None:
 
 #: Written into a temp dir kept on purpose (``--keep-workdir``): not a leftover.
 KEPT_MARKER = ".alertdrill-kept"
+#: The pytest user property (``item.user_properties``, hence JUnit too) naming the workdir a
+#: stack kept (``--keep-workdir``): the suite's ``stacks`` fixture sets it at the end of the
+#: scenario, ``alertdrill run``'s progress display prints it.
+KEPT_PROPERTY = "kept workdir"
 
 
 def keep_tempdir(path: Path) -> None:

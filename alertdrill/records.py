@@ -162,6 +162,8 @@ def build_record(info: ScenarioInfo, settings: Settings, drills: Sequence[Any] =
             "warnings": list(getattr(drill.stack, "warnings", [])),
             "timeline": timeline_json,
         })
+        if settings.keep_workdir:  # where its logs and rendered configs were kept
+            stacks[-1]["workdir"] = str(drill.stack.workdir)
     first = drills[0].timeline if drills else None
     steps = []
     for step in info.steps:

@@ -34,6 +34,8 @@ class Stacks:
         self.search = search
         self.report_dir = report_dir
         self.drills: list[Drill] = []
+        #: (stack name, workdir) of every stack kept by ``--keep-workdir``, once closed.
+        self.kept: list[tuple[str, Path]] = []
 
     def start(self, name: str | None = None) -> Drill:
         """Start stack ``name`` (or the configured default) and begin observing it."""
@@ -77,6 +79,9 @@ class Stacks:
         finally:
             for drill in reversed(self.drills):
                 drill.stack.close()
+            if self.settings.keep_workdir:
+                self.kept += [(getattr(getattr(d.stack, "spec", None), "name", "stack"),
+                               Path(d.stack.workdir)) for d in self.drills]
             self.drills.clear()
         return path
 

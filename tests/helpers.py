@@ -161,3 +161,29 @@ class _RecordingHandler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+#: Runs its arguments (exec: same pid) with SIGINT, SIGTERM and SIGHUP at the disposition
+#: given by the first argument, ``default`` or ``ignore``. Exec keeps both dispositions, and
+#: Python turns a default SIGINT into KeyboardInterrupt but leaves an ignored one ignored.
+_WITH_SIGNALS = (
+    "import os, signal, sys\n"
+    "how = signal.SIG_DFL if sys.argv[1] == 'default' else signal.SIG_IGN\n"
+    "signal.signal(signal.SIGINT, how)\n"
+    "if sys.argv[1] == 'default':\n"
+    "    signal.signal(signal.SIGTERM, how)\n"
+    "    signal.signal(signal.SIGHUP, how)\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n")
+
+
+def with_signals(argv: list[str], disposition: str = "default") -> list[str]:
+    """``argv`` started with the signal dispositions a test relies on, whatever this process
+    inherited: a test that signals its child sets them itself.
+
+    ``default``: SIGINT, SIGTERM and SIGHUP at their defaults — as in a terminal's foreground,
+    even when this test runs where SIGINT is ignored (a background job of a script:
+    ``make test &`` in a non-interactive shell). ``ignore``: SIGINT ignored, as such a job
+    starts (SIGTERM and SIGHUP as inherited). A thread-safe stand-in for ``preexec_fn``.
+    """
+    assert disposition in ("default", "ignore"), disposition
+    return [sys.executable, "-c", _WITH_SIGNALS, disposition, *argv]

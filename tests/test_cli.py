@@ -46,7 +46,7 @@ def test_scale_refuses_what_it_cannot_read(tmp_path: Path) -> None:
     bad = tmp_path / "x.yml"
     bad.write_text("just: [a, list\n")
     result = _run("scale", str(bad))
-    assert result.returncode == 2
+    assert result.returncode == 4  # a usage error: the user's file
     assert result.stderr.startswith("alertdrill: x.yml is not valid YAML at")
     assert "Traceback" not in result.stderr
 

@@ -20,6 +20,7 @@ from tests.helpers import (
     processes_of_run,
     run_pytest,
     stopped_processes,
+    with_signals,
     write_stack,
 )
 
@@ -45,9 +46,11 @@ def _run_child(tmp_path: Path, feature: str, stack: str
     test_file = _project(tmp_path, feature, ROOT / "stack" / stack)
     env = {**os.environ, "ALERTDRILL_RUN_ID": run_id, "ALERTDRILL_TMPDIR": str(tmp_root),
            "ALERTDRILL_REPORT_DIR": str(tmp_path / "records")}
+    # Signalled by the tests: SIGINT at its default even when this suite runs where it is
+    # ignored (a background job of a script), or the child would never see the Ctrl-C.
     child = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(test_file),
-         "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml")],
+        with_signals([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                      str(test_file), "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml")]),
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     return run_id, tmp_root, child
@@ -64,7 +67,8 @@ def _reap(child: subprocess.Popen[str], run_id: str) -> list:
     return left
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL],
+                         ids=["SIGINT", "SIGTERM", "SIGKILL"])
 def test_interrupt_mid_scenario_leaves_no_process_and_no_tempdir(
     tmp_path: Path, sig: signal.Signals
 ) -> None:
