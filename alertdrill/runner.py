@@ -289,16 +289,17 @@ def run(options: RunOptions, out: TextIO = sys.stdout) -> int:
                                  tolerance=options.tolerance, floor=options.floor,
                                  stack=options.stack, peers=options.peers)
     report_root = options.report_dir.expanduser().resolve()
-    report_root.mkdir(parents=True, exist_ok=True)
     tty = out.isatty()
     with tempfile.TemporaryDirectory(prefix="alertdrill-run-") as tmp:
-        binding = write_binding(Path(tmp), features)
+        binding = write_binding(Path(tmp), features)  # a missing feature: before any output
+        report_root.mkdir(parents=True, exist_ok=True)
         args = pytest_args(options, binding, report_root)
         shown = ", ".join(_display(f) for f in features)
         out.write(f"alertdrill run: {shown} · stack {_display_stack(options.stack)} · "
                   f"{settings.backend} backend · K={settings.time_scale:g} · tolerance "
                   f"{settings.tolerance:g} s" + (f" · tags {options.tags}" if options.tags else "")
-                  + (f" · {options.parallel} in parallel" if options.parallel > 1 else "") + "\n")
+                  + (f" · {options.parallel} in parallel" if options.parallel > 1 else "") + "\n"
+                  + _ignored_note())
         out.flush()
         progress = Progress(out, tty)
         status = int(pytest.main(args, plugins=[progress]))
@@ -316,6 +317,19 @@ def run(options: RunOptions, out: TextIO = sys.stdout) -> int:
         return status if status != 0 else 3
     out.write(f"drill report: {_display(html_path)}  {_display(md_path)}\n")
     return status
+
+
+def _ignored_note() -> str:
+    """A run started with SIGINT ignored (a background job of a script) ignores Ctrl-C, as its
+    parent asked: say so, and what stops it."""
+    from alertdrill.process import ignored_signals
+
+    ignored = ignored_signals()
+    if not ignored:
+        return ""
+    stop = next((s for s in ("SIGTERM", "SIGHUP", "SIGINT") if s not in ignored), "SIGKILL")
+    return (f"note: {' and '.join(ignored)} ignored, as this process was started (e.g. a "
+            f"background job of a script): stop it with kill -{stop[3:]} {os.getpid()}\n")
 
 
 def _display(path: Path) -> str:

@@ -212,6 +212,42 @@ def test_run_with_stack_uses_it_for_the_generic_given(tmp_path: Path) -> None:
     assert any(e["kind"] == "prometheus.firing" for e in record["stacks"][0]["timeline"])
 
 
+def test_keep_workdir_names_each_kept_directory(tmp_path: Path) -> None:
+    """At the end of the scenario (the progress line, pytest's own terminal), in the record
+    and in the report; the directory is there, marked as kept, and survives the run's exit."""
+    out_dir = tmp_path / "out"
+    result = _cli(["run", "features/sample/silences.feature", "-k", "refused", "--keep-workdir",
+                   "--report-dir", str(out_dir)], _env(tmp_path), timeout=120)
+    out = _ok(result)
+    kept = [line.split("kept workdir: ", 1)[1] for line in out.splitlines()
+            if "kept workdir: " in line]
+    try:
+        assert len(kept) == 1, out
+        workdir = Path(kept[0])
+        assert workdir.parent == tmp_path / "tmp" and (workdir / "prometheus.log").is_file()
+        assert (workdir / ".alertdrill-kept").is_file()
+        lines = out.splitlines()
+        assert lines.index(f"        kept workdir: {workdir}") == 1 + next(
+            i for i, line in enumerate(lines) if line.startswith("[1/1] PASS")), out
+        record = json.loads(next((out_dir / "drill").glob("*.json")).read_text())
+        assert record["stacks"][0]["workdir"] == str(workdir)
+        assert f"Kept workdir: `{workdir}` (sample)" in (out_dir / "drill-report.md").read_text()
+        assert str(workdir) in (out_dir / "drill-report.html").read_text()
+        plain = subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--keep-workdir",
+             "features/test_bundled.py", "-k", "silence_without_a_comment"], cwd=ROOT,
+            env=_env(tmp_path, ALERTDRILL_REPORT_DIR=str(tmp_path / "records")),
+            capture_output=True, text=True, timeout=120, check=False)
+        assert plain.returncode == 0, plain.stdout + plain.stderr
+        named = [line.split(": ", 1)[1] for line in plain.stdout.splitlines()
+                 if line.startswith("kept workdir of stack sample: ")]
+        kept += named
+        assert len(named) == 1 and Path(named[0]).is_dir(), plain.stdout
+    finally:
+        for path in kept:
+            shutil.rmtree(path, ignore_errors=True)
+
+
 # -- GameDay ------------------------------------------------------------------------------------
 class GameDay:
     """A GameDay started with `alertdrill up` in its own state dir; always taken down."""
