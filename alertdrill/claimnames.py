@@ -26,6 +26,7 @@ from alertdrill.errors import StepError
 from alertdrill.instrument import load_yaml
 from alertdrill.stackspec import StackSpec
 from alertdrill.stepsyntax import parse_names
+from alertdrill.text import plural
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -226,7 +227,7 @@ def _check(kind: str, name: str, args: Mapping[str, object], names: StackNames,
 def refusal(found: Sequence[NameProblem], where: str) -> StepError:
     """The one error that refuses a scenario (or a feature file) for its unknown names."""
     lines = "\n    ".join(p.message() for p in found)
-    return StepError(f"{where}: {len(found)} unknown name{'s' if len(found) != 1 else ''} — "
+    return StepError(f"{where}: {plural(len(found), 'unknown name')} — "
                      f"a claim about a name the stack does not have cannot fail as meant:\n    "
                      f"{lines}", "fix the spelling, or add the receiver, rule or service to the "
                                  "stack")

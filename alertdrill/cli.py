@@ -9,15 +9,60 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from alertdrill import __version__
-from alertdrill.errors import AlertdrillError, MissingBinaryError
+from alertdrill.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    AlertdrillError,
+    ConfigError,
+    MissingBinaryError,
+    exit_status,
+)
+from alertdrill.text import plural
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors on the documented exit status 4 (argparse's own is 2,
+    which ``alertdrill run`` reports as "interrupted", as pytest does)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n  → {self.prog} --help\n")
+
+
+def _count(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number ≥ ``minimum`` (``--parallel``)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more, not {value}")
+        return value
+    return parse
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds above 0 (``--interval``, ``--timeout``)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be above 0 s, not {text}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and for --help)."""
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = _Parser(  # its subcommands' parsers are _Parsers too
         prog="alertdrill",
         description="Prove, against real Prometheus and Alertmanager, that your alerting works.",
     )
@@ -101,7 +146,7 @@ def _add_run(sub: _Sub[argparse.ArgumentParser]) -> None:
                      help="select scenarios by Gherkin tags: 'nightly', 'routing and not slow'")
     run.add_argument("--keyword", "-k", dest="keyword", default=None, metavar="EXPR",
                      help="select scenarios by name (pytest -k)")
-    run.add_argument("--parallel", "-n", type=int, default=1, metavar="N",
+    run.add_argument("--parallel", "-n", type=_count(1), default=1, metavar="N",
                      help="run N scenarios at once (pytest-xdist; each has its own stack — "
                      "mind timing on small machines)")
     run.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
@@ -128,7 +173,7 @@ def _add_gameday(sub: _Sub[argparse.ArgumentParser]) -> None:
     up.add_argument("--report-dir", type=Path, default=None, metavar="DIR",
                     help="where `down` writes the GameDay's record (default: "
                     "$ALERTDRILL_REPORT_DIR or reports/gameday)")
-    up.add_argument("--timeout", type=float, default=120.0, metavar="S",
+    up.add_argument("--timeout", type=_seconds, default=120.0, metavar="S",
                     help="how long to wait for the stack to be usable (default 120)")
     down = sub.add_parser(
         "down", help="revert every fault, write the GameDay record, stop the stack",
@@ -161,7 +206,7 @@ def _add_gameday(sub: _Sub[argparse.ArgumentParser]) -> None:
         "notifications in arrival order, the faults applied and reverted. Ctrl-C leaves.")
     watch.add_argument("--once", action="store_true",
                        help="print one snapshot (no colours, no redraw) and exit")
-    watch.add_argument("--interval", type=float, default=0.5, metavar="S",
+    watch.add_argument("--interval", type=_seconds, default=0.5, metavar="S",
                        help="seconds between redraws (default 0.5)")
 
 
@@ -181,8 +226,11 @@ def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "rule's alerts can carry: its own labels, alertname, external_labels and the static "
         "scrape-target labels of prometheus.yml; what cannot be known statically counts as "
         "anything, so they stay silent rather than guess.\n\n"
-        "Exit status: 0 no error (warnings allowed), 1 at least one error, 2 the check could "
-        "not run (no such stack, a missing tool).")
+        "Exit status: 0 no error (warnings allowed), 1 at least one error, 3 the check could "
+        "not run (a missing tool), 4 usage error (no such stack, a bad option).")
+    check.add_argument("stack_dir", nargs="?", default=None, metavar="STACK",
+                       help="stack directory, or a name under stack/ (the same as --stack; "
+                       "default: $ALERTDRILL_STACK or sample)")
     check.add_argument("--stack", default=None, metavar="DIR",
                        help="stack directory, or a name under stack/ "
                        "(default: $ALERTDRILL_STACK or sample)")
@@ -224,15 +272,21 @@ def main(argv: list[str] | None = None) -> int:
             return _steps(markdown=args.markdown)
         if args.command == "scale":
             return _scale(args.files, args.time_scale, args.floor, args.output)
-        if args.command == "check" and args.features:
-            return _check_features(args.features, args.stack)
         if args.command == "check":
-            return _check(args.stack, args.format, tools=not args.no_tools)
+            if args.stack_dir and args.stack and args.stack_dir != args.stack:
+                raise ConfigError(f"two stacks given: {args.stack_dir} and --stack {args.stack}",
+                                  "give the stack once: alertdrill check STACK")
+            if args.features:
+                return _check_features(args.features, args.stack_dir or args.stack)
+            return _check(args.stack_dir or args.stack, args.format, tools=not args.no_tools)
         if args.command == "report":
             return _report(args.source, args.out)
     except AlertdrillError as exc:
         print(f"alertdrill: {exc}", file=sys.stderr)
-        return 2
+        return exit_status(exc)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM/SIGHUP made to unwind like it
+        print("\nalertdrill: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `alertdrill watch --once | head`: the reader left, not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing may be written at exit
         return 0
@@ -261,6 +315,10 @@ def _up(args: argparse.Namespace) -> int:
     from alertdrill.settings import Settings, resolve_stack_dir
     from alertdrill.supervisor import LOG_FILE, read_state, state_path, supervisor_alive
 
+    # Bad input is refused before anything is touched (a dead GameDay's leftovers included).
+    stack = resolve_stack_dir(args.stack, [Path.cwd()])
+    settings = Settings.from_env(backend=args.backend, time_scale=args.time_scale,
+                                 tolerance=args.tolerance, floor=args.floor, peers=args.peers)
     path = state_path()
     state = read_state(path)
     if state is not None and supervisor_alive(state):
@@ -272,9 +330,6 @@ def _up(args: argparse.Namespace) -> int:
         print(f"a previous GameDay's supervisor (pid {state.get('pid')}) is gone; cleaning up "
               "after it first")
         _clean_dead(state, path)
-    stack = resolve_stack_dir(args.stack, [Path.cwd()])
-    settings = Settings.from_env(backend=args.backend, time_scale=args.time_scale,
-                                 tolerance=args.tolerance, floor=args.floor)
     report_dir = (args.report_dir or Path(Settings.from_env().report_dir or "reports/gameday"))
     report_dir = report_dir.expanduser().resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -336,8 +391,8 @@ def _print_up(state: dict, path: Path) -> None:
         print(f"  {name:<{width}}  {url}")
     warnings = state.get("warnings") or []
     if warnings:
-        print(f"{len(warnings)} start-up warning(s) (on the timeline; `alertdrill watch` counts "
-              "them):")
+        print(f"{plural(len(warnings), 'start-up warning')} (on the timeline; `alertdrill watch` "
+              "counts them):")
         for warning in warnings[:5]:
             print(f"  ! {warning}")
     print(f"supervisor pid {state['pid']} · control API {state['api']} (token in {path}) · "
@@ -509,7 +564,8 @@ def _scale(files: list[Path], factor: float | None, floor: float | None,
             print(f"{path}: warning: {warning}", file=sys.stderr)
         if output:
             (output / path.name).write_text(text)
-            print(f"{path} → {output / path.name} ({len(result.changes)} durations scaled)",
+            print(f"{path} → {output / path.name} ({plural(len(result.changes), 'duration')} "
+                  "scaled)",
                   file=sys.stderr)
         else:
             if len(files) > 1:
@@ -536,8 +592,8 @@ def _check(stack: str | None, output_format: str, tools: bool) -> int:
     else:
         for finding in findings:
             print(finding.render(shown_from))
-        print(f"{_display_root(root, shown_from)}: {errors} error(s), "
-              f"{len(findings) - errors} warning(s)"
+        print(f"{_display_root(root, shown_from)}: {plural(errors, 'error')}, "
+              f"{plural(len(findings) - errors, 'warning')}"
               + ("" if tools else " (promtool/amtool skipped)"))
     return 1 if errors else 0
 
@@ -556,8 +612,7 @@ def _check_features(paths: list[Path], stack: str | None) -> int:
     found = check_features(files, resolve, settings.peers or None)
     for problem in found:
         print(problem.render(Path.cwd()))
-    print(f"{len(files)} feature file{'s' if len(files) != 1 else ''}: "
-          f"{len(found)} problem{'s' if len(found) != 1 else ''}")
+    print(f"{plural(len(files), 'feature file')}: {plural(len(found), 'problem')}")
     return 1 if found else 0
 
 

@@ -47,3 +47,27 @@ class StepError(AlertdrillError):
 
 class DockerUnavailableError(AlertdrillError):
     """No Docker engine answers and the harness may not (or cannot) start one."""
+
+
+# -- exit statuses ------------------------------------------------------------------------------
+#: The exit statuses of every ``alertdrill`` command (README › Command line › Exit statuses);
+#: ``run``'s are pytest's, and the others follow them.
+EXIT_OK = 0
+#: The answer is no: a scenario failed, ``check`` found an error, the stack did not come up.
+EXIT_FAILED = 1
+#: Ctrl-C, SIGTERM or SIGHUP (everything started is still taken down).
+EXIT_INTERRUPTED = 2
+#: The command could not do its job for a reason outside its arguments: a missing tool, no
+#: GameDay up, no records to build a report from (``run``: the scenarios passed, the report
+#: could not be built).
+EXIT_NOT_RUN = 3
+#: A usage error: an unknown option, a bad value, no such stack or feature file, an unknown
+#: fault — said before anything starts.
+EXIT_USAGE = 4
+#: ``run``: no scenario selected.
+EXIT_NOTHING_SELECTED = 5
+
+
+def exit_status(exc: AlertdrillError) -> int:
+    """The exit status of a command that stopped on ``exc``: bad input is a usage error."""
+    return EXIT_USAGE if isinstance(exc, (ConfigError, StepError)) else EXIT_NOT_RUN

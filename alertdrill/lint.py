@@ -53,6 +53,7 @@ from alertdrill.stackspec import (
     PROMETHEUS_CANDIDATES,
     StackSpec,
 )
+from alertdrill.text import plural
 
 Severity = Literal["error", "warning"]
 
@@ -832,7 +833,7 @@ def _few(names: Sequence[str], limit: int = 4) -> str:
 
 
 def _count(items: Sequence[object], noun: str) -> str:
-    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+    return plural(len(items), noun)
 
 
 # --- rules ------------------------------------------------------------------------------------

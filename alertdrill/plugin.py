@@ -119,6 +119,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     global _CONFIG
     _CONFIG = config
+    _check_options(config)
     process.install_signal_handlers()
     # Fixed before pytest-xdist starts its workers, so that they all inherit one run id.
     process.run_id()
@@ -128,10 +129,23 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.import_plugin(name)
 
 
+def _check_options(config: pytest.Config) -> None:
+    """Bad settings (``--peers 10``, ``ALERTDRILL_TIME_SCALE=0``) are a usage error of the
+    whole run — pytest's exit status 4 and one message — not an error of every scenario."""
+    try:
+        _settings(config)
+    except AlertdrillError as exc:
+        raise pytest.UsageError(f"alertdrill: {exc}") from None
+
+
 @pytest.fixture(scope="session")
 def alertdrill_settings(pytestconfig: pytest.Config) -> Settings:
     """The run's settings (session scope): defaults < ALERTDRILL_* < command-line options."""
-    opt = pytestconfig.getoption
+    return _settings(pytestconfig)
+
+
+def _settings(config: pytest.Config) -> Settings:
+    opt = config.getoption
     return Settings.from_env(
         backend=opt("alertdrill_backend"),
         time_scale=opt("alertdrill_time_scale"),

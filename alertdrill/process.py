@@ -177,6 +177,10 @@ def remove_tempdir(path: Path) -> None:
 
 #: Written into a temp dir kept on purpose (``--keep-workdir``): not a leftover.
 KEPT_MARKER = ".alertdrill-kept"
+#: The pytest user property (``item.user_properties``, hence JUnit too) naming the workdir a
+#: stack kept (``--keep-workdir``): the suite's ``stacks`` fixture sets it at the end of the
+#: scenario, ``alertdrill run``'s progress display prints it.
+KEPT_PROPERTY = "kept workdir"
 
 
 def keep_tempdir(path: Path) -> None:
@@ -287,12 +291,26 @@ def install_signal_handlers() -> None:
 
     pytest (and the CLI) tear fixtures down on KeyboardInterrupt; making every terminating
     signal take that path means one cleanup route instead of three.
+
+    A signal the harness was started with *ignored* stays ignored, as Python itself leaves an
+    ignored SIGINT: the parent asked for it — ``nohup`` ignores SIGHUP, and a non-interactive
+    shell starts a background job (``alertdrill run &`` in a script) with SIGINT ignored so that
+    a Ctrl-C meant for the script's foreground does not end it. Such a run stops on SIGTERM,
+    with the same cleanup (README › Troubleshooting); :func:`ignored_signals` names what is
+    ignored, for the run's header.
     """
     if threading.current_thread() is not threading.main_thread():
         return
     for sig in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(sig) in (signal.SIG_DFL, None):
             signal.signal(sig, _raise_interrupt)
+
+
+def ignored_signals() -> list[str]:
+    """The terminating signals this process ignores (inherited so): ``["SIGINT"]`` in a
+    background job of a script."""
+    return [sig.name for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+            if signal.getsignal(sig) == signal.SIG_IGN]
 
 
 atexit.register(cleanup_all)

@@ -163,6 +163,8 @@ def build_record(info: ScenarioInfo, settings: Settings, drills: Sequence[Any] =
             "timeline": timeline_json,
             **_observed(drill),
         })
+        if settings.keep_workdir:  # where its logs and rendered configs were kept
+            stacks[-1]["workdir"] = str(drill.stack.workdir)
     first = drills[0].timeline if drills else None
     steps = []
     for step in info.steps:

@@ -36,6 +36,7 @@ from alertdrill.durations import human
 from alertdrill.errors import AlertdrillError
 from alertdrill.records import claims_of, load_records, notifications_of
 from alertdrill.redact import Redactor
+from alertdrill.text import plural
 
 # -- what the tables show ---------------------------------------------------------------------
 PHASES = ("detect", "notify", "escalate", "suppress", "resolve")
@@ -791,6 +792,10 @@ def markdown_section(record: dict[str, Any]) -> str:
     if not record.get("stacks"):
         lines += ["(no stack was started for this scenario)", ""]
         return "\n".join(lines)
+    kept = [f"`{s['workdir']}` ({_md(s.get('name'))})" for s in record["stacks"]
+            if s.get("workdir")]
+    if kept:  # --keep-workdir: the stack's logs and rendered configs are there
+        lines += [f"Kept workdir: {', '.join(kept)}", ""]
     rows = _sla_table_rows(record)
     lines += ["### SLA", ""]
     lines += _md_table(_SLA_HEADERS, rows) if rows else ["(nothing measured)"]
@@ -817,8 +822,8 @@ def markdown(records: list[dict[str, Any]]) -> str:
     lines = ["# alertdrill drill report", "",
              f"Run {summary['run_date']} · time scale {summary['scales']} · tolerance "
              f"{summary['tolerances']} · generated {summary['generated']}", "",
-             f"**{summary['total']} scenarios: {summary['passed']} passed, {summary['failed']} "
-             f"failed, {summary['error']} error{'' if summary['error'] == 1 else 's'}"
+             f"**{plural(summary['total'], 'scenario')}: {summary['passed']} passed, "
+             f"{summary['failed']} failed, {plural(summary['error'], 'error')}"
              f"{_skipped(summary)}** · claims: "
              f"{summary['claims_passed']} held, {summary['claims_failed']} failed", ""]
     lines += _md_table(["", "scenario", "feature", "claims", "duration"], [
@@ -973,6 +978,8 @@ def html_section(record: dict[str, Any]) -> str:
              f"{_e(_secs(record.get('tolerance')))}"
              + (f" · ran {_e(_secs(record.get('duration')))}" if record.get("duration") else "")
              + "".join(f" · stack <b>{_e(s.get('name'))}</b>" for s in record.get("stacks") or [])
+             + "".join(f" · kept workdir <code>{_e(s['workdir'])}</code>"
+                       for s in record.get("stacks") or [] if s.get("workdir"))
              + "</div>"]
     if outcome in ("failed", "error") and record.get("message"):
         arrived: list[list[Cell]] = [
@@ -1058,7 +1065,7 @@ def html_section(record: dict[str, Any]) -> str:
                      f"{''.join(items)}</ol></details>")
     for stack in stacks:
         lines = [_describe_event(e) for e in stack.get("timeline") or []]
-        parts.append(f"<details><summary>Full timeline ({len(lines)} events)</summary><pre>"
+        parts.append(f"<details><summary>Full timeline ({plural(len(lines), 'event')})</summary><pre>"
                      f"{_e(chr(10).join(lines))}</pre></details>")
     parts.append("</section>")
     return "\n".join(parts)
@@ -1089,7 +1096,7 @@ def render_html(records: list[dict[str, Any]]) -> str:
     card_html = "".join(f'<div class="card {c}"><div class="n">{_e(n)}</div>'
                         f'<div class="l">{_e(label)}</div></div>' for c, n, label in cards)
     verdict = "all scenarios passed" if s["failed"] == 0 and s["error"] == 0 and s["total"] else \
-        f"{s['failed'] + s['error']} of {s['total']} scenarios did not pass"
+        f"{s['failed'] + s['error']} of {plural(s['total'], 'scenario')} did not pass"
     body = "\n".join(html_section(r) for r in records)
     return f"""<!DOCTYPE html>
 <html lang="en">

@@ -25,6 +25,8 @@ import pytest
 
 from alertdrill import bundled
 from alertdrill.errors import ConfigError
+from alertdrill.process import KEPT_PROPERTY
+from alertdrill.text import plural
 
 _INI = """\
 # Written by `alertdrill run` for one run; removed afterwards.
@@ -180,14 +182,15 @@ class Progress:
 
     def pytest_collection_finish(self, session: Any) -> None:
         self.total = len(session.items)
-        self._print(f"{self.total} scenario(s)")
+        self._print(plural(self.total, "scenario"))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         if not self.total:
             self.total = len(ids)
-            self._print(f"{self.total} scenario(s) on {getattr(node.config.option, 'numprocesses', '?')} "
-                        "workers")
+            workers = getattr(node.config.option, "numprocesses", None)
+            self._print(f"{plural(self.total, 'scenario')} on "
+                        + (plural(int(workers), "worker") if workers else "? workers"))
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         self.running.add(nodeid)
@@ -210,6 +213,8 @@ class Progress:
         elif report.skipped and entry["outcome"] == "passed":
             entry["outcome"] = "skipped"
         if report.when == "teardown":
+            entry["kept"] = [str(value) for name, value in getattr(report, "user_properties", ())
+                             if name == KEPT_PROPERTY]
             self._finish(report.nodeid, entry)
 
     def _finish(self, nodeid: str, entry: dict[str, Any]) -> None:
@@ -233,11 +238,13 @@ class Progress:
         if outcome in ("failed", "error") and entry["message"]:
             self.failures.append((name, entry["message"]))
             self._print(_indent(_tail(_head(entry["message"], 14), 14), "        "))
+        for path in entry.get("kept") or []:
+            self._print(f"        kept workdir: {path}")
 
     def summary(self) -> str:
         """``3 passed, 1 failed in 40.2 s`` (``, interrupted in …`` when stopped)."""
-        parts = [f"{self.counts[k]} {k}" for k in ("passed", "failed", "error", "skipped")
-                 if self.counts.get(k)]
+        parts = [plural(self.counts[k], k, k if k != "error" else None)  # 2 errors, 2 passed
+                 for k in ("passed", "failed", "error", "skipped") if self.counts.get(k)]
         if self.running:
             names = ", ".join(sorted(_short(n) for n in self.running))
             parts.append(f"interrupted in {names}")
@@ -274,20 +281,23 @@ def run(options: RunOptions, out: TextIO = sys.stdout) -> int:
     options.features = features = options.features or default_features()
     if options.stack:
         options.stack = str(resolve_stack_dir(options.stack, [Path.cwd()]))
-    report_root = options.report_dir.expanduser().resolve()
-    report_root.mkdir(parents=True, exist_ok=True)
+    if options.parallel < 1:
+        raise ConfigError(f"--parallel must be 1 or more, not {options.parallel}")
     settings = Settings.from_env(backend=options.backend, time_scale=options.time_scale,
                                  tolerance=options.tolerance, floor=options.floor,
-                                 stack=options.stack)
+                                 stack=options.stack, peers=options.peers)
+    report_root = options.report_dir.expanduser().resolve()
     tty = out.isatty()
     with tempfile.TemporaryDirectory(prefix="alertdrill-run-") as tmp:
-        binding = write_binding(Path(tmp), features)
+        binding = write_binding(Path(tmp), features)  # a missing feature: before any output
+        report_root.mkdir(parents=True, exist_ok=True)
         args = pytest_args(options, binding, report_root)
         shown = ", ".join(_display(f) for f in features)
         out.write(f"alertdrill run: {shown} · stack {_display_stack(options.stack)} · "
                   f"{settings.backend} backend · K={settings.time_scale:g} · tolerance "
                   f"{settings.tolerance:g} s" + (f" · tags {options.tags}" if options.tags else "")
-                  + (f" · {options.parallel} in parallel" if options.parallel > 1 else "") + "\n")
+                  + (f" · {options.parallel} in parallel" if options.parallel > 1 else "") + "\n"
+                  + _ignored_note())
         out.flush()
         progress = Progress(out, tty)
         status = int(pytest.main(args, plugins=[progress]))
@@ -305,6 +315,19 @@ def run(options: RunOptions, out: TextIO = sys.stdout) -> int:
         return status if status != 0 else 3
     out.write(f"drill report: {_display(html_path)}  {_display(md_path)}\n")
     return status
+
+
+def _ignored_note() -> str:
+    """A run started with SIGINT ignored (a background job of a script) ignores Ctrl-C, as its
+    parent asked: say so, and what stops it."""
+    from alertdrill.process import ignored_signals
+
+    ignored = ignored_signals()
+    if not ignored:
+        return ""
+    stop = next((s for s in ("SIGTERM", "SIGHUP", "SIGINT") if s not in ignored), "SIGKILL")
+    return (f"note: {' and '.join(ignored)} ignored, as this process was started (e.g. a "
+            f"background job of a script): stop it with kill -{stop[3:]} {os.getpid()}\n")
 
 
 def _display(path: Path) -> str:

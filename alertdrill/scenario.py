@@ -45,6 +45,8 @@ class Stacks:
         self.search = search
         self.report_dir = report_dir
         self.drills: list[Drill] = []
+        #: (stack name, workdir) of every stack kept by ``--keep-workdir``, once closed.
+        self.kept: list[tuple[str, Path]] = []
 
     def resolve(self, name: str | None = None) -> Path:
         """The directory of stack ``name`` (or of the configured default)."""
@@ -91,6 +93,9 @@ class Stacks:
         finally:
             for drill in reversed(self.drills):
                 drill.stack.close()
+            if self.settings.keep_workdir:
+                self.kept += [(getattr(getattr(d.stack, "spec", None), "name", "stack"),
+                               Path(d.stack.workdir)) for d in self.drills]
             self.drills.clear()
         return path
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -12,6 +13,12 @@ from alertdrill.errors import ConfigError
 
 #: Where a stack can run (see README › Backends).
 BACKENDS = ("local", "docker")
+#: How many Alertmanager peers a stack may have: what a manifest allows, and ``--peers``.
+PEERS = range(1, 10)
+#: The largest time scale: one real-world hour per measured second. Beyond it nearly every
+#: interval of a real config (a 15 s scrape interval from K=60 on) sits on the floor, so the
+#: run would no longer execute the arithmetic the config describes.
+MAX_TIME_SCALE = 3600.0
 
 
 @dataclass(frozen=True)
@@ -34,8 +41,9 @@ class Settings:
     #: Directories searched first for a stack named in a step (``os.pathsep``-separated): a
     #: modified copy of a bundled stack placed there replaces it for the whole suite.
     stack_dirs: str = ""
-    #: Override the number of Alertmanager peers of every stack (0 = as the stack says).
-    peers: int = 0
+    #: Override the number of Alertmanager peers of every stack (None = as the stack says);
+    #: 1…9, the range a stack manifest allows (:data:`PEERS`).
+    peers: int | None = None
     #: Keep each stack's temp workdir (logs, rendered configs) after the run, for debugging.
     keep_workdir: bool = False
     #: Where each scenario's result record (JSON) goes; empty = ``reports/drill`` under the
@@ -62,14 +70,19 @@ class Settings:
 
     def validate(self) -> None:
         """Reject values that cannot work, with the variable to fix."""
-        if self.time_scale <= 0:
-            raise ConfigError(f"time scale must be positive, not {self.time_scale}",
-                              "set ALERTDRILL_TIME_SCALE (or --time-scale) to e.g. 1 or 60")
-        if not 0.05 <= self.floor <= 10:
-            raise ConfigError(f"floor must be within 0.05…10 s, not {self.floor}",
-                              "set ALERTDRILL_FLOOR (seconds); 0.25 is measured safe on 2 cores")
-        if self.tolerance < 0:
-            raise ConfigError(f"tolerance must be ≥ 0, not {self.tolerance}")
+        if not (math.isfinite(self.time_scale) and 0 < self.time_scale <= MAX_TIME_SCALE):
+            raise ConfigError(f"time scale must be above 0 and at most {MAX_TIME_SCALE:g}, "
+                              f"not {self.time_scale:g}",
+                              "set --time-scale (or ALERTDRILL_TIME_SCALE) to e.g. 1 (as written) "
+                              "or 60 (one real-world minute per second)")
+        if not (math.isfinite(self.floor) and 0.05 <= self.floor <= 10):
+            raise ConfigError(f"floor must be within 0.05…10 s, not {self.floor:g}",
+                              "set --floor (or ALERTDRILL_FLOOR), in seconds; 0.25 is measured "
+                              "safe on 2 cores")
+        if not (math.isfinite(self.tolerance) and self.tolerance >= 0):
+            raise ConfigError(f"tolerance must be 0 s or more, not {self.tolerance:g}",
+                              "set --tolerance (or ALERTDRILL_TOLERANCE), in seconds; default 0.5")
+        check_peers(self.peers)
         if not 0.01 <= self.poll_interval <= 0.1:
             raise ConfigError(f"poll interval must be within 0.01…0.1 s, not {self.poll_interval}")
         if self.images not in ("local", "official"):
@@ -81,8 +94,21 @@ class Settings:
                               f"the backends are: {', '.join(BACKENDS)}")
 
 
+def check_peers(peers: int | None) -> None:
+    """``--peers``, ``ALERTDRILL_PEERS`` and the pytest option: the manifest's 1…9, or unset.
+
+    One check for all three, so that no route can start a stack with no Alertmanager at all
+    (``--peers -1`` once did, and its claims of "never notified" passed).
+    """
+    if peers is not None and peers not in PEERS:
+        raise ConfigError(f"peers must be {PEERS.start}…{PEERS.stop - 1}, not {peers}",
+                          "set --peers (or ALERTDRILL_PEERS) to the number of Alertmanager "
+                          "peers, as alertmanager.peers of a stack manifest; leave it unset "
+                          "for the stack's own")
+
+
 def _coerce(name: str, type_name: object, raw: str) -> Any:
-    kind = str(type_name)
+    kind = str(type_name).replace(" | None", "")
     try:
         if "bool" in kind:
             return raw.strip().lower() in ("1", "true", "yes", "on")

@@ -15,6 +15,7 @@ from typing import Any
 from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError
 from alertdrill.instrument import load_yaml
+from alertdrill.settings import PEERS
 
 MANIFEST = "alertdrill.yml"
 #: Service kinds the harness knows how to run.
@@ -84,7 +85,7 @@ class StackSpec:
             rule_files.extend(Path(m) for m in matches)
         am_section = manifest.get("alertmanager") or {}
         peers = int(am_section.get("peers", 3))
-        if not 1 <= peers <= 9:
+        if peers not in PEERS:  # the same range as --peers
             raise ConfigError(f"{manifest_path}: alertmanager.peers must be 1…9, not {peers}")
         services = {}
         for name, raw in (manifest.get("services") or {}).items():

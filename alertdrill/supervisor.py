@@ -436,8 +436,19 @@ class Client:
         except ValueError:
             data = {"error": response.text[:300]}
         if not response.ok:
-            raise AlertdrillError(str(data.get("error")), str(data.get("hint") or ""))
+            raise _refusal(data)
         return data
+
+
+def _refusal(data: dict[str, Any]) -> AlertdrillError:
+    """The supervisor's error as the class it raised (a bad fault argument stays a usage
+    error, for the CLI's exit status)."""
+    from alertdrill import errors
+
+    kind = getattr(errors, str(data.get("kind")), None)
+    if not (isinstance(kind, type) and issubclass(kind, AlertdrillError)):
+        kind = AlertdrillError
+    return kind(str(data.get("error")), str(data.get("hint") or ""))
 
 
 def supervisor_alive(state: dict[str, Any]) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alertdrill import timeline as tl
+from alertdrill.text import plural
 
 _SKIP_LABELS = {"alertname"}
 
@@ -106,7 +107,7 @@ def render(view: View, state: dict[str, Any], colour: bool = False, width: int =
     if down:
         lines.append(f"services not running: {', '.join(sorted(down))}")
     if view.warnings:
-        lines.append(f"{view.warnings} start-up warning(s) on the timeline")
+        lines.append(f"{plural(view.warnings, 'start-up warning')} on the timeline")
     lines.append("")
     injections = state.get("injections") or []
     active = sum(1 for i in injections if i.get("active"))
@@ -120,7 +121,7 @@ def render(view: View, state: dict[str, Any], colour: bool = False, width: int =
                      f"{c(f'{mark:<8}', 'applied' if mark == 'active' else 'reverted')}  "
                      f"{_clip(str(item.get('name')), width - 30)}")
     lines.append("")
-    lines.append(c(f"PROMETHEUS ({len(view.prometheus)} alerts)", "heading"))
+    lines.append(c(f"PROMETHEUS ({plural(len(view.prometheus), 'alert')})", "heading"))
     if not view.prometheus:
         lines.append("  no pending or firing alert")
     for entry in sorted(view.prometheus.values(),
@@ -131,7 +132,7 @@ def render(view: View, state: dict[str, Any], colour: bool = False, width: int =
         lines.append(f"  {c(f'{shown_state:<8}', state_name)} "
                      f"{_clip(name + _labels(entry['labels']), width - 30)}  since +{entry['since']:.2f}s")
     lines.append("")
-    lines.append(c(f"ALERTMANAGER ({len(view.alertmanager)} alerts)", "heading"))
+    lines.append(c(f"ALERTMANAGER ({plural(len(view.alertmanager), 'alert')})", "heading"))
     if not view.alertmanager:
         lines.append("  no alert held")
     for entry in view.alertmanager.values():

@@ -161,3 +161,28 @@ class _RecordingHandler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+#: Runs its arguments (exec: same pid) with SIGINT at the disposition given by the first
+#: argument, ``default`` or ``ignore``, and SIGTERM and SIGHUP at their defaults. Exec keeps
+#: both dispositions; Python turns a default SIGINT into KeyboardInterrupt, an ignored one
+#: stays ignored.
+_WITH_SIGNALS = (
+    "import os, signal, sys\n"
+    "signal.signal(signal.SIGINT, signal.SIG_DFL if sys.argv[1] == 'default' else signal.SIG_IGN)\n"
+    "signal.signal(signal.SIGTERM, signal.SIG_DFL)\n"
+    "signal.signal(signal.SIGHUP, signal.SIG_DFL)\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n")
+
+
+def with_signals(argv: list[str], disposition: str = "default") -> list[str]:
+    """``argv`` started with the signal dispositions a test relies on, whatever this process
+    inherited: a test that signals its child sets them itself.
+
+    ``default``: SIGINT, SIGTERM and SIGHUP at their defaults — as in a terminal's foreground,
+    even when this test runs where SIGINT is ignored (a background job of a script:
+    ``make test &`` in a non-interactive shell). ``ignore``: SIGINT ignored, as such a job
+    starts. A thread-safe stand-in for ``preexec_fn``.
+    """
+    assert disposition in ("default", "ignore"), disposition
+    return [sys.executable, "-c", _WITH_SIGNALS, disposition, *argv]

@@ -25,7 +25,7 @@ import pytest
 import requests
 import yaml
 
-from tests.helpers import ROOT, kill_run, processes_of_run
+from tests.helpers import ROOT, kill_run, processes_of_run, with_signals
 
 pytestmark = pytest.mark.slow
 
@@ -81,7 +81,7 @@ def test_run_passes_a_feature_and_writes_junit_allure_records_and_report(tmp_pat
     result = _cli(["run", "features/sample/silences.feature", "-k", "refused", "--report-dir",
                    str(out_dir)], _env(tmp_path), timeout=120)
     out = _ok(result)
-    assert "1 scenario(s)" in out
+    assert "1 scenario\n" in out
     assert "[1/1] PASS  sample/silences.feature: a silence without a comment is refused" in out
     assert "1 passed in" in out
     junit = (out_dir / "junit.xml").read_text()
@@ -106,7 +106,7 @@ def test_run_in_parallel_keeps_every_scenarios_record_and_only_this_runs(tmp_pat
     result = _cli(["run", "features/sample/routing.feature", "--parallel", "2",
                    "--report-dir", str(out_dir)], _env(tmp_path), timeout=180)
     out = _ok(result)
-    assert "3 scenario(s) on 2 workers" in out and "3 passed in" in out
+    assert "3 scenarios on 2 workers" in out and "3 passed in" in out
     records = [json.loads(p.read_text()) for p in (out_dir / "drill").glob("*.json")]
     assert sorted(r["outcome"] for r in records) == ["passed"] * 3
     assert not stale.exists()
@@ -157,7 +157,7 @@ def test_run_selecting_nothing_or_naming_nothing_says_so(tmp_path: Path) -> None
     assert unknown.returncode == 4, unknown.stdout + unknown.stderr
     assert "Unknown marker(s) in '-m' expression: no_such_tag" in unknown.stderr
     missing = _cli(["run", "--features", str(tmp_path / "nope")], env, timeout=60)
-    assert missing.returncode == 2
+    assert missing.returncode == 4, missing.stdout + missing.stderr
     assert "no such feature file or directory" in missing.stderr
     assert "Traceback" not in missing.stderr
 
@@ -170,8 +170,9 @@ def test_run_interrupted_by_sigterm_stops_every_stack_and_exits_2(tmp_path: Path
         '    When the service "web" is stopped\n'
         '    Then "team-db" is never notified of "TargetDown" within 60 minutes\n')
     run_id = f"test-{uuid.uuid4().hex[:8]}"
-    child = subprocess.Popen([sys.executable, "-m", "alertdrill.cli", "run", str(features),
-                              "--report-dir", str(tmp_path / "out")], cwd=ROOT,
+    child = subprocess.Popen(with_signals([sys.executable, "-m", "alertdrill.cli", "run",
+                                           str(features), "--report-dir", str(tmp_path / "out")]),
+                             cwd=ROOT,
                              env=_env(tmp_path, ALERTDRILL_RUN_ID=run_id),
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -209,6 +210,42 @@ def test_run_with_stack_uses_it_for_the_generic_given(tmp_path: Path) -> None:
     record = json.loads(next((tmp_path / "out" / "drill").glob("*.json")).read_text())
     assert record["stacks"][0]["name"] == "shop", "the manifest's name"
     assert any(e["kind"] == "prometheus.firing" for e in record["stacks"][0]["timeline"])
+
+
+def test_keep_workdir_names_each_kept_directory(tmp_path: Path) -> None:
+    """At the end of the scenario (the progress line, pytest's own terminal), in the record
+    and in the report; the directory is there, marked as kept, and survives the run's exit."""
+    out_dir = tmp_path / "out"
+    result = _cli(["run", "features/sample/silences.feature", "-k", "refused", "--keep-workdir",
+                   "--report-dir", str(out_dir)], _env(tmp_path), timeout=120)
+    out = _ok(result)
+    kept = [line.split("kept workdir: ", 1)[1] for line in out.splitlines()
+            if "kept workdir: " in line]
+    try:
+        assert len(kept) == 1, out
+        workdir = Path(kept[0])
+        assert workdir.parent == tmp_path / "tmp" and (workdir / "prometheus.log").is_file()
+        assert (workdir / ".alertdrill-kept").is_file()
+        lines = out.splitlines()
+        assert lines.index(f"        kept workdir: {workdir}") == 1 + next(
+            i for i, line in enumerate(lines) if line.startswith("[1/1] PASS")), out
+        record = json.loads(next((out_dir / "drill").glob("*.json")).read_text())
+        assert record["stacks"][0]["workdir"] == str(workdir)
+        assert f"Kept workdir: `{workdir}` (sample)" in (out_dir / "drill-report.md").read_text()
+        assert str(workdir) in (out_dir / "drill-report.html").read_text()
+        plain = subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--keep-workdir",
+             "features/test_bundled.py", "-k", "silence_without_a_comment"], cwd=ROOT,
+            env=_env(tmp_path, ALERTDRILL_REPORT_DIR=str(tmp_path / "records")),
+            capture_output=True, text=True, timeout=120, check=False)
+        assert plain.returncode == 0, plain.stdout + plain.stderr
+        named = [line.split(": ", 1)[1] for line in plain.stdout.splitlines()
+                 if line.startswith("kept workdir of stack sample: ")]
+        kept += named
+        assert len(named) == 1 and Path(named[0]).is_dir(), plain.stdout
+    finally:
+        for path in kept:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 # -- GameDay ------------------------------------------------------------------------------------
@@ -307,7 +344,7 @@ def test_gameday_up_inject_watch_revert_down_report(gameday: GameDay) -> None:
     assert _ok(injected).startswith("#1 applied at t=+"), injected.stdout
     assert "stop web" in injected.stdout and "alertdrill revert 1" in injected.stdout
     refused = gameday.cli("inject", "stop", "nosuch")
-    assert refused.returncode == 2 and "the stack has no service 'nosuch'" in refused.stderr
+    assert refused.returncode == 4 and "the stack has no service 'nosuch'" in refused.stderr
     events = gameday.wait_for("TargetDown firing", lambda: (
         e := gameday.events()) and _fired(e, "TargetDown", instance="web:8080") and e)
     assert any(e["kind"] == "fault.applied" and e["subject"] == "stop web" for e in events)
@@ -331,7 +368,7 @@ def test_gameday_up_inject_watch_revert_down_report(gameday: GameDay) -> None:
         e["kind"] == "prometheus.inactive" and e["subject"] == "TargetDown"
         for e in gameday.events()))
     again_revert = gameday.cli("revert", "1")
-    assert again_revert.returncode == 2 and "already reverted" in again_revert.stderr
+    assert again_revert.returncode == 4 and "already reverted" in again_revert.stderr
 
     # Left active on purpose: `down` must revert it (a paused process would survive a stop).
     assert _ok(gameday.cli("inject", "pause", "db")).startswith("#2 applied")
@@ -370,8 +407,8 @@ def test_gameday_up_inject_watch_revert_down_report(gameday: GameDay) -> None:
     nothing = gameday.cli("down")
     assert nothing.returncode == 0 and "no GameDay is up" in nothing.stdout
     no_stack = gameday.cli("inject", "stop", "web")
-    assert no_stack.returncode == 2 and "no GameDay is up" in no_stack.stderr
-    assert gameday.cli("watch", "--once").returncode == 2
+    assert no_stack.returncode == 3 and "no GameDay is up" in no_stack.stderr
+    assert gameday.cli("watch", "--once").returncode == 3
 
 
 def _answers(url: str) -> bool:
@@ -385,9 +422,9 @@ def test_sigterm_to_the_supervisor_stops_everything_and_keeps_the_record(gameday
     gameday.up()
     run_id, workdir = str(gameday.state["run_id"]), Path(gameday.state["workdir"])
     _ok(gameday.cli("inject", "pause", "web"))
-    live = subprocess.Popen([sys.executable, "-m", "alertdrill.cli", "watch"], cwd=ROOT,
-                            env=gameday.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    live = subprocess.Popen(with_signals([sys.executable, "-m", "alertdrill.cli", "watch"]),
+                            cwd=ROOT, env=gameday.env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     time.sleep(1.5)
     live.send_signal(signal.SIGINT)  # Ctrl-C leaves the view, cleanly; the stack runs on
     out, err = live.communicate(timeout=10)
@@ -418,7 +455,7 @@ def test_sigkill_of_the_supervisor_leaves_no_stack_process_and_down_cleans_the_r
     gameday.wait_for("every stack process to end", lambda: processes_of_run(run_id) == [], 15)
     assert workdir.is_dir() and gameday.state_file.exists()
     inject = gameday.cli("inject", "resume", "web")
-    assert inject.returncode == 2
+    assert inject.returncode == 3
     assert "supervisor (pid" in inject.stderr and "is gone" in inject.stderr
     down = _ok(gameday.cli("down"))
     assert "had died" in down and f"removed {workdir}" in down
@@ -499,7 +536,7 @@ def _shop_secrets() -> list[str]:
 
 def test_check_finds_nothing_wrong_in_the_example_stack(tmp_path: Path) -> None:
     out = _ok(_cli(["check", "--stack", str(SHOP / "stack")], _env(tmp_path), timeout=60))
-    assert out.strip().endswith("0 error(s), 0 warning(s)")
+    assert out.strip().endswith("0 errors, 0 warnings")
 
 
 @pytest.fixture

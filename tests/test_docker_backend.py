@@ -34,7 +34,7 @@ from alertdrill.drill import Drill
 from alertdrill.errors import ConfigError, StartupError, StepError
 from alertdrill.settings import Settings
 from alertdrill.stackspec import ServiceSpec, StackSpec
-from tests.helpers import LONG_FEATURE, ROOT, docker_engine_or_skip
+from tests.helpers import LONG_FEATURE, ROOT, docker_engine_or_skip, with_signals
 
 docker = pytest.mark.docker
 
@@ -247,9 +247,10 @@ def test_an_interrupted_docker_run_leaves_no_container_network_or_volume(
     env = {**os.environ, "ALERTDRILL_RUN_ID": run_id, "ALERTDRILL_BACKEND": "docker",
            "ALERTDRILL_TMPDIR": str(tmp_path / "tmp"),
            "ALERTDRILL_REPORT_DIR": str(tmp_path / "records")}
-    child = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-         str(tmp_path / "test_f.py"), "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml")],
+    child = subprocess.Popen(  # SIGINT at its default, whatever this suite inherited
+        with_signals([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                      str(tmp_path / "test_f.py"), "--rootdir", str(ROOT), "-c",
+                      str(ROOT / "pyproject.toml")]),
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out = ""
     try:

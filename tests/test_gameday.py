@@ -144,7 +144,7 @@ def test_view_folds_states_notifications_and_faults() -> None:
              "injections": [{"id": 1, "t": 1.0, "name": "stop web", "active": True,
                              "revertible": True}]}
     text = render(view, state, width=120)
-    assert "services not running: web" in text and "1 start-up warning(s)" in text
+    assert "services not running: web" in text and "1 start-up warning on the timeline" in text
     assert "FAULTS (1 active)" in text and "#1   +    1.00s  active    stop web" in text
     assert "FIRING   TargetDown{instance=web:8080}" in text and "since +2.00s" in text
     assert "active     TargetDown{instance=web:8080}  peers 0,1,2" in text
@@ -157,4 +157,4 @@ def test_view_folds_states_notifications_and_faults() -> None:
                *[_event(4.1, tl.AM_GONE, "TargetDown", down, peer=p, fingerprint="f1")
                  for p in range(3)]])
     text = render(view, state, width=120)
-    assert "PROMETHEUS (0 alerts)" in text and "ALERTMANAGER (1 alerts)" in text
+    assert "PROMETHEUS (0 alerts)" in text and "ALERTMANAGER (1 alert)" in text

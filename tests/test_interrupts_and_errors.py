@@ -20,6 +20,7 @@ from tests.helpers import (
     processes_of_run,
     run_pytest,
     stopped_processes,
+    with_signals,
     write_stack,
 )
 
@@ -45,9 +46,11 @@ def _run_child(tmp_path: Path, feature: str, stack: str
     test_file = _project(tmp_path, feature, ROOT / "stack" / stack)
     env = {**os.environ, "ALERTDRILL_RUN_ID": run_id, "ALERTDRILL_TMPDIR": str(tmp_root),
            "ALERTDRILL_REPORT_DIR": str(tmp_path / "records")}
+    # Signalled by the tests: SIGINT at its default even when this suite runs where it is
+    # ignored (a background job of a script), or the child would never see the Ctrl-C.
     child = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(test_file),
-         "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml")],
+        with_signals([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                      str(test_file), "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml")]),
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     return run_id, tmp_root, child
@@ -64,7 +67,8 @@ def _reap(child: subprocess.Popen[str], run_id: str) -> list:
     return left
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL],
+                         ids=["SIGINT", "SIGTERM", "SIGKILL"])
 def test_interrupt_mid_scenario_leaves_no_process_and_no_tempdir(
     tmp_path: Path, sig: signal.Signals
 ) -> None:
@@ -99,6 +103,44 @@ def test_interrupt_mid_scenario_leaves_no_process_and_no_tempdir(
     if sig != signal.SIGKILL:
         assert list(tmp_root.iterdir()) == [], f"temp dirs left: {list(tmp_root.iterdir())}"
     assert child.returncode != 0
+
+
+def test_a_run_started_with_sigint_ignored_keeps_it_so_and_stops_on_sigterm(
+        tmp_path: Path) -> None:
+    """`alertdrill run &` in a script starts with SIGINT ignored, on purpose (a Ctrl-C for the
+    script's foreground must not end it): the run says so in its header and ignores SIGINT,
+    and SIGTERM stops it with the full cleanup (README › Troubleshooting)."""
+    run_id = f"test-{uuid.uuid4().hex[:8]}"
+    features = tmp_path / "long"
+    features.mkdir()
+    (features / "long.feature").write_text(LONG_FEATURE.format(stack="sample"))
+    env = {**os.environ, "ALERTDRILL_RUN_ID": run_id, "ALERTDRILL_TMPDIR": str(tmp_path / "tmp")}
+    child = subprocess.Popen(
+        with_signals([sys.executable, "-m", "alertdrill.cli", "run", str(features),
+                      "--report-dir", str(tmp_path / "out")], "ignore"),
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = ""
+    try:
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and len(processes_of_run(run_id)) < 7:
+            time.sleep(0.2)
+        time.sleep(7)  # usable (Prometheus's 5 s discovery), web stopped, into the Then-step
+        running = {p.pid for p in processes_of_run(run_id)}
+        assert len(running) >= 7, "the stack should be up"
+        child.send_signal(signal.SIGINT)
+        time.sleep(3)
+        assert child.poll() is None, "SIGINT was ignored on purpose; the run must go on"
+        assert {p.pid for p in processes_of_run(run_id)} == running, "the stack must go on too"
+        child.send_signal(signal.SIGTERM)
+        out, _ = child.communicate(timeout=60)
+    finally:
+        left = _reap(child, run_id)
+    assert child.returncode == 2, out
+    assert left == [], f"left running: {[p.cmdline() for p in left]}\n{out}"
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert f"note: SIGINT ignored, as this process was started (e.g. a background job of a " \
+           f"script): stop it with kill -TERM {child.pid}" in out, out
+    assert "interrupted in" in out, out
 
 
 FAULTS_FEATURE = """\

@@ -695,17 +695,17 @@ def test_check_on_the_reference_stack() -> None:
     stack: APIHighErrorRate exists at both severities (the critical→warning inhibition has work
     to do), and every aggregation keeps `host` (NodeDown's inhibition can hide its alerts)."""
     result = _check("--stack", "stack/reference")
-    assert (result.returncode, result.stdout) == (0, "stack/reference: 0 error(s), 0 warning(s)\n")
+    assert (result.returncode, result.stdout) == (0, "stack/reference: 0 errors, 0 warnings\n")
 
 
 def test_check_on_the_sample_stack_by_name_is_clean() -> None:
     result = _check("--stack", "sample")
-    assert (result.returncode, result.stdout) == (0, "stack/sample: 0 error(s), 0 warning(s)\n")
+    assert (result.returncode, result.stdout) == (0, "stack/sample: 0 errors, 0 warnings\n")
 
 
-def test_check_usage_errors_exit_2() -> None:
+def test_check_usage_errors_exit_4() -> None:
     result = _check("--stack", "no/such/dir")
-    assert result.returncode == 2 and "no stack directory" in result.stderr
+    assert result.returncode == 4 and "no stack directory" in result.stderr
     assert "Traceback" not in result.stderr
 
 

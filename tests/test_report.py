@@ -390,7 +390,7 @@ def test_alertdrill_report_without_records_says_what_to_do(tmp_path: Path) -> No
     result = subprocess.run([sys.executable, "-m", "alertdrill.cli", "report", "--from",
                              str(tmp_path / "nothing"), "--out", str(tmp_path)], cwd=ROOT,
                             capture_output=True, text=True, timeout=60, check=False)
-    assert result.returncode == 2
+    assert result.returncode == 3  # could not run: nothing to build from
     assert result.stderr.startswith(f"alertdrill: no scenario records in {tmp_path / 'nothing'}")
     assert "alertdrill run" in result.stderr and "make " not in result.stderr
     assert "Traceback" not in result.stderr

@@ -82,6 +82,7 @@ from alertdrill.errors import AlertdrillError, ConfigError, StartupError
 from alertdrill.images import OFFICIAL, image_for, override_variable
 from alertdrill.instrument import TargetMap, instrument_alertmanager, instrument_prometheus
 from alertdrill.process import (
+    keep_tempdir,
     register_cleanup,
     remove_tempdir,
     run_id,
@@ -219,6 +220,8 @@ class DockerStack(StackBase[DockerService]):
                                  "removes them", self.id)
         if not self.options.keep_workdir:
             remove_tempdir(self.workdir)
+        else:  # off the cleanup list, or interpreter exit would remove it after all
+            keep_tempdir(self.workdir)
 
     def _start(self) -> None:
         t0 = time.monotonic()
