@@ -87,6 +87,7 @@ BUNDLED_PLUGINS = (
     "fixtures.stacks",
     "steps.stack_steps",
     "steps.fault_steps",
+    "steps.series_steps",
     "steps.alert_steps",
     "steps.notification_steps",
     "steps.silence_steps",
