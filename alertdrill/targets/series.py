@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.utils import floatToGoString
 
@@ -204,7 +204,8 @@ class _Handler(JSONHandler):
 
     def do_GET(self) -> None:
         if self.path.startswith("/metrics"):
-            self.answer(200, generate_latest(self.server.registry), CONTENT_TYPE_LATEST)
+            # the classic text format: what Prometheus 2.x (Debian's) negotiates
+            self.answer(200, generate_latest(self.server.registry), CONTENT_TYPE_PLAIN_0_0_4)
         elif self.path.startswith("/-/control"):
             with self.server.stand_in.lock:
                 self.answer(200, self.server.stand_in.state())
