@@ -149,3 +149,19 @@ services:
 def test_unclaimed_targets_can_be_dropped(tmp_path: Path) -> None:
     spec = _copy(tmp_path, "unclaimed_targets: drop\nservices:\n  redis:\n    address: redis:9121\n")
     assert list(spec.services) == ["redis"]
+
+
+def test_docker_translation_runs_the_stand_in_from_its_plan(tmp_path: Path, spec: StackSpec) -> None:
+    from alertdrill.backends.docker_services import BuildContext, build_service
+
+    plans = stand_ins(spec)
+    ctx = BuildContext(spec=spec, workdir=tmp_path, time_scale=60.0, images={"python": "img"},
+                       client=None, labels={}, stack_network="net", suffix="x", sink_name="sink",
+                       sink_port=8080, alertmanager_urls=[], authority=lambda: None,  # type: ignore[arg-type,return-value]
+                       series=plans)
+    svc = build_service(ctx, spec.services["redis"])
+    assert svc.command == ["python", "-m", "alertdrill.targets.series", "--plan",
+                           "/alertdrill/series/plan.json", "--listen", "0.0.0.0:9121"]
+    assert svc.ready_path == "/metrics" and svc.stand_in is plans["redis"]
+    written = (tmp_path / "series-redis" / "plan.json").read_text()
+    assert '"redis_connected_clients"' in written
