@@ -30,6 +30,7 @@ from alertdrill.faults import (
     RECEIVER_FAILURES,
     BreakReceiver,
     ControlTarget,
+    DriveSeries,
     Fault,
     FillDisk,
     FloodLog,
@@ -44,6 +45,8 @@ from alertdrill.health import snapshot as health_snapshot
 from alertdrill.instrument import load_yaml
 from alertdrill.observe import AlertmanagerAPI, Observer, PrometheusAPI
 from alertdrill.rulelabels import rule_label_sets
+from alertdrill.seriescontrol import select
+from alertdrill.seriesplan import StandIn, did_you_mean
 from alertdrill.settings import Settings
 from alertdrill.sink.client import SinkClient
 from alertdrill.staticreach import reachable_receivers
@@ -241,6 +244,58 @@ class Drill:
                               f'no fault was raised in "{name}" by this scenario',
                               'raise one first, e.g.: When the 5xx rate of "NAME" is raised to 50 %',
                               every=True)
+
+    def _stand_in(self, name: str) -> tuple[Any, StandIn]:
+        """A series service of the stack and its plan (StepError naming the stand-ins)."""
+        handles = {n: self.stack.service(n) for n in self.stack.service_names()}
+        found = {n: getattr(h, "stand_in", None) for n, h in handles.items()}
+        stand_ins = {n: plan for n, plan in found.items() if isinstance(plan, StandIn)}
+        if name not in stand_ins:
+            raise StepError(f'"{name}" is not a series stand-in of the stack'
+                            + did_you_mean(name, stand_ins),
+                            f"series services: {', '.join(sorted(stand_ins)) or 'none'} (kind "
+                            "`series` in alertdrill.yml, or a scrape target no service claims)")
+        return handles[name], stand_ins[name]
+
+    def drive_series(self, name: str, series: str, drive: str, amount: float = 0.0,
+                     window_real: float = 0.0) -> Fault:
+        """Drive series of a stand-in: ``value`` (a gauge), ``rate`` (per measured second),
+        ``latency`` (seconds), ``increase`` (``amount`` every real-world ``window_real``, i.e.
+        a rate over the scaled window), ``absent`` (not served). Reverted to its baseline."""
+        service, plan = self._stand_in(name)
+        chosen = select(plan, name, series, drive)
+        if drive != "absent" and (amount < 0 and drive != "value"):
+            raise StepError(f"a {drive} cannot be negative ({amount:g})")
+        if drive == "absent":
+            request: dict[str, Any] = {"absent": True}
+            what = f"{series} disappears"
+        elif drive == "increase":
+            seconds = self.scale.measured(window_real)
+            request = {"set": {"rate": amount / seconds}}
+            what = f"{series} increases by {amount:g} per {seconds:g} s measured"
+        else:
+            request = {"set": {drive: amount}}
+            unit = {"value": "", "rate": "/s", "latency": " s"}[drive]
+            what = f"{series} {drive} {amount:g}{unit}"
+        return self.apply(DriveSeries(self.timeline, service=service, url=service.url,
+                                      family=chosen.family.name, labels=chosen.labels,
+                                      request=request, what=what))
+
+    def series_to_baseline(self, name: str, series: str | None = None) -> None:
+        """Revert the drives of a stand-in (those of one series, or all) to its baseline."""
+        _, plan = self._stand_in(name)
+        chosen = select(plan, name, series, "baseline") if series else None
+        found = [f for f in self.faults if isinstance(f, DriveSeries) and f.active
+                 and _target_of(f) == name and (chosen is None or (
+                     f.family == chosen.family.name and (chosen.labels.items() <= f.labels.items()
+                                                         or f.labels.items() <= chosen.labels.items())
+                 ))]
+        if not found:
+            what = f"{series} of " if series else ""
+            raise StepError(f'{what}"{name}" was not driven by this scenario',
+                            'drive it first, e.g.: When the series NAME of "SERVICE" is set to 1')
+        for fault in reversed(found):
+            fault.revert()
 
     def fill_disk(self, name: str, percent: float) -> Fault:
         """Fill the small filesystem the stack mounted for service ``name`` to ``percent``."""

@@ -447,3 +447,41 @@ class IssueCertificate(Fault):
             tmp = self.cert_dir / f"{name}.restore"
             tmp.write_bytes(self._saved[name])
             os.replace(tmp, self.cert_dir / name)
+
+
+@dataclass
+class DriveSeries(Fault):
+    """Series of a stand-in (alertdrill.targets.series) are driven: a gauge set, a counter's
+    rate, a histogram's latency, or the series gone. Revert returns them to their baseline.
+
+    ``request`` is the stand-in's control request without its selection, e.g.
+    ``{"set": {"rate": 12}}`` or ``{"absent": True}``; ``what`` says it for the timeline.
+    """
+
+    service: ServiceHandle | None = None
+    url: str = ""
+    family: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    request: dict[str, Any] = field(default_factory=dict)
+    what: str = ""
+
+    @property
+    def name(self) -> str:
+        assert self.service is not None
+        return f"{self.service.name}: {self.what}"
+
+    def _post(self, request: dict[str, Any]) -> None:
+        body = {"family": self.family, "labels": self.labels, **request}
+        response = requests.post(self.url + "/-/control", json=body, timeout=5)
+        if response.status_code == 400:
+            raise StepError(f"the stand-in refused {self.what}: {response.json().get('error')}")
+        response.raise_for_status()
+
+    def _apply(self) -> None:
+        self._post(self.request)
+
+    def _revert(self) -> None:
+        assert self.service is not None
+        if not self.service.running():
+            return  # a stand-in that starts again starts from its baseline
+        self._post({"baseline": True})

@@ -19,8 +19,11 @@ from alertdrill.settings import PEERS
 
 MANIFEST = "alertdrill.yml"
 #: Service kinds the harness knows how to run.
-SERVICE_KINDS = ("sample-target", "app", "node-exporter", "mtail", "postgres", "postgres-exporter",
+SERVICE_KINDS = ("series", "sample-target", "app", "node-exporter", "mtail", "postgres", "postgres-exporter",
                  "blackbox-exporter", "tls-endpoint", "ocsp-responder", "escalation", "tickets")
+#: The kind of a manifest service that names none, and of the stand-in the harness runs for a
+#: static scrape target no service claims: a process serving the families the rules select.
+DEFAULT_KIND = "series"
 
 #: Where a stack directory may keep its configs, in order of preference (the manifest may say).
 PROMETHEUS_CANDIDATES = ("prometheus.yml", "prometheus/prometheus.yml")
@@ -90,7 +93,7 @@ class StackSpec:
         services = {}
         for name, raw in (manifest.get("services") or {}).items():
             raw = raw or {}
-            kind = raw.get("kind", "sample-target")
+            kind = raw.get("kind", DEFAULT_KIND)
             if kind not in SERVICE_KINDS:
                 raise ConfigError(
                     f"{manifest_path}: service {name!r} has unknown kind {kind!r}",
@@ -101,6 +104,12 @@ class StackSpec:
                 addresses = [addresses]
             options = {k: v for k, v in raw.items() if k not in ("kind", "address", "scrape_as")}
             services[str(name)] = ServiceSpec(str(name), kind, tuple(map(str, addresses)), options)
+        if manifest.get("unclaimed_targets", "stand-in") not in ("stand-in", "drop"):
+            raise ConfigError(f"{manifest_path}: unclaimed_targets must be stand-in or drop",
+                              "stand-in (default): a series service answers for each; drop: "
+                              "Prometheus does not scrape them")
+        if manifest.get("unclaimed_targets", "stand-in") == "stand-in":
+            services.update(_stand_ins(prom_config, services))
         minimums = {}
         for job, raw_job in (manifest.get("scrape_jobs") or {}).items():
             value = (raw_job or {}).get("min_scrape_timeout")
@@ -112,6 +121,35 @@ class StackSpec:
                                       f"{exc}") from None
         title = str(manifest.get("name") or "")
         return cls(root, prom, am, tuple(rule_files), peers, services, minimums, title)
+
+
+def _stand_ins(prom_config: dict[str, Any],
+               services: dict[str, ServiceSpec]) -> dict[str, ServiceSpec]:
+    """A ``series`` service per scrape job for the static targets no service claims.
+
+    Only plain scrape jobs: a probe job (``relabel_configs`` writing ``__address__``) scrapes
+    an exporter, not its targets, and a job with service discovery has no static targets. Each
+    stand-in answers for every unclaimed target of its job and is named after it.
+    """
+    claimed = {a for svc in services.values() for a in svc.addresses}
+    added: dict[str, ServiceSpec] = {}
+    for job in prom_config.get("scrape_configs") or []:
+        job = job or {}
+        if any(r.get("target_label") == "__address__" for r in job.get("relabel_configs") or []
+               if isinstance(r, dict)):
+            continue
+        addresses = [str(a) for group in job.get("static_configs") or []
+                     for a in (group or {}).get("targets") or []
+                     if str(a) not in claimed and "://" not in str(a)]
+        if not addresses:
+            continue
+        name = str(job.get("job_name", "job"))
+        while name in services or name in added:
+            name += "-series"
+        added[name] = ServiceSpec(name, DEFAULT_KIND, tuple(dict.fromkeys(addresses)),
+                                  {"auto": True})
+        claimed.update(addresses)
+    return added
 
 
 def _find(root: Path, explicit: str | None, candidates: tuple[str, ...], what: str) -> Path:

@@ -25,6 +25,7 @@ from alertdrill.errors import ConfigError, StartupError
 from alertdrill.instrument import dump_yaml, load_yaml
 from alertdrill.process import make_tempdir, run_id
 from alertdrill.routing import min_group_interval, min_repeat_interval
+from alertdrill.seriesplan import StandIn, stand_ins
 from alertdrill.sink.protocol import Destination
 from alertdrill.stackspec import ServiceSpec, StackSpec
 from alertdrill.timescale import (
@@ -53,6 +54,8 @@ class StackConfigs:
     alertmanager: dict[str, Any]
     prometheus: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    #: The plan of every ``series`` service, by service name (alertdrill.seriesplan).
+    series: dict[str, StandIn] = field(default_factory=dict)
 
 
 def load_configs(spec: StackSpec, scale: TimeScale) -> StackConfigs:
@@ -67,7 +70,11 @@ def load_configs(spec: StackSpec, scale: TimeScale) -> StackConfigs:
         warnings += am_scaled.warnings + prom_scaled.warnings
         am_config, prom_config = am_scaled.doc, prom_scaled.doc
         warnings += hold_scrape_timeouts(prom_config, spec.min_scrape_timeouts, scale)
-    return StackConfigs(am_config, prom_config, warnings)
+    # Built (and a bad `baseline:` refused) before any process starts.
+    series = stand_ins(spec, scale.factor)
+    warnings += [f"series service {name!r}: {w}" for name, plan in series.items()
+                 for w in plan.warnings]
+    return StackConfigs(am_config, prom_config, warnings, series)
 
 
 def preflight(spec: StackSpec) -> None:

@@ -244,7 +244,7 @@ class DockerStack(StackBase[DockerService]):
             client=self.client, labels=self.labels, stack_network=self.network, suffix=self.id,
             sink_name="sink", sink_port=SINK_HTTP,
             alertmanager_urls=[f"http://alertmanager-{i}:{AM_WEB}" for i in range(self.peers)],
-            authority=self._stack_authority)
+            authority=self._stack_authority, series=configs.series)
         self.sink_service = self._sink(ctx, images["python"])
         for svc_spec in self.spec.services.values():
             self.services[svc_spec.name] = build_service(ctx, svc_spec)

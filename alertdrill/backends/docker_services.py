@@ -15,6 +15,7 @@ cannot be.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import socket
@@ -36,19 +37,20 @@ from alertdrill.containers import LOOPBACK, log_tail
 from alertdrill.errors import ConfigError, StartupError
 from alertdrill.instrument import dump_yaml
 from alertdrill.process import mount_tmpfs
+from alertdrill.seriesplan import StandIn
 from alertdrill.stackspec import ServiceSpec
 
 #: The uid:gid the project's python image runs as (``alertdrill``); its files are made theirs.
 PYTHON_USER = (1000, 1000)
 #: Where each kind listens in its container when the manifest gives it no address.
 DEFAULT_PORTS = {
-    "sample-target": 8080, "app": 8080, "tls-endpoint": 8443, "ocsp-responder": 8080,
+    "series": 8080, "sample-target": 8080, "app": 8080, "tls-endpoint": 8443, "ocsp-responder": 8080,
     "escalation": 5000, "tickets": 5001, "node-exporter": 9100, "mtail": 3903,
     "postgres-exporter": 9187, "blackbox-exporter": 9115, "postgres": 5432,
 }
 #: Which image each kind runs (``alertdrill.images`` names).
 IMAGES = {
-    "sample-target": "python", "app": "python", "tls-endpoint": "python",
+    "series": "python", "sample-target": "python", "app": "python", "tls-endpoint": "python",
     "ocsp-responder": "python", "escalation": "python", "tickets": "python",
     "node-exporter": "node-exporter", "mtail": "mtail", "postgres": "postgres",
     "postgres-exporter": "postgres-exporter", "blackbox-exporter": "blackbox-exporter",
@@ -110,6 +112,8 @@ class DockerService:
     cert_dir: Path | None = None
     cert_names: list[str] = field(default_factory=list)
     authority: Authority | None = None
+    #: A series stand-in's plan (steps check against it).
+    stand_in: StandIn | None = None
     #: Networks this service is cut off from now (names), with how to reattach it.
     detached: dict[str, Attachment] = field(default_factory=dict)
 
@@ -306,6 +310,8 @@ class BuildContext:
     sink_port: int
     alertmanager_urls: list[str]
     authority: Callable[[], Authority]
+    #: The plan of every series service (alertdrill.seriesplan), built with the configs.
+    series: dict[str, StandIn] = field(default_factory=dict)
 
     def directory(self, name: str, owner: tuple[int, int] | None = None, mode: int = 0o755) -> Path:
         """A directory of the workdir to bind-mount; ``owner``: the container's user owns it."""
@@ -347,7 +353,7 @@ def build_service(ctx: BuildContext, spec: ServiceSpec) -> DockerService:
         networks=[Attachment(ctx.stack_network, aliases_of(spec))], port=port,
         container_name=f"{spec.name}-{ctx.suffix}")
     builders: dict[str, Callable[[BuildContext, ServiceSpec, DockerService], None]] = {
-        "sample-target": _python, "app": _python, "tls-endpoint": _python,
+        "series": _python, "sample-target": _python, "app": _python, "tls-endpoint": _python,
         "ocsp-responder": _python, "escalation": _python, "tickets": _python,
         "node-exporter": _node_exporter, "mtail": _mtail, "postgres": _postgres,
         "postgres-exporter": _postgres_exporter, "blackbox-exporter": _blackbox_exporter,
@@ -360,7 +366,8 @@ def _python(ctx: BuildContext, spec: ServiceSpec, svc: DockerService) -> None:
     """A service of the harness's own, in the python image, binding its port itself."""
     name, kind = spec.name, spec.kind
     svc.user = "{}:{}".format(*PYTHON_USER)
-    svc.ready_path = {"app": "/metrics", "sample-target": "/metrics", "tls-endpoint": None,
+    svc.ready_path = {"app": "/metrics", "sample-target": "/metrics", "series": "/metrics",
+                      "tls-endpoint": None,
                       "ocsp-responder": "/-/control", "escalation": "/-/healthy",
                       "tickets": "/-/healthy"}[kind]
     if kind == "app":
@@ -385,6 +392,13 @@ def _python(ctx: BuildContext, spec: ServiceSpec, svc: DockerService) -> None:
         args = ["alertdrill.targets.tls", "--cert-dir", "/alertdrill/certs"]
     elif kind == "ocsp-responder":
         args = ["alertdrill.targets.ocsp"]
+    elif kind == "series":
+        plans = ctx.directory(f"series-{name}", PYTHON_USER)
+        (plans / "plan.json").write_text(json.dumps(ctx.series[name].to_json(), indent=1))
+        (plans / "plan.json").chmod(0o644)
+        svc.mounts[str(plans)] = ("/alertdrill/series", "ro")
+        svc.stand_in = ctx.series[name]
+        args = ["alertdrill.targets.series", "--plan", "/alertdrill/series/plan.json"]
     elif kind == "escalation":
         data = ctx.directory(f"data-{name}", PYTHON_USER)
         svc.mounts[str(data)] = ("/alertdrill/data", "rw")

@@ -50,6 +50,7 @@ from alertdrill.process import (
     keep_tempdir,
     remove_tempdir,
 )
+from alertdrill.seriesplan import StandIn
 from alertdrill.stackspec import StackSpec
 from alertdrill.timescale import (
     prometheus_flags,
@@ -65,6 +66,7 @@ class LocalStack(StackBase[LocalService]):
         super().__init__(spec, options)
         self.smtp_port = 0
         self._extra_dirs: list[Path] = []
+        self._series: dict[str, StandIn] = {}
 
     def logs(self, lines: int = 20) -> dict[str, str]:
         """Tail of every service's log."""
@@ -92,7 +94,8 @@ class LocalStack(StackBase[LocalService]):
 
     def _context(self) -> LaunchContext:
         return LaunchContext(self.spec, self.workdir, self.scale, self.sink_url, self.services,
-                             lambda: self.alertmanager_urls, self._extra_dirs)
+                             lambda: self.alertmanager_urls, self._extra_dirs,
+                             series=self._series)
 
     def _start_services(self, ctx: LaunchContext, late: bool) -> None:
         """Build and start the manifest's services (the early ones, or those that need the
@@ -112,6 +115,7 @@ class LocalStack(StackBase[LocalService]):
         alertmanager_bin = find_binary("alertmanager")
         configs = load_configs(self.spec, self.scale)
         self.warnings += configs.warnings
+        self._series = configs.series
         am_config, prom_config = configs.alertmanager, configs.prometheus
         self.startup["preflight"] = time.monotonic() - t0
 

@@ -8,6 +8,7 @@ certificates). :func:`build_service` makes one from the manifest's entry, by ``k
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import socket
@@ -27,6 +28,7 @@ from alertdrill.errors import ConfigError, MissingBinaryError, StartupError
 from alertdrill.instrument import dump_yaml
 from alertdrill.ports import LOOPBACK, bind_listener, port_of
 from alertdrill.process import ManagedProcess, make_tempdir, mount_tmpfs, run_id
+from alertdrill.seriesplan import StandIn
 from alertdrill.stackspec import ServiceSpec, StackSpec
 from alertdrill.timescale import TimeScale
 
@@ -59,6 +61,8 @@ class LocalService:
     cert_dir: Path | None = None
     cert_names: list[str] = field(default_factory=list)
     authority: Authority | None = None
+    #: A series stand-in's plan: the families it serves (steps check against it).
+    stand_in: StandIn | None = None
 
     @property
     def url(self) -> str:
@@ -135,6 +139,8 @@ class LaunchContext:
     #: Directories outside the workdir to remove with the stack.
     extra_dirs: list[Path] = field(default_factory=list)
     pg_sockets: dict[str, Path] = field(default_factory=dict)
+    #: The plan of every series service (built with the configs, before anything started).
+    series: dict[str, StandIn] = field(default_factory=dict)
     _authority: Authority | None = None
 
     def log(self, name: str) -> Path:
@@ -166,7 +172,7 @@ class LaunchContext:
 def build_service(ctx: LaunchContext, spec: ServiceSpec) -> LocalService:
     """The service for a manifest entry (not started yet)."""
     builders: dict[str, Callable[[LaunchContext, ServiceSpec], LocalService]] = {
-        "sample-target": _python_service, "app": _python_service,
+        "series": _python_service, "sample-target": _python_service, "app": _python_service,
         "tls-endpoint": _python_service, "ocsp-responder": _python_service,
         "escalation": _python_service, "tickets": _python_service,
         "node-exporter": _node_exporter, "mtail": _mtail, "postgres": _postgres,
@@ -187,6 +193,10 @@ def _python_argv(ctx: LaunchContext, spec: ServiceSpec, svc: LocalService) -> li
         return ["alertdrill.targets.tls", "--cert-dir", str(svc.cert_dir)]
     if kind == "ocsp-responder":
         return ["alertdrill.targets.ocsp"]
+    if kind == "series":
+        path = ctx.workdir / f"{name}.series.json"
+        path.write_text(json.dumps(ctx.series[name].to_json(), indent=1))
+        return ["alertdrill.targets.series", "--plan", str(path)]
     if kind == "escalation":
         peers = [a for url in ctx.alertmanager_urls() for a in ("--alertmanager", url)]
         return ["alertdrill.services.escalation", "--db", str(ctx.workdir / f"{name}.sqlite"),
@@ -203,7 +213,8 @@ def _python_service(ctx: LaunchContext, spec: ServiceSpec) -> LocalService:
     """A process of the harness's own on a socket we bind (so its port is known up front)."""
     name = spec.name
     holder: dict[str, socket.socket] = {}
-    ready = {"app": "/metrics", "sample-target": "/metrics", "tls-endpoint": None,
+    ready = {"app": "/metrics", "sample-target": "/metrics", "series": "/metrics",
+             "tls-endpoint": None,
              "ocsp-responder": "/-/control", "escalation": "/-/healthy",
              "tickets": "/-/healthy"}[spec.kind]
 
@@ -220,6 +231,8 @@ def _python_service(ctx: LaunchContext, spec: ServiceSpec) -> LocalService:
     svc = LocalService(name, launch, ready, port=port_of(first))
     if spec.kind == "app":
         svc.log_file = ctx.access_log(name)
+    if spec.kind == "series":
+        svc.stand_in = ctx.series[name]
     if spec.kind == "tls-endpoint":
         svc.cert_dir = ctx.workdir / f"certs-{name}"
         svc.cert_names = [a.rsplit(":", 1)[0] for a in spec.addresses] + [LOOPBACK]

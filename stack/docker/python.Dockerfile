@@ -18,7 +18,7 @@ RUN set -- /tmp/wheels/pip-*.whl \
 # Every compiled module of every wheel must find its libraries here (ldd looked at the host's
 # files only): load each one now, so a missing library fails the build, not a drill.
 RUN ["/opt/alertdrill/bin/python", "-c", "import ctypes, pathlib; [ctypes.CDLL(str(p)) for p in pathlib.Path('/opt/alertdrill').rglob('*.so')]"]
-RUN ["/opt/alertdrill/bin/python", "-c", "import alertdrill.sink, alertdrill.targets.app, alertdrill.targets.sample"]
+RUN ["/opt/alertdrill/bin/python", "-c", "import alertdrill.sink, alertdrill.targets.app, alertdrill.targets.sample, alertdrill.targets.series"]
 
 # Only the virtualenv leaves the install stage: no wheelhouse in any layer.
 FROM runtime
