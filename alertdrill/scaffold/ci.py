@@ -35,13 +35,14 @@ GITHUB_FILE = ".github/workflows/alertdrill.yml"
 GITLAB_FILE = ".gitlab-ci.yml"
 
 
-def repository_root(start: Path) -> Path:
-    """The git work tree holding ``start`` (where CI files live), else ``start`` itself."""
+def repository_root(start: Path, sources: Iterable[Path] = ()) -> Path:
+    """The git work tree holding ``start`` (where CI files live); outside git, the deepest
+    directory holding the project and the original configs."""
     start = start.resolve()
     for folder in (start, *start.parents):
         if (folder / ".git").exists():
             return folder
-    return start
+    return Path(os.path.commonpath([start, *(Path(s).resolve().parent for s in sources)]))
 
 
 def packages(stack_dir: Path) -> list[str]:
@@ -61,15 +62,17 @@ def _rel(path: Path, root: Path) -> str | None:
 
 
 def watched_paths(root: Path, project: Path, sources: Iterable[Path]) -> list[str]:
-    """The paths whose change triggers the job: the project and the original configs."""
+    """The paths whose change triggers the job: the project, and the directories of the
+    original configs (a rule file next to prometheus.yml changes too)."""
     found = []
-    project_rel = _rel(project, root) or "."
-    found.append("**" if project_rel == "." else f"{project_rel}/**")
-    for source in sources:
-        rel = _rel(source, root)
-        if rel is not None and rel not in found and not (
-                project_rel != "." and rel.startswith(project_rel + "/")):
-            found.append(rel)
+    for folder in (project, *(s if s.is_dir() else s.parent for s in sources)):
+        rel = _rel(folder, root)
+        if rel is None:
+            continue  # outside the repository: CI cannot see it change
+        pattern = "**" if rel == "." else f"{rel}/**"
+        if pattern not in found and not any(
+                p == "**" or pattern.startswith(p[:-2]) for p in found):
+            found.append(pattern)
     return found
 
 
@@ -198,7 +201,8 @@ def write(kind: str, project: Path, stack_dir: Path, sources: Iterable[Path],
     """Write the CI file for ``kind`` at the repository root; returns its path."""
     from alertdrill.errors import ConfigError
 
-    root = repository_root(project)
+    sources = list(sources)
+    root = repository_root(project, sources)
     paths = watched_paths(root, project, sources)
     if kind == "github":
         path, text = root / GITHUB_FILE, github(root, project, stack_dir, paths, generated)
