@@ -64,7 +64,7 @@ def _rel(path: Path, root: Path) -> str | None:
 def watched_paths(root: Path, project: Path, sources: Iterable[Path]) -> list[str]:
     """The paths whose change triggers the job: the project, and the directories of the
     original configs (a rule file next to prometheus.yml changes too)."""
-    found = []
+    found: list[str] = []
     for folder in (project, *(s if s.is_dir() else s.parent for s in sources)):
         rel = _rel(folder, root)
         if rel is None:
