@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="smallest interval, seconds (default: $ALERTDRILL_FLOOR or 0.25)")
     scale.add_argument("-o", "--output", type=Path, help="write the copies into this directory")
     _add_check(sub)
+    _add_init(sub)
     report = sub.add_parser(
         "report", help="build the drill report (HTML and Markdown) from the last run's records",
         description="Read the per-scenario records a run wrote (default: $ALERTDRILL_REPORT_DIR "
@@ -245,6 +246,45 @@ def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                        "one); nothing starts")
 
 
+def _add_init(sub: _Sub[argparse.ArgumentParser]) -> None:
+    init = sub.add_parser(
+        "init", help="a ready drill project from your prometheus.yml, rules and alertmanager.yml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Copy your configs into DIR/stack (with an alertdrill.yml giving every static "
+        "scrape target a series stand-in), generate baseline features in DIR/features (where "
+        "every rule's alert is routed today, every inhibit rule, fire-and-resolve per rule) and "
+        "DIR/alertdrill-project.yml; then `alertdrill run` in DIR runs them.\n\n"
+        "Exit status: 0 done, 1 (--update) the expectations changed and were not written, "
+        "2 bad input (nothing written).",
+        epilog="examples:\n"
+        "  alertdrill init --from monitoring/ --out drill\n"
+        "  alertdrill init --prometheus-config prom.yml --alertmanager-config am.yml --out drill\n"
+        "  alertdrill init --update --out drill          # show what a config change did\n"
+        "  alertdrill init --update --write --out drill  # accept it\n"
+        "  alertdrill init --ci github --out drill       # .github/workflows/alertdrill.yml")
+    init.add_argument("--from", dest="source", type=Path, default=None, metavar="CONFIG_DIR",
+                      help="a directory holding prometheus.yml, its rule files and "
+                      "alertmanager.yml, anywhere in it")
+    init.add_argument("--prometheus-config", type=Path, default=None, metavar="FILE")
+    init.add_argument("--alertmanager-config", type=Path, default=None, metavar="FILE")
+    init.add_argument("--out", type=Path, default=None, metavar="DIR",
+                      help="the drill project's directory (default: the working directory)")
+    init.add_argument("--name", default=None, help="the stack's name (default: DIR's name)")
+    init.add_argument("--force", action="store_true", help="write into a non-empty DIR")
+    init.add_argument("--update", action="store_true",
+                      help="re-read the sources of DIR's project and show what changed")
+    init.add_argument("--write", action="store_true",
+                      help="with --update: write the new copies and features")
+    init.add_argument("--ci", choices=("github", "gitlab"), default=None,
+                      help="also write the CI workflow at the repository's root")
+
+
+def _init(args: argparse.Namespace) -> int:
+    from alertdrill.scaffold.project import run_init
+
+    return run_init(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = build_parser()
@@ -281,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
             return _check(args.stack_dir or args.stack, args.format, tools=not args.no_tools)
         if args.command == "report":
             return _report(args.source, args.out)
+        if args.command == "init":
+            return _init(args)
     except AlertdrillError as exc:
         print(f"alertdrill: {exc}", file=sys.stderr)
         return exit_status(exc)

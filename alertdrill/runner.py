@@ -67,6 +67,20 @@ def default_features() -> list[Path]:
     return [features]
 
 
+def project_defaults(options: RunOptions, directory: Path | None = None) -> None:
+    """In a drill project (``alertdrill init`` wrote ``alertdrill-project.yml`` there), ``run``
+    with no features and no ``--stack`` runs the project's ``features/`` against its ``stack/``
+    (``$ALERTDRILL_STACK``, when set, still names the stack)."""
+    from alertdrill.scaffold.project import find_project
+
+    project = find_project(directory or Path.cwd())
+    if project is None:
+        return
+    options.features = [project.features]
+    if not os.environ.get("ALERTDRILL_STACK"):
+        options.stack = str(project.stack)
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "features"
 
@@ -278,6 +292,8 @@ def run(options: RunOptions, out: TextIO = sys.stdout) -> int:
     from alertdrill.report import build
     from alertdrill.settings import Settings, resolve_stack_dir
 
+    if not options.features and options.stack is None:
+        project_defaults(options)
     options.features = features = options.features or default_features()
     if options.stack:
         options.stack = str(resolve_stack_dir(options.stack, [Path.cwd()]))

@@ -1,0 +1,439 @@
+"""`alertdrill init`: discovery, the stack copy and its manifest, the generated features (held
+against amroute and amtool), the update's diff, the CI files — and, end to end, `alertdrill run`
+on what init wrote, before and after a receiver is changed."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from alertdrill.amroute import match_routes
+from alertdrill.binaries import find_binary
+from alertdrill.cli import build_parser
+from alertdrill.errors import ConfigError
+from alertdrill.lint import load_route_tree
+from alertdrill.rulelabels import rule_label_sets
+from alertdrill.runner import RunOptions, project_defaults
+from alertdrill.scaffold import PROJECT_FILE
+from alertdrill.scaffold.ci import github, gitlab, repository_root, watched_paths
+from alertdrill.scaffold.discover import discover
+from alertdrill.scaffold.expectations import compute
+from alertdrill.scaffold.features import labels_text
+from alertdrill.scaffold.project import find_project, run_init
+from alertdrill.scaffold.stackcopy import plan_services
+from alertdrill.scaffold.update import compare
+from tests.helpers import ROOT
+from tests.initdata import write_team_configs
+
+
+@dataclass
+class FakePlan:
+    """Stands in for alertdrill.seriesplan.TripPlan (branch series)."""
+
+    steps: list[str] = field(default_factory=list)
+    revert_steps: list[str] = field(default_factory=list)
+    reason: str = ""
+
+
+def fake_trip(spec: object, rule: str) -> FakePlan:
+    if rule == "RedisDown":
+        return FakePlan(['the series redis_up{instance="redis-1.cache.internal:9121"} of '
+                         '"redis-redis-1" is set to 0'],
+                        ['"redis-redis-1" returns to its baseline'])
+    if rule == "PaymentsLatencyHigh":
+        return FakePlan(['the latency of http_request_duration_seconds of "payments-api" rises '
+                         "to 3 seconds"], ['"payments-api" returns to its baseline'])
+    return FakePlan(reason=f"{rule}: not drivable in this fake")
+
+
+def init(argv: list[str], trip: object = None, unavailable: str | None = "no planner"
+         ) -> tuple[int, str]:
+    args = build_parser().parse_args(["init", *argv])
+    out = io.StringIO()
+    status = run_init(args, out, trip=trip, unavailable=unavailable)  # type: ignore[arg-type]
+    return status, out.getvalue()
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Path:
+    return write_team_configs(tmp_path)
+
+
+@pytest.fixture
+def project(team: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "drill"
+    status, _ = init(["--from", str(team), "--out", str(out)], trip=fake_trip)
+    assert status == 0
+    return out
+
+
+# --- discovery ----------------------------------------------------------------------------------
+
+def test_discovery_finds_the_files_by_content_and_rule_files_by_their_tail(team: Path) -> None:
+    sources = discover(team)
+    assert sources.prometheus == team / "prometheus" / "prometheus.yml"
+    assert sources.alertmanager == team / "alertmanager" / "alertmanager.yml"
+    assert [p.name for p in sources.rule_files] == ["cache.yml", "payments.yml", "platform.yml"]
+    assert sources.templates == [team / "alertmanager" / "templates" / "teams.tmpl"]
+    [note] = sources.notes  # /etc/prometheus/rules/*.yml exists nowhere here
+    assert "'/etc/prometheus/rules/*.yml'" in note and "'rules/*.yml'" in note
+
+
+def test_two_prometheus_configs_are_an_error_naming_both(team: Path) -> None:
+    (team / "staging").mkdir()
+    (team / "staging" / "prometheus.yml").write_text("scrape_configs: []\n")
+    with pytest.raises(ConfigError) as caught:
+        discover(team)
+    assert "2 files" in str(caught.value) and "staging/prometheus.yml" in str(caught.value)
+    assert "--prometheus-config" in str(caught.value)
+    explicit = discover(team, prometheus=team / "prometheus" / "prometheus.yml")
+    assert explicit.prometheus == team / "prometheus" / "prometheus.yml"
+
+
+def test_no_prometheus_config_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "alertmanager.yml").write_text("route: {receiver: a}\nreceivers: [{name: a}]\n")
+    with pytest.raises(ConfigError, match=r"no prometheus\.yml under"):
+        discover(tmp_path)
+
+
+def test_a_rule_file_promtool_rejects_stops_init_before_anything_is_written(
+        team: Path, tmp_path: Path) -> None:
+    (team / "rules" / "cache.yml").write_text(
+        "groups:\n  - name: cache\n    rules:\n      - alert: Broken\n        expr: rate(x[5m]\n")
+    out = tmp_path / "drill"
+    with pytest.raises(ConfigError) as caught:
+        init(["--from", str(team), "--out", str(out)])
+    assert "promtool rejects" in str(caught.value)
+    assert str(team / "rules" / "cache.yml") in str(caught.value)  # the original, not the copy
+    assert not out.exists()
+
+
+def test_a_non_empty_directory_is_refused_unless_forced(team: Path, tmp_path: Path) -> None:
+    out = tmp_path / "drill"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine\n")
+    with pytest.raises(ConfigError, match="is not empty"):
+        init(["--from", str(team), "--out", str(out)])
+    assert init(["--from", str(team), "--out", str(out), "--force"])[0] == 0
+    assert (out / "notes.txt").read_text() == "mine\n"
+    assert (out / PROJECT_FILE).is_file()
+
+
+# --- the stack copy and its manifest --------------------------------------------------------------
+
+def test_the_copy_keeps_the_files_and_rewrites_only_the_rule_files_entry(project: Path,
+                                                                         team: Path) -> None:
+    stack = project / "stack"
+    copied_am = (stack / "alertmanager" / "alertmanager.yml").read_text()
+    assert copied_am == (team / "alertmanager" / "alertmanager.yml").read_text()
+    copied_prom = (stack / "prometheus" / "prometheus.yml").read_text()
+    original = (team / "prometheus" / "prometheus.yml").read_text()
+    assert copied_prom == original.replace("/etc/prometheus/rules/*.yml",
+                                           "imported-rules-1/rules/*.yml")
+    assert (stack / "alertmanager" / "templates" / "teams.tmpl").is_file()
+    for name in ("cache", "payments", "platform"):
+        assert (stack / "prometheus" / "imported-rules-1" / "rules" / f"{name}.yml").read_text() \
+            == (team / "rules" / f"{name}.yml").read_text()
+
+
+def test_every_static_target_gets_a_series_stand_in_and_discovery_is_left_out(
+        project: Path) -> None:
+    manifest = yaml.safe_load((project / "stack" / "alertdrill.yml").read_text())
+    services = manifest["services"]
+    assert {s["address"]: s["kind"] for s in services.values()} == {
+        "redis-1.cache.internal:9121": "series", "redis-2.cache.internal:9121": "series",
+        "payments-api.internal:8080": "series", "node-1.internal:9100": "series",
+        "node-2.internal:9100": "series"}
+    assert services["payments-api"]["jobs"] == ["payments-api"]  # one target: the job's name
+    text = (project / "stack" / "alertdrill.yml").read_text()
+    assert "#   job kubernetes-pods: its targets come from kubernetes_sd_configs" in text
+
+
+def test_a_probe_job_gets_one_stand_in_at_its_exporter() -> None:
+    plan = plan_services({"scrape_configs": [{
+        "job_name": "blackbox", "metrics_path": "/probe",
+        "static_configs": [{"targets": ["https://a.example", "https://b.example"]}],
+        "relabel_configs": [{"source_labels": ["__address__"], "target_label": "__param_target"},
+                            {"target_label": "__address__", "replacement": "blackbox:9115"}]}]})
+    assert [(s.name, s.address) for s in plan.services] == [("blackbox", "blackbox:9115")]
+
+
+# --- routing table -------------------------------------------------------------------------------
+
+def _amtool_receivers(config: Path, labels: dict[str, str]) -> set[str]:
+    argv = [find_binary("amtool"), "config", "routes", "test", f"--config.file={config}",
+            *(f"{k}={v}" for k, v in labels.items())]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=True)
+    return set(done.stdout.strip().split(","))
+
+
+def test_the_routing_table_is_what_amroute_and_amtool_say_for_what_the_drill_pushes(
+        project: Path) -> None:
+    stack = project / "stack"
+    expectations = compute(stack)
+    prom = yaml.safe_load((stack / "prometheus" / "prometheus.yml").read_text())
+    docs = [yaml.safe_load(p.read_text()) for p in
+            sorted((stack / "prometheus" / "imported-rules-1" / "rules").glob("*.yml"))]
+    assert [r.labels for r in expectations.routed] == rule_label_sets(prom, docs)
+    am = stack / "alertmanager" / "alertmanager.yml"
+    tree = load_route_tree(am)
+    assert tree is not None
+    for alert in expectations.routed:
+        ours = {r.receiver for r in match_routes(tree, alert.labels)}
+        assert set(alert.receivers) == ours == _amtool_receivers(am, alert.labels), alert
+    table = (project / "features" / "routing.feature").read_text()
+    rows = {tuple(c.strip() for c in line.strip().strip("|").split("|"))
+            for line in table.splitlines() if line.strip().startswith("|")}
+    # the continue: a critical alert pages on-call and goes on to its team
+    assert ("RedisDown", "critical", "cache", "redis-1.cache.internal:9121",
+            "cache-slack, oncall-pagerduty") in rows
+    # the nested route: payments' warnings go to Slack, not the webhook
+    assert ("PaymentsLatencyHigh", "warning", "payments", "payments-api.internal:8080",
+            "payments-slack") in rows
+    # a rule of a discovered job: only its own labels are known; its team's route takes it
+    assert ("KubePodCrashLooping", "warning", "platform", "", "platform-slack") in rows
+    assert len(rows) == len(expectations.routed) + 1  # + the header
+
+
+def test_the_table_header_says_it_was_generated_from_which_files(project: Path,
+                                                                  team: Path) -> None:
+    text = (project / "features" / "routing.feature").read_text()
+    assert text.startswith("# Generated by `alertdrill init` on ")
+    assert f"#   alertmanager.yml  {team / 'alertmanager' / 'alertmanager.yml'}" in text
+    assert f"#   rules             {team / 'rules' / 'payments.yml'}" in text
+
+
+# --- inhibitions -------------------------------------------------------------------------------
+
+def test_one_inhibition_scenario_per_rule_the_alerts_can_exercise(project: Path) -> None:
+    expectations = compute(project / "stack")
+    cases = {c.index: c for c in expectations.inhibitions}
+    assert sorted(cases) == [1, 2]
+    node = cases[1]
+    assert node.source["alertname"] == "NodeDown"
+    assert node.target["team"] == "platform" and node.target["severity"] == "warning"
+    assert node.source["instance"] == node.target["instance"]  # equal: [instance]
+    assert (cases[2].source["alertname"], cases[2].target["alertname"]) == \
+        ("RedisDown", "RedisMemoryHigh")
+    [(index, why)] = expectations.inhibitions_skipped
+    assert index == 3 and "no alerting rule's alert matches its source" in why
+    text = (project / "features" / "inhibition.feature").read_text()
+    assert (f'Then "RedisMemoryHigh" with labels {labels_text(cases[2].target)} is inhibited '
+            "within 1 minute") in text
+    assert 'And "cache-slack" is notified of "RedisDown" within 2 minutes' in text
+    assert "#   inhibit rule 3: {alertname=\"DatacenterDown\"}" in text
+
+
+# --- fire and resolve ---------------------------------------------------------------------------
+
+def test_fire_and_resolve_scenarios_from_the_planner_with_windows_from_the_config(
+        project: Path) -> None:
+    text = (project / "features" / "fire_and_resolve.feature").read_text()
+    redis = text[text.index("Scenario: RedisDown"):text.index("Scenario: PaymentsLatencyHigh")]
+    # for 1m + 2×15 s scrape + 2×15 s evaluation + 1 min margin = 3 min; + group_wait 30 s → 4
+    assert redis.rstrip().splitlines()[1:] == [
+        "    Given the stack is running",
+        '    When the series redis_up{instance="redis-1.cache.internal:9121"} of "redis-redis-1" '
+        "is set to 0",
+        '    Then the alert "RedisDown" fires within 3 minutes',
+        '    And "cache-slack" is notified of "RedisDown" within 4 minutes',
+        '    And "oncall-pagerduty" is notified of "RedisDown" within 4 minutes',
+        '    When "redis-redis-1" returns to its baseline',
+        '    Then the alert "RedisDown" resolves within 2 minutes',
+        # + group_interval 5 min; slack sends resolved (written), pagerduty by default
+        '    And "cache-slack" is notified via slack that "RedisDown" resolved within 7 minutes',
+        '    And "oncall-pagerduty" is notified via pagerduty that "RedisDown" resolved within '
+        "7 minutes"]
+    latency = text[text.index("Scenario: PaymentsLatencyHigh"):]
+    # rate(…[5m]) keeps the latency up to 5 minutes after the revert; payments-slack's Slack
+    # integration does not send resolved (Alertmanager's default)
+    assert 'Then the alert "PaymentsLatencyHigh" resolves within 7 minutes' in latency
+    assert "# payments-slack: no integration sends resolved notifications" in latency
+    header = text[:text.index("Feature:")]
+    assert "# Rules the stand-in cannot trip (no scenario here):" in header
+    assert "NodeDown: NodeDown: not drivable in this fake" in header
+
+
+def test_without_a_planner_the_rules_not_tripped_are_listed_in_the_routing_feature(
+        team: Path, tmp_path: Path) -> None:
+    out = tmp_path / "drill"
+    init(["--from", str(team), "--out", str(out)], trip=None, unavailable="no stand-in here")
+    assert not (out / "features" / "fire_and_resolve.feature").exists()
+    text = (out / "features" / "routing.feature").read_text()
+    assert "RedisDown, RedisMemoryHigh, PaymentsHighErrorRate" in text
+    assert ": no stand-in here" in text
+
+
+# --- update ------------------------------------------------------------------------------------
+
+def test_update_shows_receivers_gained_and_lost_and_exits_1_until_written(
+        project: Path, team: Path) -> None:
+    assert init(["--update", "--out", str(project)], trip=fake_trip)[:1] == (0,)
+    am = team / "alertmanager" / "alertmanager.yml"
+    am.write_text(am.read_text().replace("      receiver: cache-slack",
+                                         "      receiver: platform-slack", 1))
+    before = (project / "features" / "routing.feature").read_text()
+    status, shown = init(["--update", "--out", str(project)], trip=fake_trip)
+    assert status == 1
+    assert "configs changed: alertmanager/alertmanager.yml" in shown
+    assert ('~ RedisDown{instance="redis-1.cache.internal:9121", job="redis", '
+            'severity="critical", team="cache"}: gains platform-slack; loses cache-slack') in shown
+    assert "not written" in shown
+    assert (project / "features" / "routing.feature").read_text() == before
+    status, shown = init(["--update", "--write", "--out", str(project)], trip=fake_trip)
+    assert status == 0 and "written" in shown
+    assert "cache-slack, oncall-pagerduty" not in \
+        (project / "features" / "routing.feature").read_text()
+    status, shown = init(["--update", "--out", str(project)], trip=fake_trip)
+    assert (status, shown.strip()) == (0, "nothing changed: the configs and the expectations "
+                                          "are as generated")
+
+
+def test_the_diff_names_alerts_and_scenarios_added_and_removed() -> None:
+    old = {"routing": {"A{}": ["x"], "B{}": ["y"]}, "scenarios": {"f": ["one", "two"]},
+           "files": {"a.yml": "1"}}
+    new = {"routing": {"A{}": ["x", "z"], "C{}": ["y"]}, "scenarios": {"f": ["one", "three"]},
+           "files": {"a.yml": "2"}}
+    diff = compare(old, new)
+    assert diff.receivers == [("A{}", ["z"], [])]
+    assert diff.alerts_added == [("C{}", ["y"])] and diff.alerts_removed == [("B{}", ["y"])]
+    assert diff.scenarios_added == ["f: three"] and diff.scenarios_removed == ["f: two"]
+    assert diff.files_changed == ["a.yml"] and diff.expectations_changed
+    assert not compare(old, {**old, "files": {"a.yml": "2"}}).expectations_changed
+
+
+# --- run's default ------------------------------------------------------------------------------
+
+def test_run_without_arguments_in_a_project_runs_its_features_on_its_stack(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ALERTDRILL_STACK", raising=False)
+    options = RunOptions()
+    project_defaults(options, project)
+    assert options.features == [project / "features"]
+    assert options.stack == str(project / "stack")
+    found = find_project(project)
+    assert found is not None and found.stack == project / "stack"
+    elsewhere = RunOptions()
+    project_defaults(elsewhere, project.parent)
+    assert elsewhere.features == [] and elsewhere.stack is None
+
+
+# --- CI ----------------------------------------------------------------------------------------
+
+def test_the_ci_files_watch_the_project_and_the_configs(project: Path, team: Path) -> None:
+    root = repository_root(project, [team])
+    assert root == project.parent
+    paths = watched_paths(root, project, [team])
+    assert paths == ["drill/**", "monitoring/**"]
+    workflow = yaml.safe_load(github(root, project, project / "stack", paths, "now"))
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
+    assert triggers["push"]["paths"] == paths and triggers["schedule"][0]["cron"]
+    steps = workflow["jobs"]["drill"]["steps"]
+    assert steps[-1]["with"]["path"].split() == [
+        "drill/reports/junit.xml", "drill/reports/allure-results/",
+        "drill/reports/drill-report.html", "drill/reports/drill-report.md",
+        "drill/reports/drill/"]
+    job = yaml.safe_load(gitlab(root, project, project / "stack", paths, "now"))["alertdrill"]
+    assert job["artifacts"]["reports"]["junit"] == "drill/reports/junit.xml"
+    assert {"changes": paths} in job["rules"]
+
+
+def test_init_with_ci_writes_the_workflow_at_the_repository_root(team: Path,
+                                                                 tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    status, _ = init(["--from", str(team), "--out", str(tmp_path / "drill"), "--ci", "github"])
+    assert status == 0
+    assert (tmp_path / ".github" / "workflows" / "alertdrill.yml").is_file()
+    status, _ = init(["--out", str(tmp_path / "drill"), "--ci", "gitlab"])
+    assert status == 0 and (tmp_path / ".gitlab-ci.yml").is_file()
+
+
+# --- end to end ----------------------------------------------------------------------------------
+
+def _run(project: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "alertdrill.cli", "run", *extra], cwd=project,
+                          capture_output=True, text=True, timeout=600, check=False)
+
+
+@pytest.mark.slow
+def test_run_in_the_project_passes_then_fails_naming_the_alert_of_a_changed_route(
+        team: Path, tmp_path: Path) -> None:
+    out = tmp_path / "drill"
+    done = subprocess.run([sys.executable, "-m", "alertdrill.cli", "init", "--from", str(team),
+                           "--out", str(out)], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    passed = _run(out, "--tags", "routing or inhibition")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "3 passed" in passed.stdout
+    assert (out / "reports" / "junit.xml").is_file()
+    assert (out / "reports" / "drill-report.html").is_file()
+    am = out / "stack" / "alertmanager" / "alertmanager.yml"
+    am.write_text(am.read_text().replace("      receiver: cache-slack",
+                                         "      receiver: platform-slack", 1))
+    failed = _run(out, "--tags", "routing")
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "FAIL" in failed.stdout and "4 row(s) differ" in failed.stdout
+    wrong = [line for line in failed.stdout.splitlines() if "expected ['cache-slack'" in line]
+    assert wrong and all(("RedisDown" in line or "RedisMemoryHigh" in line)
+                         and "platform-slack" in line for line in wrong)
+
+
+@pytest.mark.slow
+def test_the_fire_and_resolve_scenarios_pass_on_the_series_stand_in(team: Path,
+                                                                     tmp_path: Path) -> None:
+    out = tmp_path / "drill"
+    done = subprocess.run([sys.executable, "-m", "alertdrill.cli", "init", "--from", str(team),
+                           "--out", str(out)], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert (out / "features" / "fire_and_resolve.feature").is_file()
+    passed = _run(out, "--tags", "fire-and-resolve")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert " failed" not in passed.stdout and " passed" in passed.stdout
+
+
+def _ci_commands(path: Path) -> list[tuple[str, str]]:
+    """(working directory, command) of every run: step / script item of a written CI file."""
+    data = yaml.safe_load(path.read_text())
+    if "jobs" in data:
+        return [(step.get("working-directory", "."), step["run"])
+                for step in data["jobs"]["drill"]["steps"] if "run" in step]
+    return [(".", item) for item in data["alertdrill"]["script"]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["github", "gitlab"])
+def test_the_written_workflow_commands_run_in_a_fresh_venv(kind: str, team: Path,
+                                                          tmp_path: Path) -> None:
+    repo = tmp_path
+    (repo / ".git").mkdir()
+    status, _ = init(["--from", str(team), "--out", str(repo / "drill"), "--ci", kind])
+    assert status == 0
+    (repo / "drill" / "features" / "inhibition.feature").unlink()  # one scenario is enough here
+    ci_file = repo / (".github/workflows/alertdrill.yml" if kind == "github" else ".gitlab-ci.yml")
+    steps = _ci_commands(ci_file)
+    assert len(steps) == 3
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path),
+           # this checkout, as a team would point the variable at a wheel or a pinned version
+           "ALERTDRILL_PIP_SPEC": f"-e {ROOT}"}
+    for workdir, command in steps:
+        if "apt-get install" in command:  # already satisfied on this machine: check, not run
+            wanted = command.split("--no-install-recommends", 1)[1].split()
+            installed = subprocess.run(["dpkg-query", "-W", "-f=${Status}\\n", *wanted],
+                                       capture_output=True, text=True, check=False)
+            assert installed.stdout.count("install ok installed") == len(wanted), installed
+            continue
+        done = subprocess.run(["bash", "-e", "-c", command], cwd=repo / workdir, env=env,
+                              capture_output=True, text=True, timeout=900, check=False)
+        assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+    assert (repo / ".alertdrill-venv" / "bin" / "alertdrill").is_file()
+    assert "1 passed" in done.stdout
+    assert (repo / "drill" / "reports" / "junit.xml").is_file()
+    assert (repo / "drill" / "reports" / "drill-report.md").is_file()
