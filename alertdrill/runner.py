@@ -68,16 +68,19 @@ def default_features() -> list[Path]:
 
 
 def project_defaults(options: RunOptions, directory: Path | None = None) -> None:
-    """In a drill project (``alertdrill init`` wrote ``alertdrill-project.yml`` there), ``run``
-    with no features and no ``--stack`` runs the project's ``features/`` against its ``stack/``
-    (``$ALERTDRILL_STACK``, when set, still names the stack)."""
+    """In a drill project (``alertdrill init`` wrote ``alertdrill-project.yml`` there), what
+    ``run`` is not told comes from the project: its ``features/`` when no feature is given, its
+    ``stack/`` when no ``--stack`` is (``$ALERTDRILL_STACK``, when set, still names the stack) —
+    so ``alertdrill run features/routing.feature`` there runs against the project's stack, not
+    the bundled sample."""
     from alertdrill.scaffold.project import find_project
 
     project = find_project(directory or Path.cwd())
     if project is None:
         return
-    options.features = [project.features]
-    if not os.environ.get("ALERTDRILL_STACK"):
+    if not options.features:
+        options.features = [project.features]
+    if options.stack is None and not os.environ.get("ALERTDRILL_STACK"):
         options.stack = str(project.stack)
 
 
@@ -292,8 +295,7 @@ def run(options: RunOptions, out: TextIO = sys.stdout) -> int:
     from alertdrill.report import build
     from alertdrill.settings import Settings, resolve_stack_dir
 
-    if not options.features and options.stack is None:
-        project_defaults(options)
+    project_defaults(options)
     options.features = features = options.features or default_features()
     if options.stack:
         options.stack = str(resolve_stack_dir(options.stack, [Path.cwd()]))

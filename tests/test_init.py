@@ -322,6 +322,14 @@ def test_run_without_arguments_in_a_project_runs_its_features_on_its_stack(
     elsewhere = RunOptions()
     project_defaults(elsewhere, project.parent)
     assert elsewhere.features == [] and elsewhere.stack is None
+    # a feature named on the command line still runs on the project's stack
+    one = RunOptions(features=[project / "features" / "routing.feature"])
+    project_defaults(one, project)
+    assert one.features == [project / "features" / "routing.feature"]
+    assert one.stack == str(project / "stack")
+    given = RunOptions(stack="sample")
+    project_defaults(given, project)
+    assert given.stack == "sample" and given.features == [project / "features"]
 
 
 # --- CI ----------------------------------------------------------------------------------------

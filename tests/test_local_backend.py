@@ -127,3 +127,23 @@ def test_a_service_that_dies_at_start_is_reported_with_its_log(tmp_path: Path) -
     prom.write_text(prom.read_text().replace("global:\n", "global:\n  external_labels: {0bad: x}\n"))
     with pytest.raises(StartupError, match="prometheus exited with code"):
         LocalStack(StackSpec.load(stack_dir), StackOptions(peers=1)).start()
+
+
+def test_rules_true_on_missing_data_load_only_once_targets_are_up(tmp_path: Path) -> None:
+    """An absent() rule would fire during Prometheus's first 5 s without targets: its rules
+    wait aside; a stack without one loads its rules at start (and pays no reload)."""
+    from alertdrill.backends.common import PENDING_RULES, defer_rules
+
+    plain = tmp_path / "a" / "rules"
+    plain.mkdir(parents=True)
+    (plain / "00-x.yml").write_text("groups:\n- name: g\n  rules:\n  - alert: Down\n"
+                                    "    expr: up == 0\n")
+    assert defer_rules(plain) is None
+    assert (plain / "00-x.yml").is_file()
+    absent = tmp_path / "b" / "rules"
+    absent.mkdir(parents=True)
+    (absent / "00-x.yml").write_text("groups:\n- name: g\n  rules:\n  - alert: Gone\n"
+                                     "    expr: absent(up{job=\"x\"})\n- name: h\n  rules: []\n")
+    assert defer_rules(absent) == 2
+    assert list(absent.iterdir()) == []
+    assert (absent.with_name(PENDING_RULES) / "00-x.yml").is_file()

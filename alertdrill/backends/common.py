@@ -8,6 +8,7 @@ Docker backend both call these, so a stack means the same thing on both.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import time
@@ -160,6 +161,68 @@ def write_rule_copies(spec: StackSpec, scale: TimeScale, rules_dir: Path
     return copies, warnings
 
 
+#: Where the scaled rule copies wait until the stack is usable (beside ``rules/``).
+PENDING_RULES = "rules.pending"
+
+
+#: Rule expressions that are true while a series does not exist yet (before the first scrape).
+_TRUE_WHEN_ABSENT = re.compile(r"\babsent(?:_over_time)?\s*\(")
+
+
+def defer_rules(rules_dir: Path) -> int | None:
+    """Move the written rule copies aside when an alerting rule is true on missing data, so
+    that Prometheus starts without them; returns the number of rule groups to wait for when
+    they are loaded (:func:`load_deferred_rules`), None when the rules load at start.
+
+    Prometheus evaluates rules from its first second but publishes its targets only after its
+    discovery manager's first 5 s tick: an ``absent(up{job="x"})`` rule with a short (scaled)
+    ``for`` fires and resolves before the stack is usable — a notification before t=0, and
+    resolved re-sends (for 15 unscaled minutes) that override a scenario's own push of the
+    same alert. Such rules load once targets are up. The cost: the reload restarts
+    Prometheus's discovery, so the Alertmanagers are published again after another tick
+    (about 5 s more start-up); stacks with no such rule do not pay it.
+    """
+    copies = sorted(rules_dir.glob("*"))
+    docs = [load_yaml(copy, copy.name) for copy in copies]
+    exprs = [str(rule.get("expr", "")) for doc in docs for group in doc.get("groups") or []
+             for rule in (group or {}).get("rules") or [] if isinstance(rule, dict)
+             and rule.get("alert")]
+    if not any(_TRUE_WHEN_ABSENT.search(expr) for expr in exprs):
+        return None
+    pending = rules_dir.with_name(PENDING_RULES)
+    rules_dir.rename(pending)
+    rules_dir.mkdir()
+    rules_dir.chmod(pending.stat().st_mode & 0o777)
+    return sum(len(doc.get("groups") or []) for doc in docs)
+
+
+def load_deferred_rules(prometheus_url: str, rules_dir: Path, groups: int,
+                        timeout: float = 10.0) -> None:
+    """Put the rule copies in place, reload Prometheus, and wait until it has every group."""
+    pending = rules_dir.with_name(PENDING_RULES)
+    for copy in sorted(pending.glob("*")):
+        copy.rename(rules_dir / copy.name)
+    pending.rmdir()
+    session = requests.Session()
+    answer = session.post(prometheus_url + "/-/reload", timeout=timeout)
+    if answer.status_code != 200:
+        raise StartupError(f"Prometheus refused to load the stack's rules: {answer.text.strip()}",
+                           "the same files passed promtool check rules; see prometheus.log")
+    deadline = time.monotonic() + timeout
+    loaded = -1
+    while time.monotonic() < deadline:
+        try:
+            loaded = len(session.get(prometheus_url + "/api/v1/rules", timeout=1)
+                         .json()["data"]["groups"])
+        except (requests.RequestException, ValueError, KeyError):
+            loaded = -1
+        if loaded >= groups:
+            return
+        time.sleep(0.02)
+    raise StartupError(f"Prometheus loaded {max(loaded, 0)} of the stack's {groups} rule groups "
+                       f"within {timeout:.0f} s", "see prometheus.log in the stack's workdir")
+
+
 def max_scrape_interval(config: dict[str, Any]) -> float:
     """The slowest scrape interval of a (scaled) prometheus.yml, in seconds."""
     default = (config.get("global") or {}).get("scrape_interval", "1m")
@@ -282,6 +345,10 @@ class StackBase(Generic[ServiceT]):
         self._closed = False
         #: The Alertmanager peers' --cluster.peer-timeout (measured seconds), once started.
         self.peer_timeout = DEFAULT_PEER_TIMEOUT
+        #: Where Prometheus reads the rule copies, and how many groups they hold (loaded once
+        #: the stack is usable: see defer_rules).
+        self._rules_dir = self.workdir / "rules"
+        self._rule_groups: int | None = None
 
     @property
     def prometheus_url(self) -> str:

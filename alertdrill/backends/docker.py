@@ -50,7 +50,9 @@ from alertdrill.backends.base import StackOptions
 from alertdrill.backends.common import (
     CLUSTER_FLAGS,
     StackBase,
+    defer_rules,
     load_configs,
+    load_deferred_rules,
     max_scrape_interval,
     peer_timeout,
     service_addresses,
@@ -263,10 +265,17 @@ class DockerStack(StackBase[DockerService]):
             for svc in self._exited():
                 raise_exited(svc)
 
-        wait_usable(self.spec, self.prometheus_url, self._scrape_targets, len(self.alertmanagers),
-                    self.options.usable_timeout + 2 * self._max_scrape_interval, check_alive,
-                    f"container logs: docker logs <name>-{self.id} (kept in {self.workdir} with "
-                    "ALERTDRILL_KEEP_WORKDIR=1)")
+        def usable() -> None:
+            wait_usable(self.spec, self.prometheus_url, self._scrape_targets,
+                        len(self.alertmanagers),
+                        self.options.usable_timeout + 2 * self._max_scrape_interval, check_alive,
+                        f"container logs: docker logs <name>-{self.id} (kept in {self.workdir} "
+                        "with ALERTDRILL_KEEP_WORKDIR=1)")
+
+        usable()
+        if self._rule_groups is not None:
+            load_deferred_rules(self.prometheus_url, self._rules_dir, self._rule_groups)
+            usable()  # the reload restarted discovery: the peers come back later
         self.startup["usable"] = time.monotonic() - t0
         logger.info("docker stack %s usable in %.2fs (%s)", self.spec.name,
                     self.startup["usable"], self.startup)
@@ -407,6 +416,8 @@ class DockerStack(StackBase[DockerService]):
         for copy in copies:
             copy.chmod(0o644)
             self._configs[f"rules/{copy.name}"] = copy
+        self._rules_dir = directory / "rules"
+        self._rule_groups = defer_rules(self._rules_dir)
         targets = []
         for name, svc_spec in self.spec.services.items():
             svc = self.services[name]

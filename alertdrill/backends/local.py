@@ -20,7 +20,9 @@ from alertdrill.backends.base import StackOptions
 from alertdrill.backends.common import (
     CLUSTER_FLAGS,
     StackBase,
+    defer_rules,
     load_configs,
+    load_deferred_rules,
     max_scrape_interval,
     peer_timeout,
     service_addresses,
@@ -130,6 +132,9 @@ class LocalStack(StackBase[LocalService]):
         wait_all_ready(list(self._all_services().values()), self.options.ready_timeout)
         self.startup["ready"] = time.monotonic() - t0
         self._wait_usable()
+        if self._rule_groups is not None:
+            load_deferred_rules(self.prometheus_url, self._rules_dir, self._rule_groups)
+            self._wait_usable()  # the reload restarted discovery: the peers come back later
         self.startup["usable"] = time.monotonic() - t0
         logger.info("stack %s usable in %.2fs (%s)", self.spec.name, self.startup["usable"], self.startup)
 
@@ -247,7 +252,9 @@ class LocalStack(StackBase[LocalService]):
         return svc
 
     def _start_prometheus(self, binary: str, config: dict) -> None:
-        rule_copies, warnings = write_rule_copies(self.spec, self.scale, self.workdir / "rules")
+        self._rules_dir = self.workdir / "rules"
+        rule_copies, warnings = write_rule_copies(self.spec, self.scale, self._rules_dir)
+        self._rule_groups = defer_rules(self._rules_dir)
         self.warnings.extend(warnings)
         for copy in rule_copies:
             self._configs[f"rules/{copy.name}"] = copy
