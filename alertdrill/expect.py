@@ -26,6 +26,7 @@ from alertdrill.claimkinds import ClaimKind
 from alertdrill.durations import human
 from alertdrill.errors import ExpectationFailed, StepError
 from alertdrill.observe import Observer
+from alertdrill.text import plural
 from alertdrill.timeline import Event, Timeline
 from alertdrill.timescale import TimeScale
 
@@ -468,7 +469,7 @@ class Expect:
         if problems:
             raise ExpectationFailed(
                 f"✗ expected Alertmanager's routing to match the table {window.describe()}; "
-                f"{len(problems)} row(s) differ:\n" + "\n".join(problems))
+                f"{plural(len(problems), 'row')} differ:\n" + "\n".join(problems))
 
     def per_group(self, alertname: str, at_least: int, at_most: int,
                   within_real: float) -> dict[tuple[str, str], int]:

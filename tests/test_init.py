@@ -387,7 +387,7 @@ def test_run_in_the_project_passes_then_fails_naming_the_alert_of_a_changed_rout
                                          "      receiver: platform-slack", 1))
     failed = _run(out, "--tags", "routing")
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "FAIL" in failed.stdout and "4 row(s) differ" in failed.stdout
+    assert "FAIL" in failed.stdout and "4 rows differ" in failed.stdout
     wrong = [line for line in failed.stdout.splitlines() if "expected ['cache-slack'" in line]
     assert wrong and all(("RedisDown" in line or "RedisMemoryHigh" in line)
                          and "platform-slack" in line for line in wrong)

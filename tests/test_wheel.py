@@ -17,6 +17,7 @@ import sys
 import tomllib
 import venv
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -215,16 +216,48 @@ def _ok(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout
 
 
-@pytest.mark.slow
-def test_the_wheel_in_a_fresh_venv_drills_a_users_own_stack(tmp_path: Path) -> None:
-    source = _tree_copy(tmp_path / "src")
-    dist = tmp_path / "dist"
+@dataclass(frozen=True)
+class Installed:
+    """The wheel, and a fresh venv it is installed in (no system site-packages)."""
+
+    wheel: Path
+    venv: Path
+    home: Path
+
+    @property
+    def python(self) -> str:
+        """The venv's interpreter."""
+        return str(self.venv / "bin" / "python")
+
+    def env(self) -> dict[str, str]:
+        """A pip user's environment with this venv first."""
+        return _user_env(self.venv, self.home)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """Build the wheel from a clean-clone copy of the tree and install it in a new venv, once
+    for this module's tests (each then works in a directory of its own)."""
+    root = tmp_path_factory.mktemp("wheel")
+    source = _tree_copy(root / "src")
+    dist = root / "dist"
     built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), "."],
                  {**os.environ, "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR")
                   or str(Path.home() / ".cache" / "pip")}, cwd=source, timeout=300)
     assert built.returncode == 0, built.stdout + built.stderr
     (wheel,) = dist.glob("alertdrill-*.whl")
+    venv_dir = root / "venv"
+    venv.EnvBuilder(with_pip=True, system_site_packages=False, symlinks=True).create(venv_dir)
+    done = Installed(wheel, venv_dir, root)
+    _ok(_run([done.python, "-m", "pip", "install", "-q", str(wheel)], done.env(), cwd=root,
+             timeout=600))
+    return done
 
+
+@pytest.mark.slow
+def test_the_wheel_in_a_fresh_venv_drills_a_users_own_stack(installed: Installed,
+                                                            tmp_path: Path) -> None:
+    wheel, venv_dir = installed.wheel, installed.venv
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names}
     assert tops == {"alertdrill", wheel.name.split("-py3")[0] + ".dist-info"}, tops
@@ -248,11 +281,8 @@ def test_the_wheel_in_a_fresh_venv_drills_a_users_own_stack(tmp_path: Path) -> N
         assert missing == [], f"not in the wheel: {missing}"
     assert not any(n.endswith("test_bundled.py") for n in names)
 
-    venv_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True, system_site_packages=False, symlinks=True).create(venv_dir)
-    py = str(venv_dir / "bin" / "python")
-    env = _user_env(venv_dir, tmp_path)
-    _ok(_run([py, "-m", "pip", "install", "-q", str(wheel)], env, cwd=tmp_path, timeout=600))
+    py = installed.python
+    env = installed.env()
 
     work = tmp_path / "team"  # the user's directory: their stack and one feature, nothing else
     (work / "stack").mkdir(parents=True)
@@ -293,3 +323,37 @@ def test_the_wheel_in_a_fresh_venv_drills_a_users_own_stack(tmp_path: Path) -> N
     assert "ApiDown" in report
     assert (work / "reports" / "drill-report.html").is_file()
     assert sorted(p.name for p in work.iterdir()) == ["features", "reports", "stack"]
+
+
+@pytest.mark.slow
+def test_the_wheel_inits_a_drill_from_a_stack_it_has_never_seen(installed: Installed,
+                                                                tmp_path: Path) -> None:
+    """The adoption path as a team walks it: their monitoring directory (three teams, a
+    `continue`, a nested route, inhibitions, an absent() rule, a Kubernetes job), `alertdrill
+    init`, `alertdrill run` — every generated scenario passes; one route's receiver changed in
+    the copy, the generated suite fails and names that route's alerts."""
+    from tests.initdata import write_team_configs
+
+    env = installed.env()
+    write_team_configs(tmp_path / "team")
+    init = _ok(_run(["alertdrill", "init", "--from", "team", "--out", "drill"], env,
+                    cwd=tmp_path))
+    assert "wrote drill/" in init and "features/fire_and_resolve.feature" in init, init
+    drill = tmp_path / "drill"
+    run = _run(["alertdrill", "run", "--parallel", "3"], env, cwd=drill, timeout=600)
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out[-6000:]
+    summary = [line for line in run.stdout.splitlines() if " passed" in line][-1]
+    assert "failed" not in summary and "error" not in summary, summary
+    assert int(summary.split(" passed")[0].split()[-1]) >= 9, summary
+    assert (drill / "reports" / "drill-report.html").is_file()
+
+    am = drill / "stack" / "alertmanager" / "alertmanager.yml"
+    am.write_text(am.read_text().replace("      receiver: cache-slack",
+                                         "      receiver: platform-slack", 1))
+    failed = _run(["alertdrill", "run", "--tags", "routing"], env, cwd=drill, timeout=300)
+    assert failed.returncode == 1, failed.stdout[-4000:] + failed.stderr[-4000:]
+    wrong = [line for line in failed.stdout.splitlines() if "expected ['cache-slack'" in line]
+    assert wrong, failed.stdout[-4000:]
+    assert all(("RedisDown" in line or "RedisMemoryHigh" in line) and "platform-slack" in line
+               for line in wrong), wrong

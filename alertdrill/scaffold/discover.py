@@ -23,6 +23,7 @@ import yaml
 
 from alertdrill.errors import ConfigError
 from alertdrill.instrument import load_yaml
+from alertdrill.text import plural
 
 _SKIPPED_DIRS = {"node_modules", "__pycache__", "venv", ".venv", "reports"}
 _MAX_BYTES = 2_000_000
@@ -195,7 +196,7 @@ def _resolve(pattern: str, base: Path, search_root: Path, test: Callable[[Path],
                               f"{listed}", "give a config directory holding only one of them "
                               "(--from), or fix the entry")
         notes.append(f"{field_name} entry {pattern!r} of {config.name} points nowhere here; "
-                     f"used the {len(hits)} file(s) matching {tail!r} in {folders[0]}")
+                     f"used the {plural(len(hits), 'file')} matching {tail!r} in {folders[0]}")
         return Pattern(pattern, tuple(hits), False, folders[0], tail)
     raise ConfigError(f"{config}: {field_name} entry {pattern!r} matches no file (neither "
                       f"relative to {base} nor anywhere under {search_root})",

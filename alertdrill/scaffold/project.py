@@ -42,6 +42,7 @@ from alertdrill.scaffold.stackcopy import (
     write_stack,
 )
 from alertdrill.scaffold.update import Diff, compare, summary
+from alertdrill.text import plural
 
 STACK_DIR = "stack"
 FEATURES_DIR = "features"
@@ -241,24 +242,24 @@ def _shown(path: Path) -> str:
 
 def _report(staged: Staged, out: Path, stream: TextIO) -> None:
     sources = staged.sources
-    stream.write(f"found: {sources.prometheus}, {len(sources.rule_files)} rule file(s), "
-                 f"{sources.alertmanager}, {len(sources.templates)} template(s)\n")
+    stream.write(f"found: {sources.prometheus}, {plural(len(sources.rule_files), 'rule file')}, "
+                 f"{sources.alertmanager}, {plural(len(sources.templates), 'template')}\n")
     for note in sources.notes:
         stream.write(f"  note: {note}\n")
     stream.write(f"wrote {_shown(out)}/:\n")
-    stream.write(f"  {STACK_DIR}/  copies of the configs; alertdrill.yml with {staged.services} "
-                 "series stand-in(s)"
-                 + (f", {len(staged.left_out)} job(s) left out (see its comments)"
+    stream.write(f"  {STACK_DIR}/  copies of the configs; alertdrill.yml with "
+                 f"{plural(staged.services, 'series stand-in')}"
+                 + (f", {plural(len(staged.left_out), 'job')} left out (see its comments)"
                     if staged.left_out else "") + "\n")
     alerts = len(staged.expectations.routed)
-    for name, text in staged.files.items():
+    for name in staged.files:
         count = len(staged.scenarios.get(name, []))
-        extra = f", {alerts} alert(s) in the routing table" if name == "routing.feature" else ""
-        stream.write(f"  {FEATURES_DIR}/{name}  {count} scenario(s){extra}\n")
-        del text
+        extra = (f", {plural(alerts, 'alert')} in the routing table"
+                 if name == "routing.feature" else "")
+        stream.write(f"  {FEATURES_DIR}/{name}  {plural(count, 'scenario')}{extra}\n")
     if staged.untripped:
-        stream.write(f"  {len(staged.untripped)} rule(s) without a fire-and-resolve scenario "
-                     "(listed with why in the generated file)\n")
+        stream.write(f"  {plural(len(staged.untripped), 'rule')} without a fire-and-resolve "
+                     "scenario (listed with why in the generated file)\n")
     stream.write(f"  {PROJECT_FILE}\n")
 
 

@@ -31,6 +31,7 @@ import yaml
 from alertdrill.binaries import find_binary
 from alertdrill.errors import ConfigError
 from alertdrill.scaffold.discover import Pattern, Sources
+from alertdrill.text import plural
 
 PROMETHEUS_DIR = "prometheus"
 ALERTMANAGER_DIR = "alertmanager"
@@ -218,7 +219,8 @@ def plan_services(prometheus: Mapping[str, Any]) -> Services:
             why = (f"its targets come from {', '.join(discovery)}, which cannot be known without "
                    "the real environment")
             if addresses:
-                why += f" (its {len(addresses)} static target(s) are served)"
+                why += (f" (its {plural(len(addresses), 'static target')} "
+                        f"{'is' if len(addresses) == 1 else 'are'} served)")
             result.left_out.append((name, why))
         elif not addresses:
             result.left_out.append((name, "it has no static targets"))
