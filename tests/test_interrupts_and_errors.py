@@ -150,7 +150,7 @@ Feature: interrupted in the middle of faults
     When the disk of "node-exporter" is filled to 90 %
     And the log of "api-service" is flooded with 200 INFO lines per second for 60 minutes
     And the service "api-service" is paused
-    Then "nobody" is never notified of "Nothing" within 60 minutes
+    Then "dev-critical" is never notified of "WebAppDown" within 60 minutes
 """
 
 
