@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from alertdrill.errors import StepError
-from alertdrill.instrument import load_yaml
 from alertdrill.stackspec import StackSpec
 from alertdrill.stepsyntax import parse_names
 from alertdrill.text import plural
+from alertdrill.yamlio import load_yaml
 
 F = TypeVar("F", bound=Callable[..., Any])
 

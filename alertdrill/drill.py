@@ -14,7 +14,7 @@ from typing import Any
 import requests
 
 from alertdrill import timeline as tl
-from alertdrill.backends.base import RunningStack
+from alertdrill.backends.base import PartitionableStack, RunningStack
 from alertdrill.cluster import (
     Duplicate,
     PeerState,
@@ -42,7 +42,6 @@ from alertdrill.faults import (
 )
 from alertdrill.health import Health, LagMonitor
 from alertdrill.health import snapshot as health_snapshot
-from alertdrill.instrument import load_yaml
 from alertdrill.observe import AlertmanagerAPI, Observer, PrometheusAPI
 from alertdrill.rulelabels import rule_label_sets
 from alertdrill.seriescontrol import select
@@ -52,6 +51,7 @@ from alertdrill.sink.client import SinkClient
 from alertdrill.staticreach import reachable_receivers
 from alertdrill.timeline import Timeline
 from alertdrill.timescale import TimeScale
+from alertdrill.yamlio import load_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ class Drill:
     def duplicates(self) -> list[Duplicate]:
         """Notifications a second peer delivered within the peers' stagger (not repeats)."""
         window = dedup_window(len(self.alertmanagers),
-                              float(getattr(self.stack, "peer_timeout", 0.0)))
+                              self.stack.peer_timeout)
         return find_duplicates(self.timeline.events([tl.NOTIFICATION]), window)
 
     def diagnosis(self) -> list[str]:
@@ -188,8 +188,7 @@ class Drill:
         """
         if scope not in NETWORK_CUTS:
             raise StepError(f"unknown network cut {scope!r}", f"one of {', '.join(NETWORK_CUTS)}")
-        networks_of = getattr(self.stack, "networks_of", None)
-        if not callable(getattr(self.stack, "disconnect", None)) or networks_of is None:
+        if not isinstance(self.stack, PartitionableStack):
             raise StepError(
                 f'"{name}" cannot be {NETWORK_CUTS[scope]} on this backend: its processes share '
                 "the machine's loopback, which cannot be partitioned",
@@ -197,7 +196,7 @@ class Drill:
                 "(or ALERTDRILL_BACKEND=docker; its images are built on first use)")
         service = self.stack.service(name)
         try:
-            networks_of(name, scope)
+            self.stack.networks_of(name, scope)
         except ConfigError as exc:
             raise StepError(str(exc.args[0]), exc.hint) from None
         return self.apply(IsolateService(self.timeline, stack=self.stack, service=service,
@@ -237,6 +236,13 @@ class Drill:
                             "latency, 5xx rate and pool faults need a service of kind `app`")
         return self.apply(ControlTarget(self.timeline, service=service, url=url,
                                         settings=settings))
+
+    def use_pool(self, name: str, percent: float) -> Fault:
+        """Leak connections of an app until ``percent`` of its pool (``app.POOL_SIZE``) is
+        checked out."""
+        from alertdrill.targets.app import POOL_SIZE
+
+        return self.control_target(name, pool_active=round(percent / 100 * POOL_SIZE))
 
     def restore_target(self, name: str) -> None:
         """Revert every control fault applied to ``name``."""

@@ -22,7 +22,6 @@ from typing import Any
 
 from alertdrill.amroute import Matcher
 from alertdrill.errors import ConfigError
-from alertdrill.instrument import load_yaml
 from alertdrill.seriesrules import (
     Cond,
     Quantity,
@@ -33,6 +32,7 @@ from alertdrill.seriesrules import (
     selectors_of,
 )
 from alertdrill.stackspec import StackSpec
+from alertdrill.yamlio import load_yaml
 
 KIND = "series"
 #: Prometheus's default histogram buckets; each family adds the thresholds its rules compare.

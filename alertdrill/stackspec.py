@@ -14,8 +14,8 @@ from typing import Any
 
 from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError
-from alertdrill.instrument import load_yaml
 from alertdrill.settings import PEERS
+from alertdrill.yamlio import load_yaml
 
 MANIFEST = "alertdrill.yml"
 #: Service kinds the harness knows how to run.

@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from alertdrill.amroute import Route, Tri, all3, reach3
-from alertdrill.instrument import load_yaml
 from alertdrill.rulelabels import ExprLabels, Shape, alert_shapes, recorded_names, target_shapes
 from alertdrill.stackspec import StackSpec
+from alertdrill.yamlio import load_yaml
 
 #: Labels a service of the stack adds to alerts it re-posts (the escalation service's level):
 #: unknown to the static view, so routes matching on them stay reachable.

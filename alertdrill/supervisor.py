@@ -162,10 +162,7 @@ class Supervisor:
         self.state["stack"] = spec.name
         self._redactor = Redactor(secrets_of_files([spec.alertmanager_config,
                                                     spec.prometheus_config]))
-        options = StackOptions(peers=self.settings.peers or None,
-                               keep_workdir=self.settings.keep_workdir,
-                               time_scale=self.settings.time_scale, floor=self.settings.floor)
-        stack = start_stack(self.settings.backend, spec, options)
+        stack = start_stack(self.settings.backend, spec, StackOptions.of(self.settings))
         self.drill = Drill(stack, self.settings).begin()
         self.injections = Injections()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))

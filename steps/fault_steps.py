@@ -100,11 +100,11 @@ def latency_raised(drill: Drill, service: str, seconds: str) -> None:
 @when(rx(rf"the connection pool use of {quoted('service')} is raised to "
          r"(?P<percent>\d+(?:\.\d+)?) ?%"))
 def pool_raised(drill: Drill, service: str, percent: str) -> None:
-    """Connections leak until that share of the app's pool (20) is checked out.
+    """Connections leak until that share of the app's pool (its 20 connections) is checked out.
 
     Example: When the connection pool use of "api-service" is raised to 95 %
     """
-    drill.control_target(service, pool_active=round(float(percent) / 100 * 20))
+    drill.use_pool(service, float(percent))
 
 
 @when(rx(rf"the faults of {quoted('service')} are reverted"))

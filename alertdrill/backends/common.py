@@ -23,7 +23,6 @@ from alertdrill.backends.base import RecoveryProbe, StackOptions
 from alertdrill.binaries import find_binary
 from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError, StartupError
-from alertdrill.instrument import dump_yaml, load_yaml
 from alertdrill.process import make_tempdir, run_id
 from alertdrill.routing import min_group_interval, min_repeat_interval
 from alertdrill.seriesplan import StandIn, stand_ins
@@ -36,6 +35,7 @@ from alertdrill.timescale import (
     scale_prometheus_config,
     scale_rule_file,
 )
+from alertdrill.yamlio import dump_yaml, load_yaml
 
 #: Alertmanager cluster flags both backends use (measured on 2 cores, see README › Alertmanager
 #: cluster tuning); ``--cluster.peer-timeout`` comes from :func:`peer_timeout`.

@@ -35,10 +35,10 @@ from alertdrill.backends.local_services import DEFAULT_CERT_DAYS
 from alertdrill.certs import Authority, issue_leaf
 from alertdrill.containers import LOOPBACK, log_tail
 from alertdrill.errors import ConfigError, StartupError
-from alertdrill.instrument import dump_yaml
 from alertdrill.process import mount_tmpfs
 from alertdrill.seriesplan import StandIn
 from alertdrill.stackspec import ServiceSpec
+from alertdrill.yamlio import dump_yaml
 
 #: The uid:gid the project's python image runs as (``alertdrill``); its files are made theirs.
 PYTHON_USER = (1000, 1000)

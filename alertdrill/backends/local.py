@@ -41,11 +41,7 @@ from alertdrill.backends.local_services import (
 from alertdrill.binaries import find_binary
 from alertdrill.durations import format_duration
 from alertdrill.errors import ConfigError
-from alertdrill.instrument import (
-    TargetMap,
-    instrument_alertmanager,
-    instrument_prometheus,
-)
+from alertdrill.instrument import TargetMap, instrument_alertmanager, instrument_prometheus
 from alertdrill.ports import LOOPBACK, bind_listener, port_of
 from alertdrill.process import (
     ManagedProcess,

@@ -25,12 +25,12 @@ from alertdrill.backends.common import blackbox_config, mtail_sources
 from alertdrill.binaries import find_binary
 from alertdrill.certs import Authority, issue_leaf, make_authority
 from alertdrill.errors import ConfigError, MissingBinaryError, StartupError
-from alertdrill.instrument import dump_yaml
 from alertdrill.ports import LOOPBACK, bind_listener, port_of
 from alertdrill.process import ManagedProcess, make_tempdir, mount_tmpfs, run_id
 from alertdrill.seriesplan import StandIn
 from alertdrill.stackspec import ServiceSpec, StackSpec
 from alertdrill.timescale import TimeScale
+from alertdrill.yamlio import dump_yaml
 
 _POLL = 0.02
 #: Days a freshly issued certificate of a TLS endpoint is valid (until a fault reissues it).

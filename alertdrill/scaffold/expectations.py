@@ -26,7 +26,6 @@ from typing import Any
 from alertdrill.amroute import Matcher, Route, match_routes, matchers_from_config
 from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError
-from alertdrill.instrument import load_yaml
 from alertdrill.lint import load_route_tree
 from alertdrill.routing import DEFAULTS
 from alertdrill.rulelabels import (
@@ -39,6 +38,7 @@ from alertdrill.rulelabels import (
     target_shapes,
 )
 from alertdrill.stackspec import ALERTMANAGER_CANDIDATES, PROMETHEUS_CANDIDATES, StackSpec
+from alertdrill.yamlio import load_yaml
 
 #: Which integrations send resolved notifications when ``send_resolved`` is not written
 #: (Alertmanager's config/notifiers.go defaults).

@@ -28,7 +28,6 @@ from typing import Any, TextIO
 import yaml
 
 from alertdrill.errors import ConfigError
-from alertdrill.instrument import load_yaml
 from alertdrill.scaffold import PROJECT_FILE, ci
 from alertdrill.scaffold.discover import Sources, discover
 from alertdrill.scaffold.expectations import Expectations, compute
@@ -43,6 +42,7 @@ from alertdrill.scaffold.stackcopy import (
 )
 from alertdrill.scaffold.update import Diff, compare, summary
 from alertdrill.text import plural
+from alertdrill.yamlio import load_yaml
 
 STACK_DIR = "stack"
 FEATURES_DIR = "features"
