@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from alertdrill.errors import StepError
+from alertdrill.integrations import RECEIVER_INTEGRATIONS
 from alertdrill.stackspec import StackSpec
 from alertdrill.stepsyntax import parse_names
 from alertdrill.text import plural
@@ -42,14 +43,7 @@ ARGUMENT_KINDS: Mapping[str, str] = {
 _INTRODUCES = "__alertdrill_introduces__"
 _STARTS_STACK = "__alertdrill_starts_stack__"
 #: alertmanager.yml keys of the integrations a receiver may have, by the word steps use.
-INTEGRATION_KEYS: Mapping[str, str] = {
-    "webhook": "webhook_configs",
-    "slack": "slack_configs",
-    "pagerduty": "pagerduty_configs",
-    "email": "email_configs",
-    "opsgenie": "opsgenie_configs",
-    "victorops": "victorops_configs",
-}
+INTEGRATION_KEYS: Mapping[str, str] = {i.name: str(i.config_key) for i in RECEIVER_INTEGRATIONS}
 #: Services every stack has besides its manifest's (``alertmanager-N`` are added per peer).
 BUILTIN_SERVICES = ("prometheus", "sink")
 

@@ -22,10 +22,11 @@ from typing import Any
 from alertdrill.durations import parse_duration, parse_human
 from alertdrill.errors import StepError
 from alertdrill.faults import RECEIVER_FAILURES, Fault
+from alertdrill.integrations import RECEIVER_WORDS
 from alertdrill.stepsyntax import parse_labels
 
 #: Integrations a receiver may have (as the steps name them); ``any`` breaks all of them.
-INTEGRATIONS = ("webhook", "slack", "pagerduty", "email", "opsgenie", "victorops", "any")
+INTEGRATIONS = (*RECEIVER_WORDS, "any")
 
 
 @dataclass(frozen=True)

@@ -26,18 +26,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from alertdrill.errors import ConfigError
+from alertdrill.integrations import BY_CONFIG_KEY
 from alertdrill.sink.forward import forward_key
 from alertdrill.sink.protocol import Destination
 from alertdrill.yamlio import dump_yaml
 
 #: Integrations redirected to the sink, by their config key, with the field holding their URL.
 _URL_FIELDS: dict[str, tuple[str, str]] = {
-    "webhook_configs": ("webhook", "url"),
-    "slack_configs": ("slack", "api_url"),
-    "pagerduty_configs": ("pagerduty", "url"),
-    "opsgenie_configs": ("opsgenie", "api_url"),
-    "victorops_configs": ("victorops", "api_url"),
-}
+    key: (i.name, i.url_field) for key, i in BY_CONFIG_KEY.items() if i.url_field is not None}
 #: Fields that may hold credentials; replaced by a fingerprint (kept, because some are required).
 _SECRET_FIELDS = ("routing_key", "service_key", "api_key")
 #: Fields dropped from every redirected integration: file-borne secrets, auth, proxies, TLS.

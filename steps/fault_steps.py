@@ -6,6 +6,7 @@ from pytest_bdd import when
 
 from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
+from alertdrill.integrations import step_pattern
 
 from .patterns import DURATION, quoted, rx
 
@@ -56,7 +57,7 @@ def service_resumed(drill: Drill, service: str) -> None:
 
 
 _FAILURE = r"(?P<failure>http 500|http 503|http 429|timeout|connection reset)"
-_INTEGRATION = r"(?P<integration>webhook|slack|pagerduty|email|opsgenie|victorops)"
+_INTEGRATION = step_pattern()
 
 
 @when(rx(rf"the {_INTEGRATION} integration of {quoted('receiver')} fails with {_FAILURE}"))

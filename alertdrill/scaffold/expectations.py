@@ -26,6 +26,7 @@ from typing import Any
 from alertdrill.amroute import Matcher, Route, match_routes, matchers_from_config
 from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError
+from alertdrill.integrations import BY_CONFIG_KEY, RECEIVER_INTEGRATIONS
 from alertdrill.lint import load_route_tree
 from alertdrill.routing import DEFAULTS
 from alertdrill.rulelabels import (
@@ -42,11 +43,8 @@ from alertdrill.yamlio import load_yaml
 
 #: Which integrations send resolved notifications when ``send_resolved`` is not written
 #: (Alertmanager's config/notifiers.go defaults).
-SEND_RESOLVED_DEFAULT = {"webhook": True, "pagerduty": True, "opsgenie": True, "victorops": True,
-                         "slack": False, "email": False}
-_INTEGRATION_OF = {"webhook_configs": "webhook", "slack_configs": "slack",
-                   "pagerduty_configs": "pagerduty", "opsgenie_configs": "opsgenie",
-                   "victorops_configs": "victorops", "email_configs": "email"}
+SEND_RESOLVED_DEFAULT = {i.name: i.send_resolved_default for i in RECEIVER_INTEGRATIONS}
+_INTEGRATION_OF = {key: i.name for key, i in BY_CONFIG_KEY.items()}
 _RANGE = re.compile(r"\[\s*((?:\d+(?:ms|[smhdwy]))+)\s*(?::[^\]]*)?\]")
 
 
