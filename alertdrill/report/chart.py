@@ -16,15 +16,13 @@ from typing import Any
 
 from alertdrill import timeline as tl
 from alertdrill.claimkinds import ClaimKind
+from alertdrill.integrations import INTEGRATIONS
 from alertdrill.redact import Redactor
 from alertdrill.report.analysis import action_label
 from alertdrill.report.cells import alert_label, clip, real, secs, when
 from alertdrill.report.model import Claim, Event, events, scale, stack_claims, stack_notifications
 
-_INTEGRATION_COLOUR = {
-    "probe": "#64748b", "slack": "#7c3aed", "pagerduty": "#059669", "email": "#d97706",
-    "webhook": "#0284c7", "opsgenie": "#db2777", "victorops": "#ea580c",
-}
+_INTEGRATION_COLOUR = {i.name: i.colour for i in INTEGRATIONS}
 _PASS, _FAIL = "#16a34a", "#dc2626"
 _W, _LABEL_W, _RIGHT, _TOP, _LANE = 1120, 270, 24, 64, 30
 _LANE_COLOUR = {"actions": "#0f172a", "prometheus": "#b91c1c", "alertmanager": "#475569",
