@@ -6,8 +6,8 @@ from pytest_bdd import then
 
 from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
-from alertdrill.expect import NotificationMatch
 from alertdrill.integrations import step_pattern
+from alertdrill.matches import NotificationMatch
 from alertdrill.stepsyntax import parse_labels, parse_names
 
 from .patterns import DURATION, quoted, rx
