@@ -42,6 +42,13 @@ from alertdrill.faults import (
 )
 from alertdrill.health import Health, LagMonitor
 from alertdrill.health import snapshot as health_snapshot
+from alertdrill.kinds.capabilities import (
+    CertificateHolder,
+    Controllable,
+    Fillable,
+    LogFloodable,
+    SeriesDriven,
+)
 from alertdrill.observe import AlertmanagerAPI, Observer, PrometheusAPI
 from alertdrill.rulelabels import rule_label_sets
 from alertdrill.seriescontrol import select
@@ -225,10 +232,11 @@ class Drill:
     def control_target(self, name: str, **settings: Any) -> Fault:
         """Raise a fault inside one of the harness's own apps (see alertdrill.targets.app)."""
         service = self.stack.service(name)
-        url = getattr(service, "url", "")
+        url = service.url
+        control = service.capability(Controllable)
         try:
-            state = requests.get(url + "/-/control", timeout=2)
-            ok = state.status_code == 200
+            ok = control is not None and \
+                requests.get(url + control.path, timeout=2).status_code == 200
         except requests.RequestException:
             ok = False
         if not ok:
@@ -254,8 +262,8 @@ class Drill:
     def _stand_in(self, name: str) -> tuple[Any, StandIn]:
         """A series service of the stack and its plan (StepError naming the stand-ins)."""
         handles = {n: self.stack.service(n) for n in self.stack.service_names()}
-        found = {n: getattr(h, "stand_in", None) for n, h in handles.items()}
-        stand_ins = {n: plan for n, plan in found.items() if isinstance(plan, StandIn)}
+        found = {n: h.capability(SeriesDriven) for n, h in handles.items()}
+        stand_ins = {n: driven.plan for n, driven in found.items() if driven is not None}
         if name not in stand_ins:
             raise StepError(f'"{name}" is not a series stand-in of the stack'
                             + did_you_mean(name, stand_ins),
@@ -308,12 +316,12 @@ class Drill:
         if not 0 < percent <= 100:
             raise StepError(f"cannot fill a disk to {percent:g} %", "use a percentage in 1…100")
         service = self.stack.service(name)
-        filesystem = getattr(service, "filesystem", None)
-        if filesystem is None:
+        fillable = service.capability(Fillable)
+        if fillable is None:
             raise StepError(f'the service "{name}" has no filesystem of the stack\'s own',
                             "disk faults need a service of kind `node-exporter`, which watches "
                             "a small tmpfs the harness mounts")
-        return self.apply(FillDisk(self.timeline, service=service, filesystem=filesystem,
+        return self.apply(FillDisk(self.timeline, service=service, filesystem=fillable.filesystem,
                                    percent=percent))
 
     def free_disk(self, name: str) -> None:
@@ -327,13 +335,13 @@ class Drill:
                   message: str | None = None) -> Fault:
         """Write ``rate`` lines/s of ``level`` into service ``name``'s log for a (scaled) time."""
         service = self.stack.service(name)
-        log_file = getattr(service, "log_file", None)
-        if log_file is None:
+        floodable = service.capability(LogFloodable)
+        if floodable is None:
             raise StepError(f'the service "{name}" has no log the stack owns',
                             "log floods need a service of kind `app` (it writes an access log)")
         if not 0 < rate <= 100_000:
             raise StepError(f"cannot flood {rate:g} lines per second", "use 1…100000")
-        return self.apply(FloodLog(self.timeline, service=service, log_file=log_file,
+        return self.apply(FloodLog(self.timeline, service=service, log_file=floodable.log_file,
                                    workdir=self.stack.workdir, level=level,
                                    message=message or f"alertdrill flood ({level})", rate=rate,
                                    seconds=self.scale.measured(duration_real)))
@@ -342,17 +350,16 @@ class Drill:
         """Serve a certificate from the stack's CA that expires in ``days`` (calendar days:
         an expiry is compared with the wall clock, which is never scaled)."""
         service = self.stack.service(name)
-        cert_dir = getattr(service, "cert_dir", None)
-        if cert_dir is None:
+        holder = service.capability(CertificateHolder)
+        if holder is None:
             raise StepError(f'the service "{name}" serves no certificate of the stack',
                             "certificate faults need a service of kind `tls-endpoint`")
         if not -3650 <= days <= 3650:
             raise StepError(f"cannot issue a certificate expiring in {days:g} days",
                             "use -3650…3650 (negative: already expired)")
         return self.apply(IssueCertificate(
-            self.timeline, service=service, cert_dir=cert_dir,
-            names=list(getattr(service, "cert_names", [])),
-            authority=getattr(service, "authority", None), workdir=self.stack.workdir,
+            self.timeline, service=service, cert_dir=holder.cert_dir, names=list(holder.names),
+            authority=holder.authority, workdir=self.stack.workdir,
             days=days))
 
     def restore_certificate(self, name: str) -> None:

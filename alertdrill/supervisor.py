@@ -44,6 +44,7 @@ from urllib.parse import parse_qs, urlparse
 
 from alertdrill import process
 from alertdrill.errors import AlertdrillError
+from alertdrill.kinds.capabilities import CertificateHolder
 
 logger = logging.getLogger("alertdrill.supervisor")
 
@@ -307,7 +308,7 @@ def _urls(stack: Any) -> dict[str, str]:
             continue
         service = stack.service(name)
         if getattr(service, "port", 0):
-            tls = getattr(service, "cert_dir", None) is not None
+            tls = service.capability(CertificateHolder) is not None
             urls[name] = service.url.replace("http://", "https://") if tls else service.url
         elif getattr(service, "ready_check", None) is not None:
             urls[name] = "(unix socket in the workdir)"

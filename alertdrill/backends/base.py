@@ -11,6 +11,7 @@ import requests
 from alertdrill.sink.protocol import Destination
 
 if TYPE_CHECKING:
+    from alertdrill.kinds.capabilities import CapabilityT
     from alertdrill.settings import Settings
     from alertdrill.stackspec import StackSpec
 
@@ -62,6 +63,14 @@ class ServiceHandle(Protocol):
     """A service of the stack that faults act on."""
 
     name: str
+
+    @property
+    def url(self) -> str:
+        """Its base HTTP URL, as the harness reaches it."""
+
+    def capability(self, wanted: type[CapabilityT]) -> CapabilityT | None:
+        """What a fault of that type may act on in it (alertdrill.kinds.capabilities), or
+        None when it offers none."""
 
     def stop(self) -> None:
         """Stop it gracefully (SIGTERM) and wait until it is gone."""

@@ -60,8 +60,6 @@ from alertdrill.backends.common import (
     write_rule_copies,
 )
 from alertdrill.backends.docker_services import (
-    IMAGES,
-    PYTHON_USER,
     Attachment,
     BuildContext,
     DockerService,
@@ -83,6 +81,8 @@ from alertdrill.durations import format_duration
 from alertdrill.errors import AlertdrillError, ConfigError, StartupError
 from alertdrill.images import OFFICIAL, image_for, override_variable
 from alertdrill.instrument import TargetMap, instrument_alertmanager, instrument_prometheus
+from alertdrill.kinds import kind
+from alertdrill.kinds.python import PYTHON_USER
 from alertdrill.process import (
     keep_tempdir,
     register_cleanup,
@@ -232,7 +232,7 @@ class DockerStack(StackBase[DockerService]):
         if self.client is None:
             from alertdrill.dockerd import ensure_engine
             self.client = ensure_engine().client
-        names = sorted({IMAGES[s.kind] for s in self.spec.services.values()}
+        names = sorted({kind(s.kind).image for s in self.spec.services.values()}
                        | {"prometheus", "alertmanager", "python"})
         images = resolve_images(self.client, names, self.options.images)
         self.startup["preflight"] = time.monotonic() - t0
