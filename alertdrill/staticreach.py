@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from alertdrill.amroute import Route, Tri, all3, reach3
-from alertdrill.rulelabels import ExprLabels, Shape, alert_shapes, recorded_names, target_shapes
+from alertdrill.rulelabels import Shape, rule_shapes
 from alertdrill.stackspec import StackSpec
 from alertdrill.yamlio import load_yaml
 
@@ -53,16 +53,9 @@ def reachable_receivers(spec: StackSpec) -> Callable[[str], frozenset[str] | Non
 def _rule_shapes(spec: StackSpec) -> dict[str, list[Shape]]:
     prom = load_yaml(spec.prometheus_config, "prometheus.yml")
     docs = [load_yaml(path, "rule file") for path in spec.rule_files]
-    exprs = ExprLabels(target_shapes(prom), recorded_names(docs))
-    external = {str(k): str(v) for k, v in
-                ((prom.get("global") or {}).get("external_labels") or {}).items()}
     shapes: dict[str, list[Shape]] = {}
-    for doc in docs:
-        for group in doc.get("groups") or []:
-            for rule in (group or {}).get("rules") or []:
-                if isinstance(rule, Mapping) and rule.get("alert"):
-                    shapes.setdefault(str(rule["alert"]), []).extend(
-                        alert_shapes(rule, exprs, external))
+    for name, shape, _labels in rule_shapes(prom, docs):
+        shapes.setdefault(name, []).append(shape)
     return shapes
 
 

@@ -29,15 +29,7 @@ from alertdrill.errors import ConfigError
 from alertdrill.integrations import BY_CONFIG_KEY, RECEIVER_INTEGRATIONS
 from alertdrill.lint import load_route_tree
 from alertdrill.routing import DEFAULTS
-from alertdrill.rulelabels import (
-    ABSENT,
-    ExprLabels,
-    Shape,
-    alert_shapes,
-    recorded_names,
-    rule_label_sets,
-    target_shapes,
-)
+from alertdrill.rulelabels import Shape, rule_label_sets, rule_shapes
 from alertdrill.stackspec import ALERTMANAGER_CANDIDATES, PROMETHEUS_CANDIDATES, StackSpec
 from alertdrill.yamlio import load_yaml
 
@@ -176,21 +168,10 @@ def stack_files(stack_dir: Path) -> tuple[Path, Path, list[Path]]:
 def _rule_alerts(prometheus: Mapping[str, Any], docs: list[dict[str, Any]]
                  ) -> list[tuple[str, Shape, dict[str, str]]]:
     """rulelabels.rule_label_sets, keeping which rule and shape each label set came from."""
-    exprs = ExprLabels(target_shapes(prometheus), recorded_names(docs))
-    external = {str(k): str(v) for k, v in
-                ((prometheus.get("global") or {}).get("external_labels") or {}).items()}
     found: list[tuple[str, Shape, dict[str, str]]] = []
-    for doc in docs:
-        for group in doc.get("groups") or []:
-            for rule in (group or {}).get("rules") or []:
-                if not isinstance(rule, Mapping) or not rule.get("alert"):
-                    continue
-                for shape in alert_shapes(rule, exprs, external):
-                    labels = {name: next(iter(values)) for name, values in shape.labels.items()
-                              if values is not None and len(values) == 1
-                              and ABSENT not in values and name != "__name__"}
-                    if all(labels != seen for _, _, seen in found):
-                        found.append((str(rule["alert"]), shape, labels))
+    for name, shape, labels in rule_shapes(prometheus, docs):
+        if all(labels != seen for _, _, seen in found):
+            found.append((name, shape, labels))
     return found
 
 
