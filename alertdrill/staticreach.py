@@ -29,9 +29,7 @@ def reachable_receivers(spec: StackSpec) -> Callable[[str], frozenset[str] | Non
     from alertdrill.lint import load_route_tree
 
     root = load_route_tree(spec.alertmanager_config)
-    shapes = _rule_shapes(spec)
-    unknown = {label for svc in spec.services.values()
-               for label in _REPOSTED_LABELS.get(svc.kind, ())}
+    shapes = alert_shapes_of(spec)
     cache: dict[str, frozenset[str] | None] = {}
 
     def reach(alertname: str) -> frozenset[str] | None:
@@ -41,8 +39,6 @@ def reachable_receivers(spec: StackSpec) -> Callable[[str], frozenset[str] | Non
             else:
                 found: set[str] = set()
                 for shape in shapes[alertname]:
-                    if unknown:
-                        shape = shape.set(**dict.fromkeys(unknown))
                     found |= _receivers(root, shape)
                 cache[alertname] = frozenset(found)
         return cache[alertname]
@@ -50,11 +46,18 @@ def reachable_receivers(spec: StackSpec) -> Callable[[str], frozenset[str] | Non
     return reach
 
 
-def _rule_shapes(spec: StackSpec) -> dict[str, list[Shape]]:
+def alert_shapes_of(spec: StackSpec) -> dict[str, list[Shape]]:
+    """alertname → the label shapes its alerts may have at a receiver: the rules' (labels,
+    targets, external labels), with the labels a stack service adds to alerts it re-posts (the
+    escalation level) unknown, since such a copy carries any value of them."""
     prom = load_yaml(spec.prometheus_config, "prometheus.yml")
     docs = [load_yaml(path, "rule file") for path in spec.rule_files]
+    unknown = {label for svc in spec.services.values()
+               for label in _REPOSTED_LABELS.get(svc.kind, ())}
     shapes: dict[str, list[Shape]] = {}
     for name, shape, _labels in rule_shapes(prom, docs):
+        if unknown:
+            shape = shape.set(**dict.fromkeys(unknown))
         shapes.setdefault(name, []).append(shape)
     return shapes
 
