@@ -173,7 +173,11 @@ def test_labels_a_rule_never_gives_its_alerts_are_named() -> None:
     (value,) = check("severity=critcal")
     assert "no value 'severity=critcal'" in value and "their severity is critical" in value
     # an alert a step pushed has no rule to say which labels it carries
-    assert check("anything=at-all", alertname="Pushed") == []
+    pushed = [ParsedStep("Given", 1, {}, starts_stack=""),
+              ParsedStep("When pushed", 2, {"alertname": "Pushed"},
+                         introduces=frozenset({"alertname"})),
+              ParsedStep("Then x", 3, {"alertname": "Pushed", "labels": "anything=at-all"})]
+    assert problems(pushed, lambda _: names) == []
 
 
 def test_labels_the_escalation_service_adds_stay_possible() -> None:
