@@ -162,6 +162,7 @@ def problems(steps: Sequence[ParsedStep],
     found: list[NameProblem] = []
     names: StackNames | None = None
     alerts: set[str] = set()
+    pushed: set[str] = set()  # alerts a step pushed: their labels are the scenario's own
     for step in steps:
         if step.starts_stack is not None:
             names = resolve(step.starts_stack)
@@ -177,12 +178,14 @@ def problems(steps: Sequence[ParsedStep],
             if arg in step.introduces:
                 if kind == "alert":
                     alerts.add(str(value))
+                    pushed.add(str(value))
                 continue
             for name in _names(arg, value):
                 problem = _check(kind, name, args, names, alerts, step)
                 if problem is not None:
                     found.append(problem)
-        if args.get("labels") and "labels" not in step.introduces:
+        if args.get("labels") and "labels" not in step.introduces \
+                and str(args.get("alertname")) not in pushed:
             found += _label_problems(step, names)
     return found
 

@@ -184,3 +184,12 @@ def test_labels_the_escalation_service_adds_stay_possible() -> None:
     names = stack_names(ROOT / "stack" / "reference")
     steps = _label_step("escalation=executive", alertname="PostgreSQLDown")
     assert problems(steps, lambda _: names) == []
+
+
+def test_an_alert_pushed_under_a_rules_name_carries_the_scenarios_labels() -> None:
+    names = stack_names(SAMPLE)
+    steps = [ParsedStep("Given", 1, {}, starts_stack=""),
+             ParsedStep("When pushed", 2, {"alertname": "TargetDown", "labels": "maintenance=true"},
+                        introduces=frozenset({"alertname", "labels"})),
+             ParsedStep("Then x", 3, {"alertname": "TargetDown", "labels": "maintenance=true"})]
+    assert problems(steps, lambda _: names) == []
