@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="smallest interval, seconds (default: $ALERTDRILL_FLOOR or 0.25)")
     scale.add_argument("-o", "--output", type=Path, help="write the copies into this directory")
     _add_check(sub)
+    _add_diff(sub)
     _add_init(sub)
     report = sub.add_parser(
         "report", help="build the drill report (HTML and Markdown) from the last run's records",
@@ -211,6 +212,34 @@ def _add_gameday(sub: _Sub[argparse.ArgumentParser]) -> None:
                        help="seconds between redraws (default 0.5)")
 
 
+def _add_diff(sub: _Sub[argparse.ArgumentParser]) -> None:
+    from alertdrill.configdiff import KINDS
+
+    diff = sub.add_parser(
+        "diff", help="what a config change does: receivers gained/lost, timing, inhibitions, rules",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Compare two stack directories (or two git revisions of one) without "
+        "starting anything: every alert the rules of either side can produce, routed through "
+        "both trees; receivers gained and lost, timing and grouping of the routes that deliver "
+        "it, inhibitions gained and lost, alerting rules and time intervals added, removed or "
+        f"changed.\n\nKinds of change (for --fail-on): {', '.join(KINDS)}.\n\n"
+        "Exit status: 0 nothing changed (of the --fail-on kinds, when given), 1 something did, "
+        "4 a usage error.",
+        epilog="examples:\n"
+        "  alertdrill diff stack-before stack-after\n"
+        "  alertdrill diff --git main..HEAD --stack monitoring --format markdown\n"
+        "  alertdrill diff --git v1.4.. --stack monitoring --fail-on lost-receiver,inhibition-lost")
+    diff.add_argument("old", nargs="?", type=Path, help="the stack directory before")
+    diff.add_argument("new", nargs="?", type=Path, help="the stack directory after")
+    diff.add_argument("--git", metavar="REV1..REV2", default=None,
+                      help="two revisions of --stack (REV2 empty: the work tree)")
+    diff.add_argument("--stack", type=Path, default=None, metavar="DIR",
+                      help="the stack directory, with --git")
+    diff.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    diff.add_argument("--fail-on", default="", metavar="KINDS",
+                      help="exit 1 only for these kinds of change (comma-separated)")
+
+
 def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from alertdrill.lint import CHECKS
 
@@ -312,6 +341,14 @@ def main(argv: list[str] | None = None) -> int:
             return _steps(markdown=args.markdown)
         if args.command == "scale":
             return _scale(args.files, args.time_scale, args.floor, args.output)
+        if args.command == "diff":
+            from alertdrill import configdiff
+
+            status, text = configdiff.run(
+                args.old, args.new, args.git, args.stack, args.format,
+                [k.strip() for k in args.fail_on.split(",") if k.strip()])
+            print(text)
+            return status
         if args.command == "check":
             if args.stack_dir and args.stack and args.stack_dir != args.stack:
                 raise ConfigError(f"two stacks given: {args.stack_dir} and --stack {args.stack}",

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alertdrill.amroute import Matcher, Route, match_routes, matchers_from_config
+from alertdrill.amroute import Matcher, match_routes, matchers_from_config
 from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError
 from alertdrill.integrations import BY_CONFIG_KEY, RECEIVER_INTEGRATIONS
 from alertdrill.lint import load_route_tree
-from alertdrill.routing import DEFAULTS
+from alertdrill.routing import route_settings
 from alertdrill.rulelabels import Shape, rule_label_sets, rule_shapes
 from alertdrill.stackspec import ALERTMANAGER_CANDIDATES, PROMETHEUS_CANDIDATES, StackSpec
 from alertdrill.yamlio import load_yaml
@@ -118,14 +118,15 @@ def compute(stack_dir: Path) -> Expectations:
     tree = load_route_tree(am_path)
     if tree is None:
         raise ConfigError(f"{am_path} has no route")
-    timing = _route_timings(am_config.get("route") or {}, tree)
+    settings = route_settings(am_config.get("route") or {}, tree)
     result = Expectations()
     for rule, shape, labels in _rule_alerts(prometheus, docs):
         routes = match_routes(tree, labels)
         receivers = tuple(sorted({r.receiver for r in routes if r.receiver}))
-        waits = [timing[id(r)] for r in routes]
+        waits = [settings[id(r)] for r in routes]
         result.routed.append(RoutedAlert(
-            rule, labels, receivers, max(w for w, _ in waits), max(i for _, i in waits), shape))
+            rule, labels, receivers, max(w.group_wait for w in waits),
+            max(w.group_interval for w in waits), shape))
     pushed = rule_label_sets(prometheus, docs)
     if [r.labels for r in result.routed] != pushed:  # would make the generated table fail
         raise AssertionError("scaffold's label sets differ from rulelabels.rule_label_sets")
@@ -172,20 +173,6 @@ def _rule_alerts(prometheus: Mapping[str, Any], docs: list[dict[str, Any]]
     for name, shape, labels in rule_shapes(prometheus, docs):
         if all(labels != seen for _, _, seen in found):
             found.append((name, shape, labels))
-    return found
-
-
-def _route_timings(config: Mapping[str, Any], route: Route,
-                   inherited: dict[str, float] | None = None) -> dict[int, tuple[float, float]]:
-    """Effective (group_wait, group_interval) of every route of the tree, by ``id(route)``."""
-    mine = dict(inherited or {k: parse_duration(v) for k, v in DEFAULTS.items()})
-    for key in ("group_wait", "group_interval"):
-        if config.get(key) is not None:
-            mine[key] = parse_duration(str(config[key]))
-    found = {id(route): (mine["group_wait"], mine["group_interval"])}
-    children = [c for c in config.get("routes") or [] if isinstance(c, Mapping)]
-    for child_config, child in zip(children, route.routes, strict=True):
-        found.update(_route_timings(child_config, child, mine))
     return found
 
 
