@@ -102,7 +102,7 @@ def test_two_git_revisions_of_one_stack(tmp_path: Path) -> None:
     assert status == 1 and "no longer reaches payments-team" in text
     status, text = run(None, None, "HEAD..", stack, "table", [])
     assert status == 0  # the work tree is HEAD
-    with pytest.raises(ConfigError, match="is not REV1..REV2"):
+    with pytest.raises(ConfigError, match=r"is not REV1\.\.REV2"):
         run(None, None, "HEAD", stack, "table", [])
 
 
