@@ -90,12 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="build the drill report (HTML and Markdown) from the last run's records",
         description="Read the per-scenario records a run wrote (default: $ALERTDRILL_REPORT_DIR "
         "or reports/drill) and write drill-report.html (self-contained) and drill-report.md.")
-    report.add_argument("--from", dest="source", type=Path, default=None, metavar="DIR",
+    report.add_argument("--from", dest="sources", type=Path, action="append", default=[],
+                        metavar="DIR",
                         help="directory of scenario records (default: $ALERTDRILL_REPORT_DIR "
-                        "or reports/drill)")
+                        "or reports/drill); repeat it, or give each shard's report dir "
+                        "(its drill/, junit.xml, allure-results/), to merge shards into one run")
     report.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="where drill-report.html/.md go (default: the parent of --from, "
-                        "i.e. reports/)")
+                        "i.e. reports/; with several --from, the merged junit.xml, "
+                        "allure-results/ and drill/ go there too)")
     return parser
 
 
@@ -151,6 +154,10 @@ def _add_run(sub: _Sub[argparse.ArgumentParser]) -> None:
     run.add_argument("--parallel", "-n", type=_count(1), default=1, metavar="N",
                      help="run N scenarios at once (pytest-xdist; each has its own stack — "
                      "mind timing on small machines)")
+    run.add_argument("--shard", default=None, metavar="I/N",
+                     help="run shard I of N: a deterministic, duration-balanced part of the "
+                     "scenarios (durations from earlier records in --report-dir); merge the "
+                     "shards with alertdrill report --from DIR1 --from DIR2 …")
     run.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
                      help="where junit.xml, allure-results/, drill/ and the drill report go "
                      "(default: reports)")
@@ -357,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
                 return _check_features(args.features, args.stack_dir or args.stack)
             return _check(args.stack_dir or args.stack, args.format, tools=not args.no_tools)
         if args.command == "report":
-            return _report(args.source, args.out)
+            return _report(args.sources, args.out)
         if args.command == "init":
             return _init(args)
     except AlertdrillError as exc:
@@ -381,7 +388,8 @@ def _run(args: argparse.Namespace) -> int:
         features=[*args.paths, *args.features], stack=args.stack, backend=args.backend,
         time_scale=args.time_scale, tolerance=args.tolerance, floor=args.floor, peers=args.peers,
         tags=args.tags, keyword=args.keyword, parallel=args.parallel, report_dir=args.report_dir,
-        keep_workdir=args.keep_workdir, fail_fast=args.fail_fast, verbose=args.verbose,
+        keep_workdir=args.keep_workdir, shard=args.shard, fail_fast=args.fail_fast,
+        verbose=args.verbose,
         pytest_args=args.pytest_args)
     return run(options)
 
@@ -458,14 +466,22 @@ def _display_root(root: Path, base: Path) -> str:
         return str(root.relative_to(base))
     except ValueError:
         return str(root)
-def _report(source: Path | None, out: Path | None) -> int:
+def _report(sources: list[Path], out: Path | None) -> int:
     from alertdrill.report import build
     from alertdrill.settings import Settings
 
-    if source is None:
-        source = Path(Settings.from_env().report_dir or Path("reports") / "drill")
-    if out is None:
-        out = source.resolve().parent
+    if len(sources) > 1:
+        from alertdrill.shards import merge_runs
+
+        out = out or Path("reports")
+        source = merge_runs(sources, out)
+    else:
+        source = sources[0] if sources else Path(Settings.from_env().report_dir
+                                                 or Path("reports") / "drill")
+        if (source / "drill").is_dir() and not any(source.glob("*.json")):
+            source = source / "drill"  # a run's report dir: its records are in drill/
+        if out is None:
+            out = source.resolve().parent
     html_path, md_path = build(source, out)
     print(html_path)
     print(md_path)
