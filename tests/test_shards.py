@@ -103,3 +103,38 @@ def test_pytest_collects_disjoint_shards_that_cover_the_suite() -> None:
                            "-p", "no:cacheprovider", "--shard=4/3"], cwd=ROOT,
                           capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 4 and "is not I/N" in done.stderr + done.stdout
+
+
+@pytest.mark.slow
+def test_two_shards_merged_report_what_one_run_reports(tmp_path: Path) -> None:
+    feature = ROOT / "features" / "sample" / "routing.feature"
+
+    def run(report_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "alertdrill.cli", "run", str(feature),
+                               "--report-dir", str(report_dir), *extra], cwd=tmp_path,
+                              capture_output=True, text=True, check=False, timeout=600)
+
+    single = run(tmp_path / "single")
+    assert single.returncode == 0, single.stdout + single.stderr
+    shards = [run(tmp_path / f"shard{i}", f"--shard={i}/2") for i in (1, 2)]
+    assert all(s.returncode in (0, 5) for s in shards), [s.stdout for s in shards]
+    merged = subprocess.run([sys.executable, "-m", "alertdrill.cli", "report",
+                             "--from", str(tmp_path / "shard1"), "--from", str(tmp_path / "shard2"),
+                             "--out", str(tmp_path / "merged")], capture_output=True, text=True,
+                            check=False, timeout=120)
+    assert merged.returncode == 0, merged.stderr
+
+    def counts(directory: Path) -> tuple[str, ...]:
+        root = ET.parse(directory / "junit.xml").getroot()
+        suites = list(root.iter("testsuite"))
+        names = sorted(c.get("name", "") for s in suites for c in s.iter("testcase"))
+        totals = tuple(str(sum(int(s.get(k, "0")) for s in suites))
+                       for k in ("tests", "failures", "errors", "skipped"))
+        return (*totals, *names)
+
+    assert counts(tmp_path / "merged") == counts(tmp_path / "single")
+    headline = [line for line in (tmp_path / "merged" / "drill-report.md").read_text().splitlines()
+                if line.startswith("**")][0]
+    single_head = [line for line in (tmp_path / "single" / "drill-report.md").read_text()
+                   .splitlines() if line.startswith("**")][0]
+    assert headline == single_head
