@@ -133,8 +133,8 @@ def test_two_shards_merged_report_what_one_run_reports(tmp_path: Path) -> None:
         return (*totals, *names)
 
     assert counts(tmp_path / "merged") == counts(tmp_path / "single")
-    headline = [line for line in (tmp_path / "merged" / "drill-report.md").read_text().splitlines()
-                if line.startswith("**")][0]
-    single_head = [line for line in (tmp_path / "single" / "drill-report.md").read_text()
-                   .splitlines() if line.startswith("**")][0]
-    assert headline == single_head
+    def headline(directory: Path) -> str:
+        text = (directory / "drill-report.md").read_text()
+        return next(line for line in text.splitlines() if line.startswith("**"))
+
+    assert headline(tmp_path / "merged") == headline(tmp_path / "single")
