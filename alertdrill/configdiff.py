@@ -27,7 +27,7 @@ from alertdrill.amroute import Matcher, Route, match_routes, matchers_from_confi
 from alertdrill.durations import human
 from alertdrill.errors import ConfigError
 from alertdrill.routing import RouteSettings, route_settings
-from alertdrill.rulelabels import rule_label_sets
+from alertdrill.rulelabels import ABSENT, Shape, rule_shapes
 from alertdrill.stackspec import StackSpec
 from alertdrill.text import plural
 from alertdrill.yamlio import load_yaml
@@ -51,7 +51,8 @@ class Side:
     """One stack directory's alerting, as the diff reads it."""
 
     root: Path
-    label_sets: list[dict[str, str]]
+    #: (alertname, shape, labels known for certain) of every alerting rule's alerts.
+    shapes: list[tuple[str, Shape, dict[str, str]]]
     tree: Route
     settings: dict[int, RouteSettings]
     inhibit_rules: list[tuple[list[Matcher], list[Matcher], tuple[str, ...]]]
@@ -83,8 +84,27 @@ class Side:
         intervals = {str(t.get("name")): t.get("time_intervals")
                      for key in ("time_intervals", "mute_time_intervals")
                      for t in am.get(key) or [] if isinstance(t, Mapping)}
-        return cls(spec.root, rule_label_sets(prometheus, docs), tree,
+        return cls(spec.root, list(rule_shapes(prometheus, docs)), tree,
                    route_settings(am.get("route") or {}, tree), inhibit, rules, intervals)
+
+    @property
+    def label_sets(self) -> list[dict[str, str]]:
+        """The label sets the routing-table claim pushes (labels known for certain)."""
+        found: list[dict[str, str]] = []
+        for _name, _shape, labels in self.shapes:
+            if labels not in found:
+                found.append(labels)
+        return found
+
+    def matcher_values(self) -> dict[str, set[str]]:
+        """label → the values the routing tree and the inhibit rules test it against."""
+        values: dict[str, set[str]] = {}
+        matchers = [m for route in self.tree.walk() for m in route.matchers]
+        matchers += [m for source, target, _ in self.inhibit_rules for m in (*source, *target)]
+        for m in matchers:
+            if m.op in ("=", "!="):
+                values.setdefault(m.name, set()).add(m.value)
+        return values
 
     def routes_of(self, labels: Mapping[str, str]) -> dict[str, RouteSettings]:
         """receiver → the settings of the route delivering ``labels`` to it."""
@@ -110,6 +130,55 @@ class Side:
         return found
 
 
+#: At most this many label sets per rule shape when unknown labels are spread over the values
+#: the trees test them against (what a templated ``severity`` could become).
+MAX_COMBINATIONS = 64
+
+
+def alert_label_sets(old: Side, new: Side) -> list[dict[str, str]]:
+    """Every alert the rules of either side can produce, as the trees tell them apart.
+
+    A label the rules fix is taken as it is; a label whose value is unknown without running
+    the rule (templated, an exporter's own) but that either tree or the inhibit rules test is
+    spread over every value they test it against, plus one value none of them names (and left
+    out: "absent" is a value too) — so a route that matches only ``severity="page"`` is
+    exercised even when the rule computes its severity.
+    """
+    tested: dict[str, set[str]] = {}
+    for side in (old, new):
+        for label, values in side.matcher_values().items():
+            tested.setdefault(label, set()).update(values)
+    found: list[dict[str, str]] = []
+    for side in (old, new):
+        for _name, shape, known in side.shapes:
+            for labels in _spread(shape, known, tested):
+                if labels not in found:
+                    found.append(labels)
+    return found
+
+
+def _spread(shape: Shape, known: dict[str, str], tested: Mapping[str, set[str]]
+            ) -> list[dict[str, str]]:
+    sets = [dict(known)]
+    for label in sorted(tested):
+        if label in known or label == "alertname":
+            continue
+        poss = shape.get(label)
+        if poss is not None and poss != frozenset({ABSENT}) and len(poss) == 1:
+            continue
+        if poss == frozenset({ABSENT}):
+            continue  # surely absent: the known set already says so
+        candidates = sorted(tested[label]) if poss is None else sorted(v for v in poss if v)
+        if poss is None:
+            candidates.append("alertdrill-other")
+        spread = [{**labels, label: value} for labels in sets for value in candidates]
+        spread += sets  # absent is a possibility too
+        if len(spread) > MAX_COMBINATIONS:
+            break
+        sets = spread
+    return sets
+
+
 def _show(labels: Mapping[str, str]) -> str:
     rest = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()) if k != "alertname")
     return f"{labels.get('alertname', '?')}{{{rest}}}"
@@ -118,10 +187,7 @@ def _show(labels: Mapping[str, str]) -> str:
 def diff(old: Side, new: Side) -> list[Change]:
     """Every change from ``old`` to ``new``, grouped by kind (see :data:`KINDS`)."""
     changes: list[Change] = []
-    alerts: list[dict[str, str]] = []
-    for labels in [*old.label_sets, *new.label_sets]:
-        if labels not in alerts:
-            alerts.append(labels)
+    alerts = alert_label_sets(old, new)
     for labels in alerts:
         subject = _show(labels)
         before, after = old.routes_of(labels), new.routes_of(labels)

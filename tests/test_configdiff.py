@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from alertdrill.configdiff import Side, diff, run
+from alertdrill.configdiff import Side, alert_label_sets, diff, run
 from alertdrill.errors import ConfigError
 from tests.helpers import ROOT
 
@@ -115,7 +115,7 @@ def test_the_static_routing_agrees_with_amtool(tmp_path: Path) -> None:
         side = Side.load(stack)
         spec_am = next(p for p in (stack / "alertmanager.yml",
                                    stack / "alertmanager" / "alertmanager.yml") if p.is_file())
-        for labels in side.label_sets:
+        for labels in alert_label_sets(side, side):
             argv = [amtool, "config", "routes", "test", f"--config.file={spec_am}",
                     *(f"{k}={v}" for k, v in sorted(labels.items()))]
             answer = subprocess.run(argv, capture_output=True, text=True, check=True)
@@ -131,3 +131,20 @@ def test_the_command_line(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "alertdrill.cli", "diff", str(old)],
                           capture_output=True, text=True, check=False, timeout=60)
     assert done.returncode == 4 and "two stack directories" in done.stderr
+
+
+def test_a_label_the_rules_compute_is_spread_over_the_values_the_tree_tests(
+        tmp_path: Path) -> None:
+    """A rule whose severity is templated still reaches the severity="page" route in the
+    diff: the unknown label takes every value a tree tests it against (and none)."""
+    old, new = _copy(tmp_path, "old"), _copy(tmp_path, "new")
+    for side in (old, new):
+        _edit(side / "rules" / "shop.yml", "severity: warning",
+              "severity: '{{ if gt $value 2.0 }}page{{ else }}warning{{ end }}'")
+    _edit(old / "alertmanager.yml", "  routes:\n",
+          "  routes:\n    - matchers: ['severity=\"page\"']\n      receiver: shop-oncall\n")
+    _edit(new / "alertmanager.yml", "  routes:\n",
+          "  routes:\n    - matchers: ['severity=\"page\"']\n      receiver: payments-team\n")
+    changes = diff(Side.load(old), Side.load(new))
+    moved = [c for c in changes if c.kind == "lost-receiver" and 'severity="page"' in c.subject]
+    assert moved and all("no longer reaches shop-oncall" in c.detail for c in moved), changes
