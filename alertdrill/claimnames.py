@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from alertdrill.errors import StepError
-from alertdrill.instrument import load_yaml
+from alertdrill.integrations import RECEIVER_INTEGRATIONS
+from alertdrill.rulelabels import ABSENT, Shape
 from alertdrill.stackspec import StackSpec
-from alertdrill.stepsyntax import parse_names
+from alertdrill.staticreach import alert_shapes_of
+from alertdrill.stepsyntax import parse_labels, parse_names
 from alertdrill.text import plural
+from alertdrill.yamlio import load_yaml
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,14 +45,7 @@ ARGUMENT_KINDS: Mapping[str, str] = {
 _INTRODUCES = "__alertdrill_introduces__"
 _STARTS_STACK = "__alertdrill_starts_stack__"
 #: alertmanager.yml keys of the integrations a receiver may have, by the word steps use.
-INTEGRATION_KEYS: Mapping[str, str] = {
-    "webhook": "webhook_configs",
-    "slack": "slack_configs",
-    "pagerduty": "pagerduty_configs",
-    "email": "email_configs",
-    "opsgenie": "opsgenie_configs",
-    "victorops": "victorops_configs",
-}
+INTEGRATION_KEYS: Mapping[str, str] = {i.name: str(i.config_key) for i in RECEIVER_INTEGRATIONS}
 #: Services every stack has besides its manifest's (``alertmanager-N`` are added per peer).
 BUILTIN_SERVICES = ("prometheus", "sink")
 
@@ -99,6 +95,8 @@ class StackNames:
     receivers: Mapping[str, frozenset[str]]
     alerts: frozenset[str]
     services: frozenset[str]
+    #: alertname → the label shapes the rules give its alerts (for "with labels …").
+    shapes: Mapping[str, tuple[Shape, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, spec: StackSpec, peers: int | None = None) -> StackNames:
@@ -117,7 +115,8 @@ class StackNames:
                         alerts.add(str(rule["alert"]))
         count = peers or spec.peers
         services = {*spec.services, *BUILTIN_SERVICES, *(f"alertmanager-{i}" for i in range(count))}
-        return cls(spec.name, receivers, frozenset(alerts), frozenset(services))
+        shapes = {name: tuple(found) for name, found in alert_shapes_of(spec).items()}
+        return cls(spec.name, receivers, frozenset(alerts), frozenset(services), shapes)
 
 
 @dataclass(frozen=True)
@@ -163,6 +162,7 @@ def problems(steps: Sequence[ParsedStep],
     found: list[NameProblem] = []
     names: StackNames | None = None
     alerts: set[str] = set()
+    pushed: set[str] = set()  # alerts a step pushed: their labels are the scenario's own
     for step in steps:
         if step.starts_stack is not None:
             names = resolve(step.starts_stack)
@@ -178,11 +178,49 @@ def problems(steps: Sequence[ParsedStep],
             if arg in step.introduces:
                 if kind == "alert":
                     alerts.add(str(value))
+                    pushed.add(str(value))
                 continue
             for name in _names(arg, value):
                 problem = _check(kind, name, args, names, alerts, step)
                 if problem is not None:
                     found.append(problem)
+        if args.get("labels") and "labels" not in step.introduces \
+                and str(args.get("alertname")) not in pushed:
+            found += _label_problems(step, names)
+    return found
+
+
+def _label_problems(step: ParsedStep, names: StackNames) -> list[NameProblem]:
+    """Labels in "with labels …" that no alert of the named rule can carry: a name no shape of
+    it has, or a value outside the values it can have (where the rules fix them)."""
+    alertname = step.arguments.get("alertname")
+    shapes = names.shapes.get(str(alertname)) if alertname else None
+    if not shapes:
+        return []  # an alert a step pushed, or no alert named: its labels are not known here
+    try:
+        wanted = parse_labels(str(step.arguments["labels"]))
+    except StepError:
+        return []  # the step itself reports labels it cannot read
+    found = []
+    for label, value in wanted.items():
+        if label == "alertname":
+            continue
+        possible = [shape.get(label) for shape in shapes]
+        if any(p is None for p in possible):
+            continue  # unknown without running the rule (an exporter's own label)
+        values = {v for p in possible if p is not None for v in p}
+        if values <= {ABSENT}:
+            carried = sorted({n for shape in shapes for n, p in shape.labels.items()
+                              if p != frozenset({ABSENT}) and n != "__name__"})
+            found.append(NameProblem(step.text, step.line, "label", label, tuple(carried),
+                                     f"on the alerts of {alertname!r} (they carry "
+                                     f"{', '.join(carried)})"))
+        elif value not in values:
+            shown = sorted(v for v in values if v != ABSENT)
+            found.append(NameProblem(step.text, step.line, "value", f"{label}={value}",
+                                     tuple(f"{label}={v}" for v in shown),
+                                     f"for the alerts of {alertname!r} (their {label} is "
+                                     f"{' or '.join(shown)})"))
     return found
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from alertdrill import __version__
+from alertdrill import __version__, gamedayctl
 from alertdrill.errors import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
@@ -84,17 +84,21 @@ def build_parser() -> argparse.ArgumentParser:
                        help="smallest interval, seconds (default: $ALERTDRILL_FLOOR or 0.25)")
     scale.add_argument("-o", "--output", type=Path, help="write the copies into this directory")
     _add_check(sub)
+    _add_diff(sub)
     _add_init(sub)
     report = sub.add_parser(
         "report", help="build the drill report (HTML and Markdown) from the last run's records",
         description="Read the per-scenario records a run wrote (default: $ALERTDRILL_REPORT_DIR "
         "or reports/drill) and write drill-report.html (self-contained) and drill-report.md.")
-    report.add_argument("--from", dest="source", type=Path, default=None, metavar="DIR",
+    report.add_argument("--from", dest="sources", type=Path, action="append", default=[],
+                        metavar="DIR",
                         help="directory of scenario records (default: $ALERTDRILL_REPORT_DIR "
-                        "or reports/drill)")
+                        "or reports/drill); repeat it, or give each shard's report dir "
+                        "(its drill/, junit.xml, allure-results/), to merge shards into one run")
     report.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="where drill-report.html/.md go (default: the parent of --from, "
-                        "i.e. reports/)")
+                        "i.e. reports/; with several --from, the merged junit.xml, "
+                        "allure-results/ and drill/ go there too)")
     return parser
 
 
@@ -150,6 +154,10 @@ def _add_run(sub: _Sub[argparse.ArgumentParser]) -> None:
     run.add_argument("--parallel", "-n", type=_count(1), default=1, metavar="N",
                      help="run N scenarios at once (pytest-xdist; each has its own stack — "
                      "mind timing on small machines)")
+    run.add_argument("--shard", default=None, metavar="I/N",
+                     help="run shard I of N: a deterministic, duration-balanced part of the "
+                     "scenarios (durations from earlier records in --report-dir); merge the "
+                     "shards with alertdrill report --from DIR1 --from DIR2 …")
     run.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
                      help="where junit.xml, allure-results/, drill/ and the drill report go "
                      "(default: reports)")
@@ -209,6 +217,34 @@ def _add_gameday(sub: _Sub[argparse.ArgumentParser]) -> None:
                        help="print one snapshot (no colours, no redraw) and exit")
     watch.add_argument("--interval", type=_seconds, default=0.5, metavar="S",
                        help="seconds between redraws (default 0.5)")
+
+
+def _add_diff(sub: _Sub[argparse.ArgumentParser]) -> None:
+    from alertdrill.configdiff import KINDS
+
+    diff = sub.add_parser(
+        "diff", help="what a config change does: receivers gained/lost, timing, inhibitions, rules",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Compare two stack directories (or two git revisions of one) without "
+        "starting anything: every alert the rules of either side can produce, routed through "
+        "both trees; receivers gained and lost, timing and grouping of the routes that deliver "
+        "it, inhibitions gained and lost, alerting rules and time intervals added, removed or "
+        f"changed.\n\nKinds of change (for --fail-on): {', '.join(KINDS)}.\n\n"
+        "Exit status: 0 nothing changed (of the --fail-on kinds, when given), 1 something did, "
+        "4 a usage error.",
+        epilog="examples:\n"
+        "  alertdrill diff stack-before stack-after\n"
+        "  alertdrill diff --git main..HEAD --stack monitoring --format markdown\n"
+        "  alertdrill diff --git v1.4.. --stack monitoring --fail-on lost-receiver,inhibition-lost")
+    diff.add_argument("old", nargs="?", type=Path, help="the stack directory before")
+    diff.add_argument("new", nargs="?", type=Path, help="the stack directory after")
+    diff.add_argument("--git", metavar="REV1..REV2", default=None,
+                      help="two revisions of --stack (REV2 empty: the work tree)")
+    diff.add_argument("--stack", type=Path, default=None, metavar="DIR",
+                      help="the stack directory, with --git")
+    diff.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    diff.add_argument("--fail-on", default="", metavar="KINDS",
+                      help="exit 1 only for these kinds of change (comma-separated)")
 
 
 def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -299,19 +335,27 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return _run(args)
         if args.command == "up":
-            return _up(args)
+            return gamedayctl.up(args)
         if args.command == "down":
-            return _down(every=args.all)
+            return gamedayctl.down(every=args.all)
         if args.command == "inject":
-            return _inject(args.fault, args.list)
+            return gamedayctl.inject(args.fault, args.list)
         if args.command == "revert":
-            return _revert(args.id, args.all)
+            return gamedayctl.revert(args.id, args.all)
         if args.command == "watch":
-            return _watch(args.once, args.interval)
+            return gamedayctl.watch(args.once, args.interval)
         if args.command == "steps":
             return _steps(markdown=args.markdown)
         if args.command == "scale":
             return _scale(args.files, args.time_scale, args.floor, args.output)
+        if args.command == "diff":
+            from alertdrill import configdiff
+
+            status, text = configdiff.run(
+                args.old, args.new, args.git, args.stack, args.format,
+                [k.strip() for k in args.fail_on.split(",") if k.strip()])
+            print(text)
+            return status
         if args.command == "check":
             if args.stack_dir and args.stack and args.stack_dir != args.stack:
                 raise ConfigError(f"two stacks given: {args.stack_dir} and --stack {args.stack}",
@@ -320,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
                 return _check_features(args.features, args.stack_dir or args.stack)
             return _check(args.stack_dir or args.stack, args.format, tools=not args.no_tools)
         if args.command == "report":
-            return _report(args.source, args.out)
+            return _report(args.sources, args.out)
         if args.command == "init":
             return _init(args)
     except AlertdrillError as exc:
@@ -344,251 +388,10 @@ def _run(args: argparse.Namespace) -> int:
         features=[*args.paths, *args.features], stack=args.stack, backend=args.backend,
         time_scale=args.time_scale, tolerance=args.tolerance, floor=args.floor, peers=args.peers,
         tags=args.tags, keyword=args.keyword, parallel=args.parallel, report_dir=args.report_dir,
-        keep_workdir=args.keep_workdir, fail_fast=args.fail_fast, verbose=args.verbose,
+        keep_workdir=args.keep_workdir, shard=args.shard, fail_fast=args.fail_fast,
+        verbose=args.verbose,
         pytest_args=args.pytest_args)
     return run(options)
-
-
-# -- GameDay ------------------------------------------------------------------------------------
-def _up(args: argparse.Namespace) -> int:
-    import subprocess
-    import time
-
-    from alertdrill.settings import Settings, resolve_stack_dir
-    from alertdrill.supervisor import LOG_FILE, read_state, state_path, supervisor_alive
-
-    # Bad input is refused before anything is touched (a dead GameDay's leftovers included).
-    stack = resolve_stack_dir(args.stack, [Path.cwd()])
-    settings = Settings.from_env(backend=args.backend, time_scale=args.time_scale,
-                                 tolerance=args.tolerance, floor=args.floor, peers=args.peers)
-    path = state_path()
-    state = read_state(path)
-    if state is not None and supervisor_alive(state):
-        print(f"alertdrill: a GameDay is already up (stack {state.get('stack')}, supervisor pid "
-              f"{state.get('pid')})\n  → alertdrill down  stops it (state file {path})",
-              file=sys.stderr)
-        return 1
-    if state is not None:
-        print(f"a previous GameDay's supervisor (pid {state.get('pid')}) is gone; cleaning up "
-              "after it first")
-        _clean_dead(state, path)
-    report_dir = (args.report_dir or Path(Settings.from_env().report_dir or "reports/gameday"))
-    report_dir = report_dir.expanduser().resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.unlink(missing_ok=True)
-    log_path = path.with_name(LOG_FILE)
-    argv = [sys.executable, "-m", "alertdrill.supervisor", "--state", str(path),
-            "--stack", str(stack), "--report-dir", str(report_dir)]
-    for flag, value in (("--backend", args.backend), ("--time-scale", args.time_scale),
-                        ("--tolerance", args.tolerance), ("--floor", args.floor),
-                        ("--peers", args.peers)):
-        if value is not None:
-            argv += [flag, str(value)]
-    if args.keep_workdir:
-        argv.append("--keep-workdir")
-    print(f"starting stack {stack.name} ({stack}) at K={settings.time_scale:g} …", flush=True)
-    with open(log_path, "ab") as log:
-        child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                 stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + args.timeout
-    while time.monotonic() < deadline:
-        state = read_state(path)
-        if state is not None and state.get("status") == "up":
-            _print_up(state, path)
-            return 0
-        if (state is not None and state.get("status") == "error") or child.poll() is not None:
-            time.sleep(0.2)
-            state = read_state(path) or {}
-            error = state.get("error") or _tail(log_path)
-            print(f"alertdrill: the stack did not come up:\n{error}", file=sys.stderr)
-            if child.poll() is None:
-                child.wait(30)
-            path.unlink(missing_ok=True)
-            return 1
-        time.sleep(0.1)
-    print(f"alertdrill: the stack was not usable within {args.timeout:g} s; stopping it "
-          f"(log: {log_path})", file=sys.stderr)
-    child.terminate()
-    try:
-        child.wait(30)
-    except subprocess.TimeoutExpired:
-        child.kill()
-    path.unlink(missing_ok=True)
-    return 1
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def _print_up(state: dict, path: Path) -> None:
-    urls: dict[str, str] = state.get("urls") or {}
-    width = max((len(k) for k in urls), default=10)
-    print(f"GameDay up: stack {state['stack']} · K={state['time_scale']:g} (one real-world "
-          f"minute = {60 / float(state['time_scale']):g} s) · run {state['run_id']}")
-    for name, url in urls.items():
-        print(f"  {name:<{width}}  {url}")
-    warnings = state.get("warnings") or []
-    if warnings:
-        print(f"{plural(len(warnings), 'start-up warning')} (on the timeline; `alertdrill watch` "
-              "counts them):")
-        for warning in warnings[:5]:
-            print(f"  ! {warning}")
-    print(f"supervisor pid {state['pid']} · control API {state['api']} (token in {path}) · "
-          f"log {state.get('log')}")
-    print("next:")
-    print("  alertdrill watch               live view: alerts, notifications, faults")
-    print("  alertdrill inject --list       the faults; e.g. alertdrill inject stop <service>")
-    print("  alertdrill revert [ID|--all]   undo a fault")
-    print(f"  alertdrill down                revert everything, write the record to "
-          f"{state['report_dir']}, stop the stack")
-    print(f"  alertdrill report --from {state['report_dir']} --out {state['report_dir']}"
-          "   the debrief, after down")
-
-
-def _clean_dead(state: dict, path: Path) -> list[str]:
-    """What a dead supervisor left: its run's processes and temp dirs; then its state file."""
-    from alertdrill import leftovers
-
-    done: list[str] = []
-    rid = state.get("run_id")
-    if rid:
-        done = leftovers.remove(leftovers.find(str(rid)))
-    workdir = state.get("workdir")
-    if workdir and Path(workdir).is_dir():
-        found = leftovers.Found(tempdirs=[Path(workdir)])
-        found.mounts = leftovers._mounts_inside(found.tempdirs)
-        done += leftovers.remove(found)
-    path.unlink(missing_ok=True)
-    return done
-
-
-def _down(every: bool) -> int:
-    import time
-
-    from alertdrill import leftovers
-    from alertdrill.supervisor import Client, read_state, state_path, supervisor_alive
-
-    path = state_path()
-    state = read_state(path)
-    status = 0
-    if state is None:
-        print(f"no GameDay is up (no state file {path}); nothing to stop")
-    elif not supervisor_alive(state):
-        done = _clean_dead(state, path)
-        print(f"the GameDay supervisor (pid {state.get('pid')}) had died: no record was written "
-              "(its timeline died with it); cleaned up after it:")
-        for line in done or ["nothing was left"]:
-            print(f"  {line}")
-    else:
-        client = Client(state)
-        result = client.request("POST", "/down", {}, timeout=180)
-        for item in result.get("reverted") or []:
-            print(f"reverted #{item['id']}: {item['name']}")
-        pid = int(state["pid"])
-        deadline = time.monotonic() + 30
-        while supervisor_alive(state) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if supervisor_alive(state):
-            import signal
-
-            print(f"the supervisor (pid {pid}) did not exit; sending SIGTERM", file=sys.stderr)
-            os.kill(pid, signal.SIGTERM)
-            status = 1
-        path.unlink(missing_ok=True)
-        print(f"GameDay on {state.get('stack')} is down: every process stopped, temp dirs removed")
-        if result.get("record"):
-            print(f"record: {result['record']}")
-            print(f"debrief: alertdrill report --from {result['report_dir']} --out "
-                  f"{result['report_dir']}")
-        else:
-            print("the GameDay record could not be written (see the supervisor's log: "
-                  f"{state.get('log')})")
-            status = 1
-    if every:
-        found = leftovers.find()
-        done = leftovers.remove(found)
-        try:
-            done += leftovers.docker_leftovers()
-        except Exception as exc:  # the Docker backend's own cleanup: report, go on
-            done.append(f"Docker leftovers not removed: {exc}")
-        print("leftovers of crashed runs:" if done else "no leftovers of crashed runs")
-        for line in done + found.notes:
-            print(f"  {line}")
-    return status
-
-
-def _inject(words: list[str], show_list: bool) -> int:
-    from alertdrill.gameday import listing, parse
-    from alertdrill.supervisor import Client
-
-    if show_list or not words:
-        print("faults (alertdrill inject FAULT ARGS…):")
-        print(listing())
-        return 0
-    parse(words)  # a typo fails here, before anything is sent
-    client = Client.connect()
-    item = client.request("POST", "/inject", {"words": words})["injection"]
-    how = (f"revert with: alertdrill revert {item['id']}" if item["revertible"]
-           else "nothing to revert")
-    print(f"#{item['id']} applied at t=+{item['t']:.3f}s: {item['name']}  ({how})")
-    return 0
-
-
-def _revert(ident: int | None, every: bool) -> int:
-    from alertdrill.supervisor import Client
-
-    client = Client.connect()
-    done = client.request("POST", "/revert", {"id": ident, "all": every})["reverted"]
-    if not done:
-        print("nothing was active")
-    for item in done:
-        print(f"reverted #{item['id']}: {item['name']}")
-    return 0
-
-
-def _watch(once: bool, interval: float) -> int:
-    import shutil
-    import time
-
-    from alertdrill.supervisor import Client, NotUp
-    from alertdrill.watch import View, render
-
-    client = Client.connect()
-    view = View()
-    position = 0
-    tty = sys.stdout.isatty() and not once
-    try:
-        while True:
-            try:
-                state = client.request("GET", "/state", timeout=5)
-                while True:
-                    page = client.request("GET", f"/events?since={position}", timeout=5)
-                    view.fold(page["events"])
-                    if page["next"] == position or not page["events"]:
-                        position = page["next"]
-                        break
-                    position = page["next"]
-            except NotUp:
-                print("\nthe GameDay has ended (alertdrill down); the debrief: alertdrill report "
-                      f"--from {client.state.get('report_dir')}")
-                return 0
-            width = shutil.get_terminal_size((100, 40)).columns
-            text = render(view, state, colour=tty, width=width)
-            if once:
-                print(text)
-                return 0
-            sys.stdout.write("\x1b[H\x1b[2J" + text + "\n\n(Ctrl-C to leave; the stack keeps "
-                             "running)\n")
-            sys.stdout.flush()
-            time.sleep(interval)
-    except KeyboardInterrupt:
-        print()
-        return 0
-
 
 
 def _scale(files: list[Path], factor: float | None, floor: float | None,
@@ -663,14 +466,22 @@ def _display_root(root: Path, base: Path) -> str:
         return str(root.relative_to(base))
     except ValueError:
         return str(root)
-def _report(source: Path | None, out: Path | None) -> int:
+def _report(sources: list[Path], out: Path | None) -> int:
     from alertdrill.report import build
     from alertdrill.settings import Settings
 
-    if source is None:
-        source = Path(Settings.from_env().report_dir or Path("reports") / "drill")
-    if out is None:
-        out = source.resolve().parent
+    if len(sources) > 1:
+        from alertdrill.shards import merge_runs
+
+        out = out or Path("reports")
+        source = merge_runs(sources, out)
+    else:
+        source = sources[0] if sources else Path(Settings.from_env().report_dir
+                                                 or Path("reports") / "drill")
+        if (source / "drill").is_dir() and not any(source.glob("*.json")):
+            source = source / "drill"  # a run's report dir: its records are in drill/
+        if out is None:
+            out = source.resolve().parent
     html_path, md_path = build(source, out)
     print(html_path)
     print(md_path)

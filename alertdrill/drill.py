@@ -2,6 +2,9 @@
 
 Steps hold a ``Drill`` and call its methods; everything stateful lives here so that steps stay
 parsing-only and so that the same engine drives the CLI's GameDay mode.
+
+Size (~540 lines): one method per action a step or a GameDay can take, each a few lines over
+a fault or a capability; the facade is the point (steps and the supervisor see only ``Drill``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 import requests
 
 from alertdrill import timeline as tl
-from alertdrill.backends.base import RunningStack
+from alertdrill.backends.base import PartitionableStack, RunningStack
 from alertdrill.cluster import (
     Duplicate,
     PeerState,
@@ -42,7 +45,13 @@ from alertdrill.faults import (
 )
 from alertdrill.health import Health, LagMonitor
 from alertdrill.health import snapshot as health_snapshot
-from alertdrill.instrument import load_yaml
+from alertdrill.kinds.capabilities import (
+    CertificateHolder,
+    Controllable,
+    Fillable,
+    LogFloodable,
+    SeriesDriven,
+)
 from alertdrill.observe import AlertmanagerAPI, Observer, PrometheusAPI
 from alertdrill.rulelabels import rule_label_sets
 from alertdrill.seriescontrol import select
@@ -52,6 +61,7 @@ from alertdrill.sink.client import SinkClient
 from alertdrill.staticreach import reachable_receivers
 from alertdrill.timeline import Timeline
 from alertdrill.timescale import TimeScale
+from alertdrill.yamlio import load_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +140,7 @@ class Drill:
     def duplicates(self) -> list[Duplicate]:
         """Notifications a second peer delivered within the peers' stagger (not repeats)."""
         window = dedup_window(len(self.alertmanagers),
-                              float(getattr(self.stack, "peer_timeout", 0.0)))
+                              self.stack.peer_timeout)
         return find_duplicates(self.timeline.events([tl.NOTIFICATION]), window)
 
     def diagnosis(self) -> list[str]:
@@ -188,8 +198,7 @@ class Drill:
         """
         if scope not in NETWORK_CUTS:
             raise StepError(f"unknown network cut {scope!r}", f"one of {', '.join(NETWORK_CUTS)}")
-        networks_of = getattr(self.stack, "networks_of", None)
-        if not callable(getattr(self.stack, "disconnect", None)) or networks_of is None:
+        if not isinstance(self.stack, PartitionableStack):
             raise StepError(
                 f'"{name}" cannot be {NETWORK_CUTS[scope]} on this backend: its processes share '
                 "the machine's loopback, which cannot be partitioned",
@@ -197,7 +206,7 @@ class Drill:
                 "(or ALERTDRILL_BACKEND=docker; its images are built on first use)")
         service = self.stack.service(name)
         try:
-            networks_of(name, scope)
+            self.stack.networks_of(name, scope)
         except ConfigError as exc:
             raise StepError(str(exc.args[0]), exc.hint) from None
         return self.apply(IsolateService(self.timeline, stack=self.stack, service=service,
@@ -226,10 +235,11 @@ class Drill:
     def control_target(self, name: str, **settings: Any) -> Fault:
         """Raise a fault inside one of the harness's own apps (see alertdrill.targets.app)."""
         service = self.stack.service(name)
-        url = getattr(service, "url", "")
+        url = service.url
+        control = service.capability(Controllable)
         try:
-            state = requests.get(url + "/-/control", timeout=2)
-            ok = state.status_code == 200
+            ok = control is not None and \
+                requests.get(url + control.path, timeout=2).status_code == 200
         except requests.RequestException:
             ok = False
         if not ok:
@@ -237,6 +247,13 @@ class Drill:
                             "latency, 5xx rate and pool faults need a service of kind `app`")
         return self.apply(ControlTarget(self.timeline, service=service, url=url,
                                         settings=settings))
+
+    def use_pool(self, name: str, percent: float) -> Fault:
+        """Leak connections of an app until ``percent`` of its pool (``app.POOL_SIZE``) is
+        checked out."""
+        from alertdrill.targets.app import POOL_SIZE
+
+        return self.control_target(name, pool_active=round(percent / 100 * POOL_SIZE))
 
     def restore_target(self, name: str) -> None:
         """Revert every control fault applied to ``name``."""
@@ -248,8 +265,8 @@ class Drill:
     def _stand_in(self, name: str) -> tuple[Any, StandIn]:
         """A series service of the stack and its plan (StepError naming the stand-ins)."""
         handles = {n: self.stack.service(n) for n in self.stack.service_names()}
-        found = {n: getattr(h, "stand_in", None) for n, h in handles.items()}
-        stand_ins = {n: plan for n, plan in found.items() if isinstance(plan, StandIn)}
+        found = {n: h.capability(SeriesDriven) for n, h in handles.items()}
+        stand_ins = {n: driven.plan for n, driven in found.items() if driven is not None}
         if name not in stand_ins:
             raise StepError(f'"{name}" is not a series stand-in of the stack'
                             + did_you_mean(name, stand_ins),
@@ -302,12 +319,12 @@ class Drill:
         if not 0 < percent <= 100:
             raise StepError(f"cannot fill a disk to {percent:g} %", "use a percentage in 1…100")
         service = self.stack.service(name)
-        filesystem = getattr(service, "filesystem", None)
-        if filesystem is None:
+        fillable = service.capability(Fillable)
+        if fillable is None:
             raise StepError(f'the service "{name}" has no filesystem of the stack\'s own',
                             "disk faults need a service of kind `node-exporter`, which watches "
                             "a small tmpfs the harness mounts")
-        return self.apply(FillDisk(self.timeline, service=service, filesystem=filesystem,
+        return self.apply(FillDisk(self.timeline, service=service, filesystem=fillable.filesystem,
                                    percent=percent))
 
     def free_disk(self, name: str) -> None:
@@ -321,13 +338,13 @@ class Drill:
                   message: str | None = None) -> Fault:
         """Write ``rate`` lines/s of ``level`` into service ``name``'s log for a (scaled) time."""
         service = self.stack.service(name)
-        log_file = getattr(service, "log_file", None)
-        if log_file is None:
+        floodable = service.capability(LogFloodable)
+        if floodable is None:
             raise StepError(f'the service "{name}" has no log the stack owns',
                             "log floods need a service of kind `app` (it writes an access log)")
         if not 0 < rate <= 100_000:
             raise StepError(f"cannot flood {rate:g} lines per second", "use 1…100000")
-        return self.apply(FloodLog(self.timeline, service=service, log_file=log_file,
+        return self.apply(FloodLog(self.timeline, service=service, log_file=floodable.log_file,
                                    workdir=self.stack.workdir, level=level,
                                    message=message or f"alertdrill flood ({level})", rate=rate,
                                    seconds=self.scale.measured(duration_real)))
@@ -336,17 +353,16 @@ class Drill:
         """Serve a certificate from the stack's CA that expires in ``days`` (calendar days:
         an expiry is compared with the wall clock, which is never scaled)."""
         service = self.stack.service(name)
-        cert_dir = getattr(service, "cert_dir", None)
-        if cert_dir is None:
+        holder = service.capability(CertificateHolder)
+        if holder is None:
             raise StepError(f'the service "{name}" serves no certificate of the stack',
                             "certificate faults need a service of kind `tls-endpoint`")
         if not -3650 <= days <= 3650:
             raise StepError(f"cannot issue a certificate expiring in {days:g} days",
                             "use -3650…3650 (negative: already expired)")
         return self.apply(IssueCertificate(
-            self.timeline, service=service, cert_dir=cert_dir,
-            names=list(getattr(service, "cert_names", [])),
-            authority=getattr(service, "authority", None), workdir=self.stack.workdir,
+            self.timeline, service=service, cert_dir=holder.cert_dir, names=list(holder.names),
+            authority=holder.authority, workdir=self.stack.workdir,
             days=days))
 
     def restore_certificate(self, name: str) -> None:

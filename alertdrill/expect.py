@@ -8,6 +8,9 @@ happen, in arrival order — so the first read of a red CI run tells what went w
 Every claim also leaves a ``claim`` event on the timeline (pass or fail): its text, window,
 real-world SLA, measured SLA, tolerance and, when it passed, the time of the event that satisfied
 it — what the drill report's SLA table and chart are built from.
+
+Size (~535 lines): one method per claim kind (``ClaimKind``) sharing the window, the wait and
+the failure message; what a claim looks at lives in :mod:`alertdrill.matches`.
 """
 
 from __future__ import annotations
@@ -15,16 +18,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any, Protocol
+from typing import Any
 
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from alertdrill import timeline as tl
 from alertdrill.claimkinds import ClaimKind
 from alertdrill.durations import human
-from alertdrill.errors import ExpectationFailed, StepError
+from alertdrill.errors import ExpectationFailed
+from alertdrill.matches import Match, NotificationMatch, Window, labels_text
 from alertdrill.observe import Observer
 from alertdrill.text import plural
 from alertdrill.timeline import Event, Timeline
@@ -32,123 +35,6 @@ from alertdrill.timescale import TimeScale
 
 #: Waits re-check the timeline this often (the observer itself polls every 100 ms).
 CHECK_EVERY = 0.05
-
-
-@dataclass(frozen=True)
-class Window:
-    """The span of timeline seconds a claim looks at; ``end`` includes the tolerance."""
-
-    start: float
-    end: float
-    real: float
-    measured: float
-    tolerance: float
-    anchor: str
-
-    def describe(self) -> str:
-        """E.g. 'within 2 min (2.00 s measured + 0.50 s tolerance) of t=+1.20s "stop web"'."""
-        scale = (
-            f"{human(self.measured)} measured + {human(self.tolerance)} tolerance"
-            if self.real != self.measured
-            else f"+ {human(self.tolerance)} tolerance"
-        )
-        return (
-            f"within {human(self.real)} ({scale}) of t={self.start:+.3f}s {self.anchor}: "
-            f"window t={self.start:+.3f}s … t={self.end:+.3f}s"
-        )
-
-    def contains(self, t: float) -> bool:
-        """True when ``t`` is inside the window."""
-        return self.start - 1e-6 <= t <= self.end
-
-
-class Match(Protocol):
-    """Anything that picks events from the timeline and can say what it picks."""
-
-    def __call__(self, event: Event) -> bool: ...
-
-    def describe(self) -> str:
-        """Human form, for failure messages."""
-        ...
-
-
-@dataclass(frozen=True)
-class NotificationMatch:
-    """Which notifications a claim is about."""
-
-    receiver: str | None
-    alertname: str
-    status: str | None = "firing"
-    integration: str | None = None
-    #: Labels one of the notified alerts must carry (structured notifications only: the probe
-    #: or a webhook), e.g. escalation=level-2 to tell an escalated copy from the original.
-    labels: tuple[tuple[str, str], ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.labels and self.integration not in (None, "webhook", "probe"):
-            raise StepError(f"labels cannot be checked on {self.integration} notifications: they "
-                            "carry rendered text only", "drop the labels, or drop 'via …' (the "
-                            "receiver's structured probe is checked then)")
-
-    def __call__(self, event: Event) -> bool:
-        if event.kind != tl.NOTIFICATION:
-            return False
-        if self.receiver is not None and event.subject != self.receiver:
-            return False
-        integration = self.integration or "probe"
-        if event.detail.get("integration") != integration:
-            return False
-        code = int(event.detail.get("response_code") or 0)
-        if integration != "probe" and not 200 <= code < 300:
-            return False  # a failed attempt (receiver outage) is not a notification received
-        status = event.detail.get("status")
-        # Text-only integrations (Slack with a custom title, e-mail) may not reveal the status
-        # (None); then only the rendered text decides below. The probe always knows it.
-        status_known = status is not None or integration == "probe"
-        if self.status is not None and status != self.status and status_known:
-            return False
-        if self.labels:
-            wanted = {"alertname": self.alertname, **dict(self.labels)}
-            return any(all(alert.get(k) == v for k, v in wanted.items())
-                       for alert in event.detail.get("alerts") or [])
-        names = event.detail.get("alertnames") or []
-        if names:
-            return self.alertname in names
-        delivery = event.detail.get("_delivery")
-        return delivery is not None and self.alertname in delivery.text
-
-    def describe(self) -> str:
-        """Human form of the match."""
-        who = f'"{self.receiver}"' if self.receiver else "any receiver"
-        via = f" via {self.integration}" if self.integration else ""
-        what = {"firing": "of", "resolved": "that it resolved:"}.get(self.status or "", "about")
-        labels = _labels(dict(self.labels))
-        return f'{who} notified{via} {what} "{self.alertname}"{labels}'
-
-
-@dataclass(frozen=True)
-class TicketMatch:
-    """Tickets created through the Jira REST API (the ticket service's calls, seen at the sink)."""
-
-    alertname: str
-    project: str | None = None
-
-    def __call__(self, event: Event) -> bool:
-        if event.kind != tl.NOTIFICATION or event.detail.get("integration") != "jira":
-            return False
-        if not 200 <= int(event.detail.get("response_code") or 0) < 300:
-            return False
-        delivery = event.detail.get("_delivery")
-        fields = (delivery.payload.get("fields") or {}) if delivery is not None else {}
-        if not str(fields.get("summary", "")).startswith(f"[ALERT] {self.alertname}:"):
-            return False
-        project = (fields.get("project") or {}).get("key")
-        return self.project is None or project == self.project
-
-    def describe(self) -> str:
-        """Human form of the match."""
-        where = f' in project "{self.project}"' if self.project else ""
-        return f'a ticket{where} for "{self.alertname}"'
 
 
 class Expect:
@@ -241,10 +127,10 @@ class Expect:
         found = self._wait(find, window)
         state = kind.split(".")[-1]
         words = _STATE_WORDS.get(state, state)
-        self._claim(ClaimKind.ALERT_STATE, f'the alert "{alertname}"{_labels(wanted)} {words}', window,
+        self._claim(ClaimKind.ALERT_STATE, f'the alert "{alertname}"{labels_text(wanted)} {words}', window,
                     found, matches, alertname=alertname, state=state, match_labels=dict(wanted))
         if found is None:
-            self._fail(f'the alert "{alertname}"{_labels(wanted)} {state} {window.describe()}',
+            self._fail(f'the alert "{alertname}"{labels_text(wanted)} {state} {window.describe()}',
                        matches, window, kinds=_ALERT_KINDS)
         assert found is not None
         return found
@@ -267,10 +153,10 @@ class Expect:
                          and window.contains(e.t)), None)
 
         found = self._wait(find, window)
-        self._claim(ClaimKind.SUPPRESSED, f'"{alertname}"{_labels(wanted)} is {how}', window, found,
+        self._claim(ClaimKind.SUPPRESSED, f'"{alertname}"{labels_text(wanted)} is {how}', window, found,
                     matches, alertname=alertname, how=how)
         if found is None:
-            self._fail(f'"{alertname}"{_labels(wanted)} {how} in Alertmanager '
+            self._fail(f'"{alertname}"{labels_text(wanted)} {how} in Alertmanager '
                        f"{window.describe()}", matches, window)
         assert found is not None
         return found
@@ -299,7 +185,7 @@ class Expect:
                          if matches(e) and window.contains(e.t)), None)
 
         found = self._wait(find, window)
-        text = (f'"{alertname}"{_labels(only)} routed to {"exactly " if exact else ""}'
+        text = (f'"{alertname}"{labels_text(only)} routed to {"exactly " if exact else ""}'
                 f"{sorted(wanted)}")
         self._claim(ClaimKind.ROUTED, text, window, found, matches, alertname=alertname)
         if found is None:
@@ -451,13 +337,13 @@ class Expect:
             for name, labels, receivers in rows:
                 got = decided(name, labels)
                 if got != receivers:
-                    bad.append(f"    {name}{_labels(labels)}: expected {sorted(receivers)}, "
+                    bad.append(f"    {name}{labels_text(labels)}: expected {sorted(receivers)}, "
                                f"Alertmanager: {sorted(got) if got is not None else 'never saw it'}")
             for labels in pushed or []:
                 if not any(labels.get("alertname") == name
                            and all(labels.get(k) == v for k, v in want.items())
                            for name, want, _ in rows):
-                    bad.append(f"    {labels.get('alertname')}{_labels(labels)}: pushed, but no "
+                    bad.append(f"    {labels.get('alertname')}{labels_text(labels)}: pushed, but no "
                                "row of the table says where it must go")
             return bad
 
@@ -650,6 +536,3 @@ def _about(match: Match) -> dict[str, Any]:
 _ALERT_KINDS = (tl.PROM_PENDING, tl.PROM_FIRING, tl.PROM_INACTIVE, tl.AM_ACTIVE, tl.AM_SUPPRESSED,
                 tl.AM_GONE)
 
-
-def _labels(labels: dict[str, str]) -> str:
-    return "{" + ", ".join(f"{k}={v}" for k, v in labels.items()) + "}" if labels else ""

@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
 
@@ -18,6 +18,9 @@ from alertdrill.errors import StartupError, StepError
 from alertdrill.process import is_harness_mount
 from alertdrill.sink.client import SinkClient
 from alertdrill.timeline import Timeline
+
+if TYPE_CHECKING:
+    from alertdrill.certs import Authority
 
 
 @dataclass
@@ -419,7 +422,7 @@ class IssueCertificate(Fault):
     service: ServiceHandle | None = None
     cert_dir: Path | None = None
     names: list[str] = field(default_factory=list)
-    authority: Any = None
+    authority: Authority | None = None
     workdir: Path | None = None
     days: float = 10.0
     _saved: dict[str, bytes] = field(default_factory=dict)
@@ -432,7 +435,7 @@ class IssueCertificate(Fault):
     def _apply(self) -> None:
         from alertdrill.certs import CERT_FILE, KEY_FILE, issue_leaf
 
-        assert self.cert_dir is not None and self.workdir is not None
+        assert self.cert_dir is not None and self.workdir is not None and self.authority is not None
         if self.workdir.resolve() not in self.cert_dir.resolve().parents:
             raise StepError(f"refusing to replace certificates in {self.cert_dir}: "
                             "not a directory of the stack")

@@ -22,10 +22,11 @@ from typing import Any
 from alertdrill.durations import parse_duration, parse_human
 from alertdrill.errors import StepError
 from alertdrill.faults import RECEIVER_FAILURES, Fault
+from alertdrill.integrations import RECEIVER_WORDS
 from alertdrill.stepsyntax import parse_labels
 
 #: Integrations a receiver may have (as the steps name them); ``any`` breaks all of them.
-INTEGRATIONS = ("webhook", "slack", "pagerduty", "email", "opsgenie", "victorops", "any")
+INTEGRATIONS = (*RECEIVER_WORDS, "any")
 
 
 @dataclass(frozen=True)
@@ -254,9 +255,9 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("5xx", (SERVICE, Param("PCT", "percent", "the share of requests that fail, 0…100")),
            "that share of an app's requests fail with HTTP 500", "5xx api-service 50",
            lambda d, v: d.control_target(v["SERVICE"], error_rate=v["PCT"] / 100)),
-    Action("pool", (SERVICE, Param("PCT", "percent", "the share of the pool (20) checked out")),
+    Action("pool", (SERVICE, Param("PCT", "percent", "the share of the app's pool checked out")),
            "leak connections from an app's pool", "pool api-service 95",
-           lambda d, v: d.control_target(v["SERVICE"], pool_active=round(v["PCT"] / 100 * 20))),
+           lambda d, v: d.use_pool(v["SERVICE"], v["PCT"])),
     Action("restore", (SERVICE,), "an app behaves normally again (latency, 5xx, pool)",
            "restore api-service", lambda d, v: d.restore_target(v["SERVICE"])),
     Action("certificate", (SERVICE, Param("DAYS", "days", "calendar days until expiry (negative: expired)")),

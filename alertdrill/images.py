@@ -30,6 +30,10 @@ well under a second.
 Which image a service runs is chosen by :func:`image_for`: ``ALERTDRILL_IMAGES=local`` (default:
 these images) or ``official`` (the pinned upstream images of :data:`OFFICIAL`, for machines with
 a registry), and ``ALERTDRILL_IMAGE_<NAME>`` overrides one image (``ALERTDRILL_IMAGE_NODE_EXPORTER``).
+
+Size (~820 lines): one build pipeline — base root filesystem, per-image layers from Debian
+packages, digest cache, tagging — whose steps share the cache and the engine client; split at
+the stage boundaries if a stage grows.
 """
 
 from __future__ import annotations

@@ -25,20 +25,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
 from alertdrill.errors import ConfigError
+from alertdrill.integrations import BY_CONFIG_KEY
 from alertdrill.sink.forward import forward_key
 from alertdrill.sink.protocol import Destination
+from alertdrill.yamlio import dump_yaml
 
 #: Integrations redirected to the sink, by their config key, with the field holding their URL.
 _URL_FIELDS: dict[str, tuple[str, str]] = {
-    "webhook_configs": ("webhook", "url"),
-    "slack_configs": ("slack", "api_url"),
-    "pagerduty_configs": ("pagerduty", "url"),
-    "opsgenie_configs": ("opsgenie", "api_url"),
-    "victorops_configs": ("victorops", "api_url"),
-}
+    key: (i.name, i.url_field) for key, i in BY_CONFIG_KEY.items() if i.url_field is not None}
 #: Fields that may hold credentials; replaced by a fingerprint (kept, because some are required).
 _SECRET_FIELDS = ("routing_key", "service_key", "api_key")
 #: Fields dropped from every redirected integration: file-borne secrets, auth, proxies, TLS.
@@ -98,46 +93,9 @@ class Instrumented:
         return path
 
 
-class _BlockDumper(yaml.SafeDumper):
-    """Writes multi-line strings (descriptions, templates) as readable ``|`` blocks."""
-
-
-def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value and not any(c in value for c in "\t\r") else None
-    if style and any(line != line.rstrip() for line in value.splitlines()):
-        style = None  # trailing spaces cannot be kept in a block scalar
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_BlockDumper.add_representer(str, _str_representer)
-
-
-def dump_yaml(doc: Any) -> str:
-    """YAML for configs the harness writes: key order kept, multi-line strings as blocks."""
-    return yaml.dump(doc, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=100)
-
-
 def fingerprint_secret(value: str) -> str:
     """A short stable stand-in for a secret: comparable across runs, useless to an attacker."""
     return "alertdrill-" + hashlib.sha256(value.encode()).hexdigest()[:8]
-
-
-def load_yaml(path: Path, what: str) -> dict[str, Any]:
-    """Parse a YAML mapping, turning syntax errors into an error naming the file and line."""
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{what} not found: {path}", "check the stack directory layout") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{what} is not valid YAML at {where}: {problem}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{what} {path} must be a YAML mapping, not {type(data).__name__}")
-    return data
 
 
 def instrument_alertmanager(

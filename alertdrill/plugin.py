@@ -49,6 +49,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="override the number of Alertmanager peers")
     group.addoption("--keep-workdir", dest="alertdrill_keep_workdir", action="store_true",
                     default=None, help="keep each stack's temp dir (logs, rendered configs)")
+    group.addoption("--shard", dest="alertdrill_shard", metavar="I/N",
+                    help="run shard I of N: a deterministic, duration-balanced part of the "
+                    "scenarios (durations from the records in --report-dir, when there are)")
     group.addoption("--report-dir", dest="alertdrill_report_dir",
                     help="where each scenario's result record goes (default: reports/drill "
                     "under the rootdir); `alertdrill report` builds the drill report from it")
@@ -72,7 +75,18 @@ DOCKER_ONLY = "docker-only"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip ``@docker-only`` scenarios unless the run's backend is docker."""
+    """Keep only this shard's scenarios (``--shard I/N``); skip ``@docker-only`` scenarios
+    unless the run's backend is docker."""
+    shard = config.getoption("alertdrill_shard")
+    if shard:
+        from alertdrill.shards import durations_from, select
+
+        keep = select([item.nodeid for item in items], shard,
+                      durations_from([report_dir(config)]))
+        dropped = [item for item in items if item.nodeid not in keep]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [item for item in items if item.nodeid in keep]
     try:
         backend = Settings.from_env(backend=config.getoption("alertdrill_backend")).backend
     except AlertdrillError:
@@ -134,6 +148,11 @@ def _check_options(config: pytest.Config) -> None:
     whole run — pytest's exit status 4 and one message — not an error of every scenario."""
     try:
         _settings(config)
+        shard = config.getoption("alertdrill_shard")
+        if shard:
+            from alertdrill.shards import parse_shard
+
+            parse_shard(shard)
     except AlertdrillError as exc:
         raise pytest.UsageError(f"alertdrill: {exc}") from None
 

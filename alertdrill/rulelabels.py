@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -414,20 +414,18 @@ def recorded_names(rule_docs: Iterable[Mapping[str, Any]]) -> set[str]:
     return names
 
 
-def rule_label_sets(prometheus: Mapping[str, Any],
-                    rule_docs: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
-    """One concrete label set per (alerting rule, scrape target): the labels whose value is
-    known for certain (absent ones left out), as Alertmanager would receive the alert.
+def rule_shapes(prometheus: Mapping[str, Any], rule_docs: Iterable[Mapping[str, Any]]
+                ) -> Iterator[tuple[str, Shape, dict[str, str]]]:
+    """Every (alerting rule, label shape) of the rule files: the rule's name, the shape, and the
+    labels whose value is known for certain (absent ones left out), in file order.
 
-    What "routes every rule's alert" checks push: a rule whose labels or a route's matchers are
-    wrong shows up at once, without producing each failure for real. Labels that are unknown
-    without running the rule (an exporter's own) are left out, like an absent label.
+    The one walk over rules that routing tables, the scaffold's expectations and the static
+    reachability of claims all build on, so that they agree by construction.
     """
     docs = list(rule_docs)
     exprs = ExprLabels(target_shapes(prometheus), recorded_names(docs))
     external = {str(k): str(v) for k, v in
                 ((prometheus.get("global") or {}).get("external_labels") or {}).items()}
-    found: list[dict[str, str]] = []
     for doc in docs:
         for group in doc.get("groups") or []:
             for rule in (group or {}).get("rules") or []:
@@ -437,6 +435,20 @@ def rule_label_sets(prometheus: Mapping[str, Any],
                     labels = {name: next(iter(values)) for name, values in shape.labels.items()
                               if values is not None and len(values) == 1
                               and ABSENT not in values and name != "__name__"}
-                    if labels not in found:
-                        found.append(labels)
+                    yield str(rule["alert"]), shape, labels
+
+
+def rule_label_sets(prometheus: Mapping[str, Any],
+                    rule_docs: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """One concrete label set per (alerting rule, scrape target): the labels whose value is
+    known for certain (absent ones left out), as Alertmanager would receive the alert.
+
+    What "routes every rule's alert" checks push: a rule whose labels or a route's matchers are
+    wrong shows up at once, without producing each failure for real. Labels that are unknown
+    without running the rule (an exporter's own) are left out, like an absent label.
+    """
+    found: list[dict[str, str]] = []
+    for _name, _shape, labels in rule_shapes(prometheus, rule_docs):
+        if labels not in found:
+            found.append(labels)
     return found

@@ -53,6 +53,8 @@ class RunOptions:
     parallel: int = 1
     report_dir: Path = Path("reports")
     keep_workdir: bool = False
+    #: ``I/N``: run shard I of N (see alertdrill.shards).
+    shard: str | None = None
     fail_fast: bool = False
     verbose: bool = False
     pytest_args: list[str] = field(default_factory=list)
@@ -145,7 +147,8 @@ def pytest_args(options: RunOptions, modules: list[Path], out: Path) -> list[str
         args += ["-v"]
     for flag, value in (("--backend", options.backend), ("--time-scale", options.time_scale),
                         ("--tolerance", options.tolerance), ("--floor", options.floor),
-                        ("--peers", options.peers), ("--stack", options.stack)):
+                        ("--peers", options.peers), ("--stack", options.stack),
+                        ("--shard", options.shard)):
         if value is not None:
             args.append(f"{flag}={value}")
     if options.keep_workdir:
@@ -301,6 +304,10 @@ def run(options: RunOptions, out: TextIO = sys.stdout) -> int:
         options.stack = str(resolve_stack_dir(options.stack, [Path.cwd()]))
     if options.parallel < 1:
         raise ConfigError(f"--parallel must be 1 or more, not {options.parallel}")
+    if options.shard:
+        from alertdrill.shards import parse_shard
+
+        parse_shard(options.shard)
     settings = Settings.from_env(backend=options.backend, time_scale=options.time_scale,
                                  tolerance=options.tolerance, floor=options.floor,
                                  stack=options.stack, peers=options.peers)

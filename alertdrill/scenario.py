@@ -56,13 +56,7 @@ class Stacks:
     def start(self, name: str | None = None) -> Drill:
         """Start stack ``name`` (or the configured default) and begin observing it."""
         spec = StackSpec.load(self.resolve(name))
-        options = StackOptions(
-            peers=self.settings.peers or None,
-            keep_workdir=self.settings.keep_workdir,
-            time_scale=self.settings.time_scale,
-            floor=self.settings.floor,
-        )
-        stack = start_stack(self.settings.backend, spec, options)
+        stack = start_stack(self.settings.backend, spec, StackOptions.of(self.settings))
         drill = Drill(stack, self.settings)
         self.drills.append(drill)
         return drill.begin()

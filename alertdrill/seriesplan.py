@@ -10,6 +10,10 @@ rule inactive where the comparisons say how (``x > 90`` → 45, ``x < 10`` → 2
 errors flat and the rest at 10/s, a latency quantile → fast observations); the manifest's
 ``baseline:`` sets what they cannot. :mod:`alertdrill.seriestrip` turns the same analysis into
 the steps that make one rule fire.
+
+Size (~530 lines): the plan of a stand-in — families, label values for regex matchers, types,
+buckets, the baseline from comparisons and from the manifest — is one derivation; the regex
+value helpers and the manifest's baseline form are the parts to split out first.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from typing import Any
 
 from alertdrill.amroute import Matcher
 from alertdrill.errors import ConfigError
-from alertdrill.instrument import load_yaml
 from alertdrill.seriesrules import (
     Cond,
     Quantity,
@@ -33,6 +36,7 @@ from alertdrill.seriesrules import (
     selectors_of,
 )
 from alertdrill.stackspec import StackSpec
+from alertdrill.yamlio import load_yaml
 
 KIND = "series"
 #: Prometheus's default histogram buckets; each family adds the thresholds its rules compare.

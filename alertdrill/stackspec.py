@@ -14,13 +14,13 @@ from typing import Any
 
 from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError
-from alertdrill.instrument import load_yaml
+from alertdrill.kinds import KINDS
 from alertdrill.settings import PEERS
+from alertdrill.yamlio import load_yaml
 
 MANIFEST = "alertdrill.yml"
-#: Service kinds the harness knows how to run.
-SERVICE_KINDS = ("series", "sample-target", "app", "node-exporter", "mtail", "postgres", "postgres-exporter",
-                 "blackbox-exporter", "tls-endpoint", "ocsp-responder", "escalation", "tickets")
+#: Service kinds the harness knows how to run (each declared once, in alertdrill.kinds).
+SERVICE_KINDS = tuple(KINDS)
 #: The kind of a manifest service that names none, and of the stand-in the harness runs for a
 #: static scrape target no service claims: a process serving the families the rules select.
 DEFAULT_KIND = "series"

@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from alertdrill.amroute import Route, Tri, all3, reach3
-from alertdrill.instrument import load_yaml
-from alertdrill.rulelabels import ExprLabels, Shape, alert_shapes, recorded_names, target_shapes
+from alertdrill.rulelabels import Shape, rule_shapes
 from alertdrill.stackspec import StackSpec
+from alertdrill.yamlio import load_yaml
 
 #: Labels a service of the stack adds to alerts it re-posts (the escalation service's level):
 #: unknown to the static view, so routes matching on them stay reachable.
@@ -29,9 +29,7 @@ def reachable_receivers(spec: StackSpec) -> Callable[[str], frozenset[str] | Non
     from alertdrill.lint import load_route_tree
 
     root = load_route_tree(spec.alertmanager_config)
-    shapes = _rule_shapes(spec)
-    unknown = {label for svc in spec.services.values()
-               for label in _REPOSTED_LABELS.get(svc.kind, ())}
+    shapes = alert_shapes_of(spec)
     cache: dict[str, frozenset[str] | None] = {}
 
     def reach(alertname: str) -> frozenset[str] | None:
@@ -41,8 +39,6 @@ def reachable_receivers(spec: StackSpec) -> Callable[[str], frozenset[str] | Non
             else:
                 found: set[str] = set()
                 for shape in shapes[alertname]:
-                    if unknown:
-                        shape = shape.set(**dict.fromkeys(unknown))
                     found |= _receivers(root, shape)
                 cache[alertname] = frozenset(found)
         return cache[alertname]
@@ -50,19 +46,19 @@ def reachable_receivers(spec: StackSpec) -> Callable[[str], frozenset[str] | Non
     return reach
 
 
-def _rule_shapes(spec: StackSpec) -> dict[str, list[Shape]]:
+def alert_shapes_of(spec: StackSpec) -> dict[str, list[Shape]]:
+    """alertname → the label shapes its alerts may have at a receiver: the rules' (labels,
+    targets, external labels), with the labels a stack service adds to alerts it re-posts (the
+    escalation level) unknown, since such a copy carries any value of them."""
     prom = load_yaml(spec.prometheus_config, "prometheus.yml")
     docs = [load_yaml(path, "rule file") for path in spec.rule_files]
-    exprs = ExprLabels(target_shapes(prom), recorded_names(docs))
-    external = {str(k): str(v) for k, v in
-                ((prom.get("global") or {}).get("external_labels") or {}).items()}
+    unknown = {label for svc in spec.services.values()
+               for label in _REPOSTED_LABELS.get(svc.kind, ())}
     shapes: dict[str, list[Shape]] = {}
-    for doc in docs:
-        for group in doc.get("groups") or []:
-            for rule in (group or {}).get("rules") or []:
-                if isinstance(rule, Mapping) and rule.get("alert"):
-                    shapes.setdefault(str(rule["alert"]), []).extend(
-                        alert_shapes(rule, exprs, external))
+    for name, shape, _labels in rule_shapes(prom, docs):
+        if unknown:
+            shape = shape.set(**dict.fromkeys(unknown))
+        shapes.setdefault(name, []).append(shape)
     return shapes
 
 

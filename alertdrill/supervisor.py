@@ -44,6 +44,7 @@ from urllib.parse import parse_qs, urlparse
 
 from alertdrill import process
 from alertdrill.errors import AlertdrillError
+from alertdrill.kinds.capabilities import CertificateHolder
 
 logger = logging.getLogger("alertdrill.supervisor")
 
@@ -162,10 +163,7 @@ class Supervisor:
         self.state["stack"] = spec.name
         self._redactor = Redactor(secrets_of_files([spec.alertmanager_config,
                                                     spec.prometheus_config]))
-        options = StackOptions(peers=self.settings.peers or None,
-                               keep_workdir=self.settings.keep_workdir,
-                               time_scale=self.settings.time_scale, floor=self.settings.floor)
-        stack = start_stack(self.settings.backend, spec, options)
+        stack = start_stack(self.settings.backend, spec, StackOptions.of(self.settings))
         self.drill = Drill(stack, self.settings).begin()
         self.injections = Injections()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -310,7 +308,7 @@ def _urls(stack: Any) -> dict[str, str]:
             continue
         service = stack.service(name)
         if getattr(service, "port", 0):
-            tls = getattr(service, "cert_dir", None) is not None
+            tls = service.capability(CertificateHolder) is not None
             urls[name] = service.url.replace("http://", "https://") if tls else service.url
         elif getattr(service, "ready_check", None) is not None:
             urls[name] = "(unix socket in the workdir)"

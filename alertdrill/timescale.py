@@ -273,7 +273,7 @@ def scale_document(doc: dict[str, Any], scale: TimeScale) -> Scaled:
 
 def scale_file(path: Path, scale: TimeScale) -> tuple[str, Scaled]:
     """The YAML text of the scaled copy of ``path`` and the scaling result."""
-    from alertdrill.instrument import dump_yaml, load_yaml
+    from alertdrill.yamlio import dump_yaml, load_yaml
 
     doc = load_yaml(path, path.name)
     try:

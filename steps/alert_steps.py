@@ -18,7 +18,7 @@ from .patterns import DURATION, quoted, rx
 
 @when(rx(rf"the alert {quoted('alertname')} is pushed to Alertmanager"
          r"(?: with labels (?P<labels>.+))?"))
-@introduces("alertname")
+@introduces("alertname", "labels")
 def alert_pushed(drill: Drill, alertname: str, labels: str | None) -> None:
     """Send an alert straight to every Alertmanager peer, as Prometheus would.
 
@@ -29,6 +29,7 @@ def alert_pushed(drill: Drill, alertname: str, labels: str | None) -> None:
 
 @when(rx(rf"the alert {quoted('alertname')} is resolved in Alertmanager"
          r"(?: with labels (?P<labels>.+))?"))
+@introduces("labels")
 def alert_resolved_pushed(drill: Drill, alertname: str, labels: str | None) -> None:
     """Push the alert again with endsAt=now, as Prometheus does when a condition clears.
 

@@ -6,6 +6,7 @@ from pytest_bdd import when
 
 from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
+from alertdrill.integrations import step_pattern
 
 from .patterns import DURATION, quoted, rx
 
@@ -56,7 +57,7 @@ def service_resumed(drill: Drill, service: str) -> None:
 
 
 _FAILURE = r"(?P<failure>http 500|http 503|http 429|timeout|connection reset)"
-_INTEGRATION = r"(?P<integration>webhook|slack|pagerduty|email|opsgenie|victorops)"
+_INTEGRATION = step_pattern()
 
 
 @when(rx(rf"the {_INTEGRATION} integration of {quoted('receiver')} fails with {_FAILURE}"))
@@ -100,11 +101,11 @@ def latency_raised(drill: Drill, service: str, seconds: str) -> None:
 @when(rx(rf"the connection pool use of {quoted('service')} is raised to "
          r"(?P<percent>\d+(?:\.\d+)?) ?%"))
 def pool_raised(drill: Drill, service: str, percent: str) -> None:
-    """Connections leak until that share of the app's pool (20) is checked out.
+    """Connections leak until that share of the app's pool (its 20 connections) is checked out.
 
     Example: When the connection pool use of "api-service" is raised to 95 %
     """
-    drill.control_target(service, pool_active=round(float(percent) / 100 * 20))
+    drill.use_pool(service, float(percent))
 
 
 @when(rx(rf"the faults of {quoted('service')} are reverted"))

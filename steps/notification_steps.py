@@ -6,12 +6,13 @@ from pytest_bdd import then
 
 from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
-from alertdrill.expect import NotificationMatch
+from alertdrill.integrations import step_pattern
+from alertdrill.matches import NotificationMatch
 from alertdrill.stepsyntax import parse_labels, parse_names
 
 from .patterns import DURATION, quoted, rx
 
-_INTEGRATION = r"(?P<integration>webhook|slack|pagerduty|email|opsgenie|victorops)"
+_INTEGRATION = step_pattern()
 _VIA = rf"(?: via {_INTEGRATION})?"
 _LABELS = r"(?: with labels (?P<labels>.+?))?"
 

@@ -6,7 +6,7 @@ from pytest_bdd import then
 
 from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
-from alertdrill.expect import TicketMatch
+from alertdrill.matches import TicketMatch
 
 from .patterns import DURATION, quoted, rx
 

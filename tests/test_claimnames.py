@@ -96,6 +96,8 @@ TYPOS = {
     "alert in a state claim": 'Then the alert "TargetDwn" fires within 2 minutes',
     "integration": 'Then "team-web" is notified via pagerduty of "TargetDown" within 3 minutes',
     "service": 'When the service "wbe" is stopped',
+    "label name": 'Then the alert "TargetDown" with labels instanse=web:8080 fires within 2 minutes',
+    "label value": 'Then the alert "TargetDown" with labels instance=wbe:8080 fires within 2 minutes',
 }
 
 
@@ -119,6 +121,8 @@ def test_a_misspelt_name_refuses_the_scenario_before_any_process_starts(tmp_path
     assert "did you mean 'team-web'" in out and "did you mean 'TargetDown'" in out
     assert "no integration 'pagerduty' on receiver 'team-web'" in out
     assert "did you mean 'web'" in out
+    assert "no label 'instanse' on the alerts of 'TargetDown'" in out
+    assert "did you mean 'instance=web:8080'" in out
     assert "Traceback" not in out
     # Nothing was started: no stack's temp dir was ever made. Tolerance: six refusals and the
     # interpreter's start stay far below one stack's start-up (> 5 s).
@@ -149,3 +153,43 @@ def test_check_features_passes_on_the_bundled_suite() -> None:
                             check=False, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith(": 0 problems")
+
+
+def _label_step(labels: str, alertname: str = "TargetDown") -> list[ParsedStep]:
+    return [ParsedStep("Given", 1, {}, starts_stack=""),
+            ParsedStep("Then x", 2, {"alertname": alertname, "labels": labels})]
+
+
+def test_labels_a_rule_never_gives_its_alerts_are_named() -> None:
+    names = stack_names(SAMPLE)
+
+    def check(labels: str, alertname: str = "TargetDown") -> list[str]:
+        return [p.message() for p in problems(_label_step(labels, alertname), lambda _: names)]
+
+    assert check("instance=web:8080, severity=critical, job=web") == []
+    (name,) = check("instanse=web:8080")
+    assert "no label 'instanse' on the alerts of 'TargetDown'" in name
+    assert "did you mean 'instance'" in name
+    (value,) = check("severity=critcal")
+    assert "no value 'severity=critcal'" in value and "their severity is critical" in value
+    # an alert a step pushed has no rule to say which labels it carries
+    pushed = [ParsedStep("Given", 1, {}, starts_stack=""),
+              ParsedStep("When pushed", 2, {"alertname": "Pushed"},
+                         introduces=frozenset({"alertname"})),
+              ParsedStep("Then x", 3, {"alertname": "Pushed", "labels": "anything=at-all"})]
+    assert problems(pushed, lambda _: names) == []
+
+
+def test_labels_the_escalation_service_adds_stay_possible() -> None:
+    names = stack_names(ROOT / "stack" / "reference")
+    steps = _label_step("escalation=executive", alertname="PostgreSQLDown")
+    assert problems(steps, lambda _: names) == []
+
+
+def test_an_alert_pushed_under_a_rules_name_carries_the_scenarios_labels() -> None:
+    names = stack_names(SAMPLE)
+    steps = [ParsedStep("Given", 1, {}, starts_stack=""),
+             ParsedStep("When pushed", 2, {"alertname": "TargetDown", "labels": "maintenance=true"},
+                        introduces=frozenset({"alertname", "labels"})),
+             ParsedStep("Then x", 3, {"alertname": "TargetDown", "labels": "maintenance=true"})]
+    assert problems(steps, lambda _: names) == []

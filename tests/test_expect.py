@@ -6,7 +6,8 @@ import pytest
 
 from alertdrill import timeline as tl
 from alertdrill.errors import ExpectationFailed
-from alertdrill.expect import Expect, NotificationMatch
+from alertdrill.expect import Expect
+from alertdrill.matches import NotificationMatch
 from alertdrill.sink.protocol import Destination
 from alertdrill.sink.records import Delivery, NotifiedAlert
 from alertdrill.timeline import Timeline

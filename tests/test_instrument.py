@@ -15,9 +15,9 @@ from alertdrill.instrument import (
     fingerprint_secret,
     instrument_alertmanager,
     instrument_prometheus,
-    load_yaml,
 )
 from alertdrill.sink.protocol import parse_email_address, parse_http_path
+from alertdrill.yamlio import load_yaml
 
 SAMPLE = Path(__file__).resolve().parents[1] / "stack" / "sample"
 SINK = "http://127.0.0.1:5555"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from alertdrill.binaries import find_binary
-from alertdrill.instrument import dump_yaml, load_yaml
 from alertdrill.timescale import TimeScale, scale_promtool_test, scale_rule_file
+from alertdrill.yamlio import dump_yaml, load_yaml
 from tests.helpers import ROOT
 
 REFERENCE = ROOT / "stack" / "reference"

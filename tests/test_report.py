@@ -23,7 +23,8 @@ import pytest
 from alertdrill import records, report
 from alertdrill import timeline as tl
 from alertdrill.errors import ExpectationFailed
-from alertdrill.expect import Expect, NotificationMatch
+from alertdrill.expect import Expect
+from alertdrill.matches import NotificationMatch
 from alertdrill.records import ScenarioInfo, StepInfo, build_record, write_record
 from alertdrill.redact import REDACTED, Redactor, secrets_in
 from alertdrill.settings import Settings

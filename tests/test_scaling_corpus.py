@@ -15,9 +15,9 @@ import pytest
 
 from alertdrill.binaries import find_binary
 from alertdrill.durations import parse_duration
-from alertdrill.instrument import dump_yaml, load_yaml
 from alertdrill.promql import UNSCALABLE_FUNCTIONS, durations_of
 from alertdrill.timescale import TimeScale, scale_rule_file
+from alertdrill.yamlio import dump_yaml, load_yaml
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "awesome-prometheus-alerts"
 FILES = sorted(CORPUS.rglob("*.yml")) if CORPUS.is_dir() else []

@@ -153,6 +153,7 @@ def test_unclaimed_targets_can_be_dropped(tmp_path: Path) -> None:
 
 def test_docker_translation_runs_the_stand_in_from_its_plan(tmp_path: Path, spec: StackSpec) -> None:
     from alertdrill.backends.docker_services import BuildContext, build_service
+    from alertdrill.kinds.capabilities import SeriesDriven
 
     plans = stand_ins(spec)
     ctx = BuildContext(spec=spec, workdir=tmp_path, time_scale=60.0, images={"python": "img"},
@@ -162,6 +163,7 @@ def test_docker_translation_runs_the_stand_in_from_its_plan(tmp_path: Path, spec
     svc = build_service(ctx, spec.services["redis"])
     assert svc.command == ["python", "-m", "alertdrill.targets.series", "--plan",
                            "/alertdrill/series/plan.json", "--listen", "0.0.0.0:9121"]
-    assert svc.ready_path == "/metrics" and svc.stand_in is plans["redis"]
+    driven = svc.capability(SeriesDriven)
+    assert svc.ready_path == "/metrics" and driven is not None and driven.plan is plans["redis"]
     written = (tmp_path / "series-redis" / "plan.json").read_text()
     assert '"redis_connected_clients"' in written

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alertdrill.expect import Expect, NotificationMatch
+from alertdrill.expect import Expect
+from alertdrill.matches import NotificationMatch
 from alertdrill.stackspec import StackSpec
 from alertdrill.staticreach import reachable_receivers
 from alertdrill.timeline import Timeline

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import requests
 
 from alertdrill.sink.protocol import Destination
+
+if TYPE_CHECKING:
+    from alertdrill.kinds.capabilities import CapabilityT
+    from alertdrill.settings import Settings
+    from alertdrill.stackspec import StackSpec
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,14 @@ class StackOptions:
     sink_http_port: int = 0
     sink_smtp_port: int = 0
     keep_workdir: bool = False
+    #: The Docker backend's images: ``local`` (built here) or ``official`` (pinned upstream).
+    images: str = "local"
+
+    @classmethod
+    def of(cls, settings: Settings) -> StackOptions:
+        """The options a run's settings ask for (the one place that maps them)."""
+        return cls(peers=settings.peers or None, keep_workdir=settings.keep_workdir,
+                   time_scale=settings.time_scale, floor=settings.floor, images=settings.images)
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,14 @@ class ServiceHandle(Protocol):
     """A service of the stack that faults act on."""
 
     name: str
+
+    @property
+    def url(self) -> str:
+        """Its base HTTP URL, as the harness reaches it."""
+
+    def capability(self, wanted: type[CapabilityT]) -> CapabilityT | None:
+        """What a fault of that type may act on in it (alertdrill.kinds.capabilities), or
+        None when it offers none."""
 
     def stop(self) -> None:
         """Stop it gracefully (SIGTERM) and wait until it is gone."""
@@ -79,9 +100,12 @@ class ServiceHandle(Protocol):
 class RunningStack(Protocol):
     """A started stack: addresses of its APIs, its services, its logs."""
 
+    spec: StackSpec
     workdir: Path
     startup: dict[str, float]
     warnings: list[str]
+    #: The Alertmanager peers' --cluster.peer-timeout (measured seconds).
+    peer_timeout: float
 
     @property
     def prometheus_url(self) -> str:
@@ -117,6 +141,7 @@ class RunningStack(Protocol):
         """Stop everything and remove every temp file; safe to call twice."""
 
 
+@runtime_checkable
 class PartitionableStack(RunningStack, Protocol):
     """A stack whose services have networks of their own (the Docker backend), so that network
     partitions can be drills; ``Drill.isolate_service`` refuses them on any other stack."""

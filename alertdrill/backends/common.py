@@ -23,12 +23,12 @@ from alertdrill.backends.base import RecoveryProbe, StackOptions
 from alertdrill.binaries import find_binary
 from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError, StartupError
-from alertdrill.instrument import dump_yaml, load_yaml
+from alertdrill.kinds.capabilities import CapabilityT, ReportsOn
 from alertdrill.process import make_tempdir, run_id
 from alertdrill.routing import min_group_interval, min_repeat_interval
 from alertdrill.seriesplan import StandIn, stand_ins
 from alertdrill.sink.protocol import Destination
-from alertdrill.stackspec import ServiceSpec, StackSpec
+from alertdrill.stackspec import StackSpec
 from alertdrill.timescale import (
     TimeScale,
     hold_scrape_timeouts,
@@ -36,6 +36,7 @@ from alertdrill.timescale import (
     scale_prometheus_config,
     scale_rule_file,
 )
+from alertdrill.yamlio import dump_yaml, load_yaml
 
 #: Alertmanager cluster flags both backends use (measured on 2 cores, see README › Alertmanager
 #: cluster tuning); ``--cluster.peer-timeout`` comes from :func:`peer_timeout`.
@@ -114,14 +115,6 @@ DEFAULT_PEER_TIMEOUT = 15.0
 #: notification log to the others on a loaded 2-core machine (DESIGN.md: 0.3 s, 0 of 20
 #: trials duplicated).
 MIN_PEER_TIMEOUT = 0.3
-
-
-#: For kinds that report on another service (``of:``): the page and the line that show it up.
-#: prometheus-postgres-exporter serialises its scrapes and spends about 1 s (real, unscaled)
-#: on each failed connection attempt, so at K=60 a backlog of scrapes left by an outage takes
-#: seconds — minutes in real-world terms — to drain after PostgreSQL is back: part of the
-#: restart, not of the alerting pipeline's resolution time.
-RECOVERED_WHEN: dict[str, tuple[str, str]] = {"postgres-exporter": ("/metrics", "pg_up 1")}
 
 
 def peer_timeout(config: dict[str, Any], peers: int, time_scale: float = 1.0) -> float:
@@ -277,42 +270,13 @@ def wait_usable(spec: StackSpec, prometheus_url: str, expected_targets: int, ale
     )
 
 
-def blackbox_config(spec: StackSpec, service: ServiceSpec, ca_file: str) -> dict[str, Any]:
-    """The blackbox exporter's modules as the stack gives them (``config:``, default
-    ``blackbox.yml``), each module that speaks TLS trusting the stack's CA: probes verify the
-    chain the harness issued, and measure its expiry, instead of skipping checks."""
-    source = spec.root / str(service.options.get("config", "blackbox.yml"))
-    config = load_yaml(source, "blackbox exporter config")
-    for name, module in (config.get("modules") or {}).items():
-        if not isinstance(module, dict):
-            raise ConfigError(f"{source}: module {name!r} must be a mapping")
-        for prober in ("tcp", "http"):
-            section = module.get(prober)
-            if isinstance(section, dict):
-                tls = dict(section.get("tls_config") or {})
-                tls["ca_file"] = ca_file
-                section["tls_config"] = tls
-    return config
-
-
-def mtail_sources(spec: StackSpec, service: ServiceSpec) -> tuple[str, Path]:
-    """The app whose log an mtail service reads (``logs_of``) and its programs directory
-    (``progs``, default ``mtail``), checked before anything starts."""
-    source = service.options.get("logs_of")
-    if not source or source not in spec.services:
-        raise ConfigError(f"{spec.root}/alertdrill.yml: mtail service {service.name!r} "
-                          "needs `logs_of:` naming an app service of the stack")
-    progs = spec.root / str(service.options.get("progs", "mtail"))
-    if not progs.is_dir():
-        raise ConfigError(f"mtail programs directory {progs} does not exist")
-    return str(source), progs
-
-
 class _Addressed(Protocol):
     name: str
 
     @property
     def url(self) -> str: ...
+
+    def capability(self, wanted: type[CapabilityT]) -> CapabilityT | None: ...
 
 
 ServiceT = TypeVar("ServiceT", bound=_Addressed)
@@ -406,13 +370,11 @@ class StackBase(Generic[ServiceT]):
         """What must be true again, beyond ``name``'s own readiness, before a restart of
         ``name`` counts as done: each service that reports on it (``of: name``) sees it up."""
         probes = []
-        for other, spec in self.spec.services.items():
-            seen = RECOVERED_WHEN.get(spec.kind)
-            if seen is None or str(spec.options.get("of", "postgres")) != name:
-                continue
+        for other in self.spec.services:
             svc = self.services.get(other)
-            if svc is not None:
-                probes.append(RecoveryProbe(other, str(svc.url) + seen[0], seen[1]))
+            reports = svc.capability(ReportsOn) if svc is not None else None
+            if svc is not None and reports is not None and reports.target == name:
+                probes.append(RecoveryProbe(other, str(svc.url) + reports.page, reports.line))
         return probes
 
     def _all_services(self) -> dict[str, ServiceT]:

@@ -60,8 +60,6 @@ from alertdrill.backends.common import (
     write_rule_copies,
 )
 from alertdrill.backends.docker_services import (
-    IMAGES,
-    PYTHON_USER,
     Attachment,
     BuildContext,
     DockerService,
@@ -83,6 +81,8 @@ from alertdrill.durations import format_duration
 from alertdrill.errors import AlertdrillError, ConfigError, StartupError
 from alertdrill.images import OFFICIAL, image_for, override_variable
 from alertdrill.instrument import TargetMap, instrument_alertmanager, instrument_prometheus
+from alertdrill.kinds import kind
+from alertdrill.kinds.python import PYTHON_USER
 from alertdrill.process import (
     keep_tempdir,
     register_cleanup,
@@ -109,7 +109,7 @@ SCOPES = ("all", "peers", "alertmanagers")
 _RESOLVED: dict[str, str] = {}
 
 
-def resolve_images(client: Any, names: list[str]) -> dict[str, str]:
+def resolve_images(client: Any, names: list[str], mode: str = "local") -> dict[str, str]:
     """The image each name runs: an override or an official image (pulled when missing), or
     the local image built from *this* checkout, by its exact ``:<hash>`` tag.
 
@@ -117,7 +117,6 @@ def resolve_images(client: Any, names: list[str]) -> dict[str, str]:
     checkouts sharing one engine each point ``:local`` at theirs. Missing or outdated local
     images are built here (as ``make images`` would), once per process.
     """
-    mode = os.environ.get("ALERTDRILL_IMAGES", "local").strip() or "local"
     result, local = {}, []
     for name in names:
         if os.environ.get(override_variable(name), "").strip() or (
@@ -233,9 +232,9 @@ class DockerStack(StackBase[DockerService]):
         if self.client is None:
             from alertdrill.dockerd import ensure_engine
             self.client = ensure_engine().client
-        names = sorted({IMAGES[s.kind] for s in self.spec.services.values()}
+        names = sorted({kind(s.kind).image for s in self.spec.services.values()}
                        | {"prometheus", "alertmanager", "python"})
-        images = resolve_images(self.client, names)
+        images = resolve_images(self.client, names, self.options.images)
         self.startup["preflight"] = time.monotonic() - t0
 
         # From the first network on, everything of the stack is removed on every exit path.

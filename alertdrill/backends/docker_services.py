@@ -2,20 +2,19 @@
 
 A :class:`DockerService` is the container twin of ``LocalService``: stop, kill, start (the same
 container again, so the same name, aliases and published port), pause and resume (the cgroup
-freezer, like SIGSTOP), and the attributes faults read — ``url`` (published on 127.0.0.1),
-``filesystem``, ``log_file``, ``cert_dir``/``cert_names``/``authority``. Files faults act on
-live on the host and are bind-mounted, so the same fault classes work on both backends. It can
-also be cut off from its networks (``disconnect``/``reconnect``), which processes on loopback
-cannot be.
+freezer, like SIGSTOP), its ``url`` (published on 127.0.0.1) and what faults act on (its kind's
+capabilities). Files faults act on live on the host and are bind-mounted, so the same fault
+classes work on both backends. It can also be cut off from its networks
+(``disconnect``/``reconnect``), which processes on loopback cannot be.
 
-:func:`build_service` makes one from the manifest's entry, by ``kind``, as
-``local_services.build_service`` does for processes.
+:func:`build_service` makes one from the manifest's entry: the kind (alertdrill.kinds) says
+what runs; this module only turns that into a container, as ``local_services.build_service``
+does into a process.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import random
 import socket
@@ -30,31 +29,15 @@ import requests
 from docker.errors import APIError, NotFound
 from docker.types import EndpointConfig
 
-from alertdrill.backends.common import blackbox_config, mtail_sources
-from alertdrill.backends.local_services import DEFAULT_CERT_DAYS
-from alertdrill.certs import Authority, issue_leaf
+from alertdrill.certs import Authority
 from alertdrill.containers import LOOPBACK, log_tail
-from alertdrill.errors import ConfigError, StartupError
-from alertdrill.instrument import dump_yaml
-from alertdrill.process import mount_tmpfs
+from alertdrill.errors import StartupError
+from alertdrill.kinds import kind
+from alertdrill.kinds.base import HttpReady, TlsReady
+from alertdrill.kinds.capabilities import Capability, Capable
 from alertdrill.seriesplan import StandIn
 from alertdrill.stackspec import ServiceSpec
 
-#: The uid:gid the project's python image runs as (``alertdrill``); its files are made theirs.
-PYTHON_USER = (1000, 1000)
-#: Where each kind listens in its container when the manifest gives it no address.
-DEFAULT_PORTS = {
-    "series": 8080, "sample-target": 8080, "app": 8080, "tls-endpoint": 8443, "ocsp-responder": 8080,
-    "escalation": 5000, "tickets": 5001, "node-exporter": 9100, "mtail": 3903,
-    "postgres-exporter": 9187, "blackbox-exporter": 9115, "postgres": 5432,
-}
-#: Which image each kind runs (``alertdrill.images`` names).
-IMAGES = {
-    "series": "python", "sample-target": "python", "app": "python", "tls-endpoint": "python",
-    "ocsp-responder": "python", "escalation": "python", "tickets": "python",
-    "node-exporter": "node-exporter", "mtail": "mtail", "postgres": "postgres",
-    "postgres-exporter": "postgres-exporter", "blackbox-exporter": "blackbox-exporter",
-}
 #: Host ports are chosen below Linux's ephemeral range (32768…), so an outgoing connection of
 #: another program never holds one while its container is stopped.
 HOST_PORTS = (20000, 32000)
@@ -84,7 +67,7 @@ class Attachment:
 
 
 @dataclass
-class DockerService:
+class DockerService(Capable):
     """A service of the stack in its own container; stopped and started in place."""
 
     name: str
@@ -106,14 +89,8 @@ class DockerService:
     stop_signal: str = "SIGTERM"
     container_name: str = ""
     container: Any = None
-    #: What faults act on (as LocalService has them).
-    filesystem: Path | None = None
-    log_file: Path | None = None
-    cert_dir: Path | None = None
-    cert_names: list[str] = field(default_factory=list)
-    authority: Authority | None = None
-    #: A series stand-in's plan (steps check against it).
-    stand_in: StandIn | None = None
+    #: What faults may act on (its kind's, alertdrill.kinds.capabilities).
+    capabilities: tuple[Capability, ...] = ()
     #: Networks this service is cut off from now (names), with how to reattach it.
     detached: dict[str, Attachment] = field(default_factory=dict)
 
@@ -285,12 +262,17 @@ def tls_ready(svc: DockerService) -> bool:
         return False
 
 
-def postgres_ready(svc: DockerService) -> bool:
-    """``pg_isready`` inside the container (PostgreSQL has no HTTP endpoint to ask)."""
-    try:
-        return bool(svc.container.exec_run(["pg_isready", "-q", "-U", "postgres"]).exit_code == 0)
-    except APIError:
-        return False
+def exec_ready(argv: tuple[str, ...]) -> Callable[[DockerService], bool]:
+    """Readiness as a command inside the container exiting 0 (PostgreSQL's ``pg_isready``:
+    it has no HTTP endpoint to ask)."""
+
+    def ready(svc: DockerService) -> bool:
+        try:
+            return bool(svc.container.exec_run(list(argv)).exit_code == 0)
+        except APIError:
+            return False
+
+    return ready
 
 
 # -- building services from the manifest ---------------------------------------------------
@@ -322,6 +304,14 @@ class BuildContext:
             os.chown(path, *owner)
         return path
 
+    def aliases(self, spec: ServiceSpec) -> list[str]:
+        """How the configs name the service on the stack's network (:func:`aliases_of`)."""
+        return aliases_of(spec)
+
+    def listen_port(self, spec: ServiceSpec) -> int:
+        """The port a service of the stack listens on in its container (:func:`listen_port`)."""
+        return listen_port(spec)
+
 
 def listen_port(spec: ServiceSpec) -> int:
     """The port the service listens on in its container: its first written address's."""
@@ -330,7 +320,7 @@ def listen_port(spec: ServiceSpec) -> int:
         port = netloc.rpartition(":")[2]
         if port.isdigit():
             return int(port)
-    return DEFAULT_PORTS[spec.kind]
+    return kind(spec.kind).container_port
 
 
 def aliases_of(spec: ServiceSpec) -> list[str]:
@@ -345,151 +335,26 @@ def aliases_of(spec: ServiceSpec) -> list[str]:
 
 
 def build_service(ctx: BuildContext, spec: ServiceSpec) -> DockerService:
-    """The service for a manifest entry (not created yet)."""
-    image = ctx.images[IMAGES[spec.kind]]
+    """The service for a manifest entry (not created yet): its kind's container, translated."""
+    declared = kind(spec.kind)
     port = listen_port(spec)
+    container = declared.container(spec, ctx, port)
     svc = DockerService(
-        name=spec.name, image=image, command=[], client=ctx.client, labels=ctx.labels,
-        networks=[Attachment(ctx.stack_network, aliases_of(spec))], port=port,
-        container_name=f"{spec.name}-{ctx.suffix}")
-    builders: dict[str, Callable[[BuildContext, ServiceSpec, DockerService], None]] = {
-        "series": _python, "sample-target": _python, "app": _python, "tls-endpoint": _python,
-        "ocsp-responder": _python, "escalation": _python, "tickets": _python,
-        "node-exporter": _node_exporter, "mtail": _mtail, "postgres": _postgres,
-        "postgres-exporter": _postgres_exporter, "blackbox-exporter": _blackbox_exporter,
-    }
-    builders[spec.kind](ctx, spec, svc)
-    return svc
-
-
-def _python(ctx: BuildContext, spec: ServiceSpec, svc: DockerService) -> None:
-    """A service of the harness's own, in the python image, binding its port itself."""
-    name, kind = spec.name, spec.kind
-    svc.user = "{}:{}".format(*PYTHON_USER)
-    svc.ready_path = {"app": "/metrics", "sample-target": "/metrics", "series": "/metrics",
-                      "tls-endpoint": None,
-                      "ocsp-responder": "/-/control", "escalation": "/-/healthy",
-                      "tickets": "/-/healthy"}[kind]
-    if kind == "app":
-        logs = ctx.directory(f"log-{name}", PYTHON_USER)
-        svc.log_file = logs / f"{name}.access.log"
-        svc.log_file.touch()
-        svc.log_file.chmod(0o644)
-        if os.geteuid() == 0:
-            os.chown(svc.log_file, *PYTHON_USER)
-        svc.mounts[str(logs)] = ("/alertdrill/log", "rw")
-        args = ["alertdrill.targets.app", "--flavor", str(spec.options.get("flavor", "web")),
-                "--rate", str(spec.options.get("rate", 20)),
-                "--log-file", f"/alertdrill/log/{svc.log_file.name}"]
-    elif kind == "tls-endpoint":
-        svc.cert_dir = ctx.directory(f"certs-{name}", PYTHON_USER)
-        svc.cert_names = [*aliases_of(spec), LOOPBACK]
-        days = float(spec.options.get("certificate_days", DEFAULT_CERT_DAYS))
-        svc.authority = ctx.authority()
-        issue_leaf(svc.authority, svc.cert_names, days, svc.cert_dir)
-        svc.mounts[str(svc.cert_dir)] = ("/alertdrill/certs", "ro")
+        name=spec.name, image=ctx.images[declared.image], command=container.command,
+        client=ctx.client, labels=ctx.labels,
+        networks=[Attachment(ctx.stack_network, aliases_of(spec))],
+        port=port if container.published else 0, container_name=f"{spec.name}-{ctx.suffix}",
+        environment=dict(container.environment), mounts=dict(container.mounts),
+        user=container.user, stop_signal=container.stop_signal,
+        capabilities=container.capabilities)
+    ready = container.ready
+    if isinstance(ready, HttpReady):
+        svc.ready_path = ready.path
+    elif isinstance(ready, TlsReady):
         svc.ready_check = tls_ready
-        args = ["alertdrill.targets.tls", "--cert-dir", "/alertdrill/certs"]
-    elif kind == "ocsp-responder":
-        args = ["alertdrill.targets.ocsp"]
-    elif kind == "series":
-        plans = ctx.directory(f"series-{name}", PYTHON_USER)
-        (plans / "plan.json").write_text(json.dumps(ctx.series[name].to_json(), indent=1))
-        (plans / "plan.json").chmod(0o644)
-        svc.mounts[str(plans)] = ("/alertdrill/series", "ro")
-        svc.stand_in = ctx.series[name]
-        args = ["alertdrill.targets.series", "--plan", "/alertdrill/series/plan.json"]
-    elif kind == "escalation":
-        data = ctx.directory(f"data-{name}", PYTHON_USER)
-        svc.mounts[str(data)] = ("/alertdrill/data", "rw")
-        peers = [a for url in ctx.alertmanager_urls for a in ("--alertmanager", url)]
-        args = ["alertdrill.services.escalation", "--db", f"/alertdrill/data/{name}.sqlite",
-                "--time-scale", f"{ctx.time_scale:g}", *peers]
-    elif kind == "tickets":
-        data = ctx.directory(f"data-{name}", PYTHON_USER)
-        svc.mounts[str(data)] = ("/alertdrill/data", "rw")
-        jira = str(spec.options.get("jira", f"{name}/jira/0"))
-        receiver, _, rest = jira.partition("/")
-        args = ["alertdrill.services.tickets", "--db", f"/alertdrill/data/{name}.sqlite",
-                "--jira-url",
-                f"http://{ctx.sink_name}:{ctx.sink_port}/n/0/{receiver}/{rest or 'jira/0'}"]
     else:
-        args = ["alertdrill.targets.sample", "--name", name]
-    svc.command = ["python", "-m", *args, "--listen", f"0.0.0.0:{svc.port}"]
-
-
-def _node_exporter(ctx: BuildContext, spec: ServiceSpec, svc: DockerService) -> None:
-    """node-exporter watching one small tmpfs the harness mounts on the host (and only that).
-
-    The tmpfs is mounted on the host (so the disk fault writes the very filesystem, with its
-    real size limit) and bind-mounted into the container; a one-line mount table in its
-    ``--path.procfs`` shows it that filesystem alone, as on the local backend.
-    """
-    size_mb = int(spec.options.get("filesystem_mb", 32))
-    fs = ctx.workdir / f"fs-{spec.name}"
-    mount_tmpfs(fs, size_mb)
-    proc = ctx.directory(f"proc-{spec.name}")
-    (proc / "1").mkdir(exist_ok=True)
-    (proc / "1").chmod(0o755)
-    (proc / "1" / "mounts").write_text("alertdrill /alertdrill/fs tmpfs rw,relatime 0 0\n")
-    (proc / "1" / "mounts").chmod(0o644)
-    svc.mounts[str(fs)] = ("/alertdrill/fs", "ro")
-    svc.mounts[str(proc)] = ("/alertdrill/proc", "ro")
-    svc.filesystem = fs
-    svc.ready_path = "/metrics"
-    svc.command = [f"--web.listen-address=0.0.0.0:{svc.port}", "--collector.disable-defaults",
-                   "--collector.filesystem", "--path.procfs=/alertdrill/proc", "--log.level=warn"]
-
-
-def _mtail(ctx: BuildContext, spec: ServiceSpec, svc: DockerService) -> None:
-    """mtail tailing the access log of an app of the stack (the same host file, mounted)."""
-    source, progs = mtail_sources(ctx.spec, spec)
-    logs = ctx.workdir / f"log-{source}"
-    if not logs.is_dir():
-        raise ConfigError(f"{ctx.spec.root}/alertdrill.yml: mtail service {spec.name!r} reads "
-                          f"the log of {source!r}, which must be an app declared before it")
-    svc.mounts[str(progs.resolve())] = ("/alertdrill/progs", "ro")
-    svc.mounts[str(logs)] = ("/alertdrill/log", "ro")
-    svc.ready_path = "/metrics"
-    svc.command = ["-progs", "/alertdrill/progs", "-logs", f"/alertdrill/log/{source}.access.log",
-                   "-address", "0.0.0.0", "-port", str(svc.port), "-poll_interval", "250ms",
-                   "-logtostderr"]
-
-
-def _postgres(ctx: BuildContext, spec: ServiceSpec, svc: DockerService) -> None:
-    """PostgreSQL from the image (initdb done; the official image needs trust said aloud)."""
-    svc.environment["POSTGRES_HOST_AUTH_METHOD"] = "trust"
-    svc.stop_signal = "SIGINT"  # "fast" shutdown: SIGTERM waits for every client to leave
-    svc.port = 0  # reached inside the network only; readiness is pg_isready in the container
-    svc.ready_check = postgres_ready
-    svc.command = ["postgres", "-c", "fsync=off", "-c", "max_connections=50"]
-
-
-def _postgres_exporter(ctx: BuildContext, spec: ServiceSpec, svc: DockerService) -> None:
-    """postgres-exporter connected to the stack's PostgreSQL over the network."""
-    target = str(spec.options.get("of", "postgres"))
-    if target not in ctx.spec.services or ctx.spec.services[target].kind != "postgres":
-        raise ConfigError(f"{ctx.spec.root}/alertdrill.yml: postgres-exporter {spec.name!r} "
-                          "needs `of:` naming a postgres service of the stack")
-    port = listen_port(ctx.spec.services[target])
-    svc.environment["DATA_SOURCE_NAME"] = (f"postgresql://postgres@{target}:{port}/postgres"
-                                           "?sslmode=disable")
-    svc.ready_path = "/metrics"
-    svc.command = [f"--web.listen-address=0.0.0.0:{svc.port}", "--log.level=warn"]
-
-
-def _blackbox_exporter(ctx: BuildContext, spec: ServiceSpec, svc: DockerService) -> None:
-    """The blackbox exporter with the stack's modules, trusting the stack's CA (mounted)."""
-    config = blackbox_config(ctx.spec, spec, "/alertdrill/config/ca.crt")
-    config_dir = ctx.directory(f"config-{spec.name}")
-    (config_dir / "config.yml").write_text(dump_yaml(config))
-    ctx.authority().write(config_dir)
-    for path in config_dir.iterdir():
-        path.chmod(0o644)
-    svc.mounts[str(config_dir)] = ("/alertdrill/config", "ro")
-    svc.ready_path = "/metrics"
-    svc.command = ["--config.file=/alertdrill/config/config.yml",
-                   f"--web.listen-address=0.0.0.0:{svc.port}", "--log.level=warn"]
+        svc.ready_check = exec_ready(ready.argv)
+    return svc
 
 
 def wait_all_ready(services: list[DockerService], timeout: float,

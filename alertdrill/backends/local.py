@@ -30,7 +30,6 @@ from alertdrill.backends.common import (
     write_rule_copies,
 )
 from alertdrill.backends.local_services import (
-    LATE_KINDS,
     LaunchContext,
     LocalService,
     build_service,
@@ -41,11 +40,8 @@ from alertdrill.backends.local_services import (
 from alertdrill.binaries import find_binary
 from alertdrill.durations import format_duration
 from alertdrill.errors import ConfigError
-from alertdrill.instrument import (
-    TargetMap,
-    instrument_alertmanager,
-    instrument_prometheus,
-)
+from alertdrill.instrument import TargetMap, instrument_alertmanager, instrument_prometheus
+from alertdrill.kinds import kind
 from alertdrill.ports import LOOPBACK, bind_listener, port_of
 from alertdrill.process import (
     ManagedProcess,
@@ -103,7 +99,7 @@ class LocalStack(StackBase[LocalService]):
         """Build and start the manifest's services (the early ones, or those that need the
         Alertmanager peers); binaries that choose their own port are read back."""
         for svc_spec in self.spec.services.values():
-            if (svc_spec.kind in LATE_KINDS) != late:
+            if kind(svc_spec.kind).late != late:
                 continue
             svc = build_service(ctx, svc_spec)
             self.services[svc_spec.name] = svc

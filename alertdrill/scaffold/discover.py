@@ -22,8 +22,8 @@ from typing import Any
 import yaml
 
 from alertdrill.errors import ConfigError
-from alertdrill.instrument import load_yaml
 from alertdrill.text import plural
+from alertdrill.yamlio import load_yaml
 
 _SKIPPED_DIRS = {"node_modules", "__pycache__", "venv", ".venv", "reports"}
 _MAX_BYTES = 2_000_000

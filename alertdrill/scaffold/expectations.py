@@ -23,30 +23,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alertdrill.amroute import Matcher, Route, match_routes, matchers_from_config
+from alertdrill.amroute import Matcher, match_routes, matchers_from_config
 from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError
-from alertdrill.instrument import load_yaml
+from alertdrill.integrations import BY_CONFIG_KEY, RECEIVER_INTEGRATIONS
 from alertdrill.lint import load_route_tree
-from alertdrill.routing import DEFAULTS
-from alertdrill.rulelabels import (
-    ABSENT,
-    ExprLabels,
-    Shape,
-    alert_shapes,
-    recorded_names,
-    rule_label_sets,
-    target_shapes,
-)
+from alertdrill.routing import route_settings
+from alertdrill.rulelabels import Shape, rule_label_sets, rule_shapes
 from alertdrill.stackspec import ALERTMANAGER_CANDIDATES, PROMETHEUS_CANDIDATES, StackSpec
+from alertdrill.yamlio import load_yaml
 
 #: Which integrations send resolved notifications when ``send_resolved`` is not written
 #: (Alertmanager's config/notifiers.go defaults).
-SEND_RESOLVED_DEFAULT = {"webhook": True, "pagerduty": True, "opsgenie": True, "victorops": True,
-                         "slack": False, "email": False}
-_INTEGRATION_OF = {"webhook_configs": "webhook", "slack_configs": "slack",
-                   "pagerduty_configs": "pagerduty", "opsgenie_configs": "opsgenie",
-                   "victorops_configs": "victorops", "email_configs": "email"}
+SEND_RESOLVED_DEFAULT = {i.name: i.send_resolved_default for i in RECEIVER_INTEGRATIONS}
+_INTEGRATION_OF = {key: i.name for key, i in BY_CONFIG_KEY.items()}
 _RANGE = re.compile(r"\[\s*((?:\d+(?:ms|[smhdwy]))+)\s*(?::[^\]]*)?\]")
 
 
@@ -128,14 +118,15 @@ def compute(stack_dir: Path) -> Expectations:
     tree = load_route_tree(am_path)
     if tree is None:
         raise ConfigError(f"{am_path} has no route")
-    timing = _route_timings(am_config.get("route") or {}, tree)
+    settings = route_settings(am_config.get("route") or {}, tree)
     result = Expectations()
     for rule, shape, labels in _rule_alerts(prometheus, docs):
         routes = match_routes(tree, labels)
         receivers = tuple(sorted({r.receiver for r in routes if r.receiver}))
-        waits = [timing[id(r)] for r in routes]
+        waits = [settings[id(r)] for r in routes]
         result.routed.append(RoutedAlert(
-            rule, labels, receivers, max(w for w, _ in waits), max(i for _, i in waits), shape))
+            rule, labels, receivers, max(w.group_wait for w in waits),
+            max(w.group_interval for w in waits), shape))
     pushed = rule_label_sets(prometheus, docs)
     if [r.labels for r in result.routed] != pushed:  # would make the generated table fail
         raise AssertionError("scaffold's label sets differ from rulelabels.rule_label_sets")
@@ -178,35 +169,10 @@ def stack_files(stack_dir: Path) -> tuple[Path, Path, list[Path]]:
 def _rule_alerts(prometheus: Mapping[str, Any], docs: list[dict[str, Any]]
                  ) -> list[tuple[str, Shape, dict[str, str]]]:
     """rulelabels.rule_label_sets, keeping which rule and shape each label set came from."""
-    exprs = ExprLabels(target_shapes(prometheus), recorded_names(docs))
-    external = {str(k): str(v) for k, v in
-                ((prometheus.get("global") or {}).get("external_labels") or {}).items()}
     found: list[tuple[str, Shape, dict[str, str]]] = []
-    for doc in docs:
-        for group in doc.get("groups") or []:
-            for rule in (group or {}).get("rules") or []:
-                if not isinstance(rule, Mapping) or not rule.get("alert"):
-                    continue
-                for shape in alert_shapes(rule, exprs, external):
-                    labels = {name: next(iter(values)) for name, values in shape.labels.items()
-                              if values is not None and len(values) == 1
-                              and ABSENT not in values and name != "__name__"}
-                    if all(labels != seen for _, _, seen in found):
-                        found.append((str(rule["alert"]), shape, labels))
-    return found
-
-
-def _route_timings(config: Mapping[str, Any], route: Route,
-                   inherited: dict[str, float] | None = None) -> dict[int, tuple[float, float]]:
-    """Effective (group_wait, group_interval) of every route of the tree, by ``id(route)``."""
-    mine = dict(inherited or {k: parse_duration(v) for k, v in DEFAULTS.items()})
-    for key in ("group_wait", "group_interval"):
-        if config.get(key) is not None:
-            mine[key] = parse_duration(str(config[key]))
-    found = {id(route): (mine["group_wait"], mine["group_interval"])}
-    children = [c for c in config.get("routes") or [] if isinstance(c, Mapping)]
-    for child_config, child in zip(children, route.routes, strict=True):
-        found.update(_route_timings(child_config, child, mine))
+    for name, shape, labels in rule_shapes(prometheus, docs):
+        if all(labels != seen for _, _, seen in found):
+            found.append((name, shape, labels))
     return found
 
 

@@ -28,7 +28,7 @@ from typing import Any, TextIO
 import yaml
 
 from alertdrill.errors import ConfigError
-from alertdrill.instrument import load_yaml
+from alertdrill.integrations import BY_CONFIG_KEY, RECEIVER_WORDS
 from alertdrill.scaffold import PROJECT_FILE, ci
 from alertdrill.scaffold.discover import Sources, discover
 from alertdrill.scaffold.expectations import Expectations, compute
@@ -43,12 +43,12 @@ from alertdrill.scaffold.stackcopy import (
 )
 from alertdrill.scaffold.update import Diff, compare, summary
 from alertdrill.text import plural
+from alertdrill.yamlio import load_yaml
 
 STACK_DIR = "stack"
 FEATURES_DIR = "features"
 #: Receiver integrations a drill can redirect to its sink (instrument refuses the others).
-_REDIRECTABLE = {"webhook_configs", "slack_configs", "pagerduty_configs", "opsgenie_configs",
-                 "victorops_configs", "email_configs"}
+_REDIRECTABLE = set(BY_CONFIG_KEY)
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def _check_receivers(alertmanager: Path) -> None:
                 raise ConfigError(
                     f"{alertmanager}: receiver {receiver.get('name')!r} uses {key}, which a drill "
                     "cannot redirect to its sink (it would notify the real service)",
-                    "drills support webhook, slack, pagerduty, opsgenie, victorops and email "
+                    f"drills support {', '.join(RECEIVER_WORDS)} "
                     "integrations; replace it by a webhook in a copy for the drill")
 
 

@@ -12,10 +12,13 @@ import binascii
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-#: Integration kinds the sink understands. ``probe`` is the extra webhook the instrumenter adds to
-#: every receiver so that each routing decision is observable with structured alerts, whatever
-#: integrations the receiver really has (Slack and email carry only rendered text).
-INTEGRATIONS = ("webhook", "slack", "pagerduty", "email", "probe", "jira", "opsgenie", "victorops")
+from alertdrill.integrations import INTEGRATIONS as ALL_INTEGRATIONS
+
+#: Integration kinds the sink understands (alertdrill.integrations). ``probe`` is the extra
+#: webhook the instrumenter adds to every receiver so that each routing decision is observable
+#: with structured alerts, whatever integrations the receiver really has (Slack and email carry
+#: only rendered text).
+INTEGRATIONS = tuple(i.name for i in ALL_INTEGRATIONS)
 
 #: Path prefix of notification deliveries on the sink's HTTP server.
 NOTIFY_PREFIX = "/n"

@@ -16,6 +16,7 @@ import json
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -90,6 +91,21 @@ class JSONHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length > 0 else b""
         return json.loads(raw or b"null")
+
+    def control(self, apply: Callable[[dict[str, Any]], Any], what: str) -> None:
+        """Answer a ``POST /-/control`` with ``apply(settings)`` (the control endpoint of a
+        target the harness drives: the OCSP responder, a series stand-in); 404 on any other
+        path, 400 with the reason when the settings are refused."""
+        if not self.path.startswith("/-/control"):
+            self.answer(404, {"error": f"unknown path {self.path}"})
+            return
+        try:
+            settings = self.read_json()
+            if not isinstance(settings, dict):
+                raise ValueError(f"{what} must be a JSON object")
+            self.answer(200, apply(settings))
+        except (ValueError, TypeError) as exc:
+            self.answer(400, {"error": str(exc)})
 
     def log_message(self, format: str, *args: object) -> None:
         pass

@@ -68,16 +68,7 @@ class _Handler(JSONHandler):
             self.answer(404, {"error": f"unknown path {self.path}"})
 
     def do_POST(self) -> None:
-        if not self.path.startswith("/-/control"):
-            self.answer(404, {"error": f"unknown path {self.path}"})
-            return
-        try:
-            settings = self.read_json()
-            if not isinstance(settings, dict):
-                raise ValueError("settings must be a JSON object")
-            self.answer(200, self.server.responder.control(settings))
-        except (ValueError, TypeError) as exc:
-            self.answer(400, {"error": str(exc)})
+        self.control(self.server.responder.control, "settings")
 
 
 class _Server(InheritedSocketServer):

@@ -1,0 +1,56 @@
+"""The drill report: one self-contained HTML page and a Markdown twin, from scenario records.
+
+Input: the JSON records a run leaves in ``reports/drill/`` (see :mod:`alertdrill.records`).
+Output: ``drill-report.html`` (inline CSS and SVG, no script, no external URL) and
+``drill-report.md`` (paste-able into a ticket). For every scenario:
+
+- a **timeline chart** (inline SVG): x in measured seconds, with the real-world equivalent
+  (× K) under each tick; a lane for the actions, one per alert Prometheus evaluated, one for what
+  Alertmanager held back, and one per receiver and integration with a marker per notification;
+  each claim is drawn in its lane as its window (a bar from the SLA clock's start) ending at a
+  vertical deadline tick, green when it held and red when it did not;
+- the **SLA table**: time to detect (action → Prometheus firing), to notify each receiver
+  (action → its first notification), to escalate (the same, for escalation receivers or alerts
+  labelled ``escalation=level-2|level-3|executive…``), and to resolve, measured and in real-world
+  terms, beside the SLA its claim set and the verdict;
+- every claim, what Alertmanager inhibited or silenced and by what, the steps, and for a
+  failure what was expected beside what arrived (notifications in arrival order).
+
+Everything user-supplied is escaped, and every record passes the redaction pass again
+(:class:`alertdrill.redact.Redactor`) before it is rendered.
+
+The package, one concern a module: :mod:`.model` (typed views of a record's claims,
+notifications and events), :mod:`.analysis` (SLA rows, anchors, escalations, what was observed
+without a claim), :mod:`.cells` and :mod:`.tables` (how values and tables are written, for both
+renderers), :mod:`.chart` (the SVG), :mod:`.markdown`, :mod:`.html` (with ``report.css``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alertdrill.errors import AlertdrillError
+from alertdrill.records import load_records
+from alertdrill.report.analysis import PHASES, SlaRow, action_label, is_escalation, observed_lines, sla_rows
+from alertdrill.report.chart import chart_svg
+from alertdrill.report.html import html_section, render_html
+from alertdrill.report.markdown import markdown, markdown_section
+
+__all__ = ["PHASES", "SlaRow", "action_label", "build", "chart_svg", "html_section",
+           "is_escalation", "markdown", "markdown_section", "observed_lines", "render_html",
+           "sla_rows"]
+
+
+def build(source: Path, out: Path) -> tuple[Path, Path]:
+    """Read the records in ``source``, write ``drill-report.html`` and ``.md`` into ``out``."""
+    records = load_records(source)
+    if not records:
+        raise AlertdrillError(
+            f"no scenario records in {source}",
+            "run scenarios first (alertdrill run, or pytest with the alertdrill plugin); each writes "
+            "<report dir>/<scenario>.json — or point --from at the directory that has them")
+    out.mkdir(parents=True, exist_ok=True)
+    html_path, md_path = out / "drill-report.html", out / "drill-report.md"
+    html_path.write_text(render_html(records), encoding="utf-8")
+    md_path.write_text(markdown(records), encoding="utf-8")
+    return html_path, md_path
