@@ -83,7 +83,7 @@ class Drill:
             self.timeline, self.prometheus, self.alertmanagers, self.sink, settings.poll_interval
         )
         self.expect = Expect(self.timeline, self.observer, self.scale, settings.tolerance,
-                             _static_reach(stack), self.diagnosis)
+                             _static_reach(stack), self.diagnosis, _held_delays(stack, self.scale))
         self.lag = LagMonitor()
         #: Taken when the scenario ends (before the stack stops), for its record.
         self.final_health: Health | None = None
@@ -529,6 +529,31 @@ def _static_reach(stack: RunningStack) -> Callable[[str], frozenset[str] | None]
     except Exception:  # a report nicety: never a reason to fail a scenario
         logger.exception("reading the static routing of %s failed", spec.name)
         return None
+
+
+def _held_delays(stack: RunningStack, scale: TimeScale
+                 ) -> Callable[[str], tuple[float, str]] | None:
+    """alertname → the unscaled measured seconds its pipeline spends in scrape jobs held at
+    real time (a probe measuring literal seconds), and why; None when the stack holds none."""
+    spec = stack.spec
+    if not spec.min_scrape_timeouts:
+        return None
+    from alertdrill.staticreach import alert_shapes_of
+    from alertdrill.timescale import held_delays
+
+    delays = held_delays(load_yaml(spec.prometheus_config, "prometheus.yml"),
+                         spec.min_scrape_timeouts, scale)
+    shapes = alert_shapes_of(spec)
+
+    def unscaled(alertname: str) -> tuple[float, str]:
+        jobs = {job for shape in shapes.get(alertname, ()) for job in (shape.get("job") or ())
+                if job in delays}
+        if not jobs:
+            return 0.0, ""
+        job = max(jobs, key=lambda j: delays[j])
+        return delays[job], f"job {job!r} is scraped at real time"
+
+    return unscaled
 
 
 def _target_of(fault: Fault) -> str | None:

@@ -48,6 +48,7 @@ class Expect:
         tolerance: float,
         reach: Callable[[str], frozenset[str] | None] | None = None,
         diagnose: Callable[[], list[str]] | None = None,
+        unscaled: Callable[[str], tuple[float, str]] | None = None,
     ) -> None:
         self.timeline = timeline
         self.observer = observer
@@ -59,6 +60,9 @@ class Expect:
         #: Lines every failure ends with: the stack's health and the cluster's state, so a
         #: red run on an overloaded machine or a split cluster says so (see Drill.diagnosis).
         self.diagnose = diagnose
+        #: alertname → (measured seconds its pipeline takes beyond the scaled config, why): a
+        #: scrape job held at real time (manifest ``min_scrape_timeout``) for its rules' probes.
+        self.unscaled = unscaled
         self._part_of: str | None = None
         self._from_first = False
 
@@ -73,16 +77,23 @@ class Expect:
         finally:
             self._from_first = previous
 
-    def window(self, within_real: float) -> Window:
+    def window(self, within_real: float, alertname: str | None = None) -> Window:
         """The window a claim "within ``within_real`` seconds" checks, from the latest anchor
-        (or the first one, inside :meth:`from_first_action`)."""
+        (or the first one, inside :meth:`from_first_action`).
+
+        For an alert whose rule reads a scrape job held at real time (a probe that measures
+        literal seconds), the time the hold adds is not scaled: it is added to the window as
+        its own figure, like the tolerance (see :attr:`unscaled`).
+        """
         anchors = [e for e in self.timeline.events() if e.anchor]
         anchor = (anchors[0] if self._from_first else anchors[-1]) if anchors else None
         start = anchor.t if anchor else 0.0
         label = f'"{anchor.subject}" ({anchor.kind})' if anchor else "(stack ready)"
         measured = self.scale.measured(within_real)
-        return Window(start, start + measured + self.tolerance, within_real, measured,
-                      self.tolerance, label)
+        extra, why = (self.unscaled(alertname) if self.unscaled is not None and alertname
+                      else (0.0, ""))
+        return Window(start, start + measured + extra + self.tolerance, within_real, measured,
+                      self.tolerance, label, extra, why)
 
     def _wait(self, find: Callable[[], Event | None], window: Window) -> Event | None:
         """Poll ``find`` until it returns an event or the window closes (then one last poll)."""
@@ -113,7 +124,7 @@ class Expect:
     def alert_state(self, alertname: str, kind: str, within_real: float,
                     labels: dict[str, str] | None = None) -> Event:
         """Prometheus reports ``alertname`` in state ``kind`` inside the window."""
-        window = self.window(within_real)
+        window = self.window(within_real, alertname)
         wanted = labels or {}
 
         def matches(e: Event) -> bool:
@@ -139,7 +150,7 @@ class Expect:
                    labels: dict[str, str] | None = None) -> Event:
         """An Alertmanager peer reports ``alertname`` (with ``labels``) suppressed
         (``inhibited`` or ``silenced``)."""
-        window = self.window(within_real)
+        window = self.window(within_real, alertname)
         key = "inhibited_by" if how == "inhibited" else "silenced_by"
         wanted = labels or {}
 
@@ -166,7 +177,7 @@ class Expect:
         """Alertmanager's own routing decision for the alert (its v2 API ``receivers``) names
         every receiver given (and, ``exact``, no other) — seen as soon as the alert arrives,
         without waiting out a long group_wait (a maintenance route's 1 h)."""
-        window = self.window(within_real)
+        window = self.window(within_real, alertname)
         wanted = set(receivers)
         only = labels or {}
 
@@ -198,7 +209,7 @@ class Expect:
 
     def notified(self, match: Match, within_real: float) -> Event:
         """A matching notification arrives inside the window."""
-        window = self.window(within_real)
+        window = self.window(within_real, _alertname(match))
 
         def find() -> Event | None:
             return next((e for e in self.timeline.events([tl.NOTIFICATION])
@@ -217,7 +228,7 @@ class Expect:
         later than ``latest_real`` (both from the latest anchor; the tolerance widens both)."""
         if earliest_real > latest_real:
             raise ValueError("the earliest time must not be after the latest")
-        window = self.window(latest_real)
+        window = self.window(latest_real, _alertname(match))
         found = self.notified(match, latest_real)
         earliest = window.start + self.scale.measured(earliest_real) - self.tolerance
         self._claim(ClaimKind.NOTIFIED_NOT_BEFORE, f"{match.describe()} not before "
@@ -233,7 +244,7 @@ class Expect:
     def notified_at_least(self, match: Match, times: int,
                           within_real: float) -> list[Event]:
         """At least ``times`` matching notifications arrive in the window (repeats, retries)."""
-        window = self.window(within_real)
+        window = self.window(within_real, _alertname(match))
 
         def hits() -> list[Event]:
             return [e for e in self.timeline.events([tl.NOTIFICATION])
@@ -254,7 +265,7 @@ class Expect:
 
     def never_notified(self, match: Match, within_real: float) -> None:
         """No matching notification arrives during the whole window (which is waited out)."""
-        window = self.window(within_real)
+        window = self.window(within_real, _alertname(match))
         self._sleep_until(window.end)
         hits = [e for e in self.timeline.events([tl.NOTIFICATION]) if match(e)
                 and window.contains(e.t)]
@@ -267,7 +278,7 @@ class Expect:
 
     def count(self, match: Match, within_real: float) -> list[Event]:
         """All matching notifications of the whole window (which is waited out)."""
-        window = self.window(within_real)
+        window = self.window(within_real, _alertname(match))
         self._sleep_until(window.end)
         return [e for e in self.timeline.events([tl.NOTIFICATION]) if match(e)
                 and window.contains(e.t)]
@@ -275,7 +286,7 @@ class Expect:
     def notified_exactly(self, match: Match, times: int, within_real: float) -> None:
         """Exactly ``times`` matching notifications in the window."""
         hits = self.count(match, within_real)
-        window = self.window(within_real)
+        window = self.window(within_real, _alertname(match))
         self._claim(ClaimKind.NOTIFIED_EXACTLY, f"{match.describe()} exactly {times}×"
                     f"{self._vacuous(match)}", window,
                     hits[0] if hits else None, match, passed=len(hits) == times,
@@ -288,7 +299,7 @@ class Expect:
     def only_receivers(self, receivers: Iterable[str], alertname: str, within_real: float) -> None:
         """``alertname`` reaches exactly the receivers named: each of them, and no other."""
         wanted = set(receivers)
-        window = self.window(within_real)
+        window = self.window(within_real, alertname)
         text = f'only {", ".join(sorted(wanted))} notified of "{alertname}"'
         firsts: list[Event] = []
         with self._within(text):
@@ -364,7 +375,7 @@ class Expect:
         of duplicates — go on the timeline whatever the verdict, for the report."""
         match = NotificationMatch(None, alertname)
         hits = self.count(match, within_real)
-        window = self.window(within_real)
+        window = self.window(within_real, alertname)
         groups: dict[tuple[str, str], int] = {}
         for e in hits:
             delivery = e.detail["_delivery"]
@@ -397,7 +408,7 @@ class Expect:
         """At least ``times`` notifications in the window, no two closer than ``min_gap_real``
         (a repeat_interval: Alertmanager must re-send an unresolved alert, and not sooner)."""
         found = self.notified_at_least(match, times, within_real)
-        window = self.window(within_real)
+        window = self.window(within_real, _alertname(match))
         gap = self.scale.measured(min_gap_real) - self.tolerance
         close = [(a, b) for a, b in pairwise(found) if b.t - a.t < gap]
         self._claim(ClaimKind.REPEATS, f"{match.describe()} never twice within {human(min_gap_real)}",
@@ -536,3 +547,7 @@ def _about(match: Match) -> dict[str, Any]:
 _ALERT_KINDS = (tl.PROM_PENDING, tl.PROM_FIRING, tl.PROM_INACTIVE, tl.AM_ACTIVE, tl.AM_SUPPRESSED,
                 tl.AM_GONE)
 
+
+def _alertname(match: Match) -> str | None:
+    name = getattr(match, "alertname", None)
+    return str(name) if name else None

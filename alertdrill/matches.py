@@ -26,14 +26,17 @@ class Window:
     measured: float
     tolerance: float
     anchor: str
+    #: Measured seconds added for what the run does not scale (a real-time scrape), and why.
+    unscaled: float = 0.0
+    unscaled_why: str = ""
 
     def describe(self) -> str:
         """E.g. 'within 2 min (2.00 s measured + 0.50 s tolerance) of t=+1.20s "stop web"'."""
-        scale = (
-            f"{human(self.measured)} measured + {human(self.tolerance)} tolerance"
-            if self.real != self.measured
-            else f"+ {human(self.tolerance)} tolerance"
-        )
+        parts = [] if self.real == self.measured else [f"{human(self.measured)} measured"]
+        if self.unscaled:
+            parts.append(f"{human(self.unscaled)} unscaled ({self.unscaled_why})")
+        parts.append(f"{human(self.tolerance)} tolerance")
+        scale = " + ".join(parts) if self.real != self.measured else "+ " + " + ".join(parts)
         return (
             f"within {human(self.real)} ({scale}) of t={self.start:+.3f}s {self.anchor}: "
             f"window t={self.start:+.3f}s … t={self.end:+.3f}s"

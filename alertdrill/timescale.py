@@ -141,6 +141,28 @@ def scale_prometheus_config(doc: dict[str, Any], scale: TimeScale) -> Scaled:
     return result
 
 
+def held_delays(original: dict[str, Any], minimums: dict[str, float],
+                scale: TimeScale) -> dict[str, float]:
+    """Per job held at real time (:func:`hold_scrape_timeouts`), the measured seconds the hold
+    adds to what a change takes to be seen: the longer interval and the longer timeout, each
+    against what scaling alone would have given (``original`` is the unscaled prometheus.yml)."""
+    found = {}
+    glob = original.get("global") or {}
+    for job in original.get("scrape_configs") or []:
+        name = str(job.get("job_name", "?"))
+        if name not in minimums:
+            continue
+        interval, _ = scale.interval(parse_duration(str(job.get(
+            "scrape_interval", glob.get("scrape_interval", "1m")))))
+        timeout, _ = scale.interval(parse_duration(str(job.get(
+            "scrape_timeout", glob.get("scrape_timeout", "10s")))))
+        timeout = min(timeout, interval)
+        wanted = minimums[name]
+        if timeout < wanted:
+            found[name] = (max(interval, wanted) - interval) + (wanted - timeout)
+    return found
+
+
 def hold_scrape_timeouts(doc: dict[str, Any], minimums: dict[str, float],
                          scale: TimeScale) -> list[str]:
     """Keep the named jobs' scrape timeout (and so interval) at least ``minimums[job]`` seconds.

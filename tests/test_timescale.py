@@ -163,3 +163,22 @@ def test_held_jobs_keep_real_time_scrapes_and_say_so() -> None:
     assert "scrape_timeout" not in other
     assert len(warnings) == 1 and "4m in real-world terms" in warnings[0]
     assert hold_scrape_timeouts(scaled, {"ocsp": 4.0}, TimeScale(60, 0.25)) == []  # idempotent
+
+
+def test_a_job_held_at_real_time_adds_its_unscaled_delay_to_claims() -> None:
+    """The OCSP probe job keeps a 4 s timeout (and so interval): what the hold adds over the
+    scaled values is measured time the claims about its alerts must allow, at any K."""
+    from alertdrill.matches import Window
+    from alertdrill.timescale import held_delays
+
+    config = {"global": {"scrape_interval": "15s", "scrape_timeout": "10s"},
+              "scrape_configs": [{"job_name": "probe"}, {"job_name": "other"}]}
+    for k in (60.0, 120.0):
+        # scaled: interval and timeout on the 0.25 s floor; held: 4 s each
+        assert held_delays(config, {"probe": 4.0}, TimeScale(k, 0.25)) == {"probe": 7.5}
+    assert held_delays(config, {"probe": 4.0}, TimeScale(1.0, 0.25)) == {}  # 10 s ≥ 4 s
+    window = Window(1.0, 1.0 + 5.0 + 7.5 + 0.5, 600.0, 5.0, 0.5, "x", 7.5, "job 'probe' is "
+                    "scraped at real time")
+    assert "(5.00 s measured + 7.50 s unscaled (job 'probe' is scraped at real time) + 0.50 s " \
+           "tolerance)" in window.describe()
+    assert window.contains(13.9) and not window.contains(14.1)
