@@ -535,8 +535,8 @@ def _held_delays(stack: RunningStack, scale: TimeScale
                  ) -> Callable[[str], tuple[float, str]] | None:
     """alertname → the unscaled measured seconds its pipeline spends in scrape jobs held at
     real time (a probe measuring literal seconds), and why; None when the stack holds none."""
-    spec = stack.spec
-    if not spec.min_scrape_timeouts:
+    spec = getattr(stack, "spec", None)  # like _static_reach: a backend may not say
+    if spec is None or not spec.min_scrape_timeouts:
         return None
     from alertdrill.staticreach import alert_shapes_of
     from alertdrill.timescale import held_delays

@@ -38,6 +38,8 @@ class RunResult:
     errors: int = 0
     skipped: int = 0
     failures: list[str] = field(default_factory=list)
+    #: The first lines of each failure's message (the report dir is replaced by the next run).
+    messages: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> int:
@@ -51,12 +53,18 @@ def read_junit(path: Path, result: RunResult) -> RunResult:
     for case in root.iter("testcase"):
         result.tests += 1
         name = case.get("name", "?")
-        if case.find("failure") is not None:
-            result.failed += 1
+        problem = case.find("failure")
+        if problem is None:
+            problem = case.find("error")
+        if problem is not None:
+            if problem.tag == "failure":
+                result.failed += 1
+            else:
+                result.errors += 1
             result.failures.append(name)
-        elif case.find("error") is not None:
-            result.errors += 1
-            result.failures.append(name)
+            text = (problem.get("message") or "") + "\n" + (problem.text or "")
+            result.messages.append(" | ".join(line.strip() for line in text.splitlines()
+                                              if line.strip())[:600])
         elif case.find("skipped") is not None:
             result.skipped += 1
     return result
