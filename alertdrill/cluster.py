@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from alertdrill import timeline as tl
+from alertdrill.health import metric_samples
 from alertdrill.timeline import Event
 
 #: Seconds added to the peers' stagger before a second copy counts as a repeat, not a
@@ -63,17 +64,10 @@ def peer_state(peer: int, metrics_text: str | None) -> PeerState:
     if metrics_text is None:
         return PeerState(peer, False)
     values: dict[str, float] = {}
-    for line in metrics_text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        name = line.split("{", 1)[0].split(" ", 1)[0]
+    for name, _labels, value in metric_samples(metrics_text):
         field = _METRICS.get(name)
-        if field is None:
-            continue
-        try:
-            values[field] = values.get(field, 0.0) + float(line.rsplit(" ", 1)[1])
-        except (IndexError, ValueError):
-            continue
+        if field is not None:
+            values[field] = values.get(field, 0.0) + value
     return PeerState(peer, True, **values)
 
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from alertdrill.durations import parse_duration
 
@@ -123,12 +125,7 @@ def prometheus_health(metrics_text: str | None) -> dict[str, float | None]:
     durations: dict[str, float] = {}
     intervals: dict[str, float] = {}
     scrape_ratios: list[float] = []
-    for line in metrics_text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        name, labels, value = _sample(line)
-        if value is None:
-            continue
+    for name, labels, value in metric_samples(metrics_text):
         if name == "prometheus_rule_group_iterations_missed_total":
             missed += value
         elif name == "prometheus_rule_group_last_duration_seconds":
@@ -149,18 +146,15 @@ def prometheus_health(metrics_text: str | None) -> dict[str, float | None]:
             "scrape_interval_p99": max(scrape_ratios) if scrape_ratios else None}
 
 
-def _sample(line: str) -> tuple[str, dict[str, str], float | None]:
-    head, _, value = line.rpartition(" ")
-    name, _, rest = head.partition("{")
-    labels = {}
-    for part in rest.rstrip("}").split(","):
-        key, _, raw = part.partition("=")
-        if key:
-            labels[key.strip()] = raw.strip().strip('"')
+def metric_samples(text: str) -> Iterator[tuple[str, dict[str, str], float]]:
+    """Every sample of a /metrics page (name, labels, value), through prometheus-client's own
+    text parser; a page it cannot read yields nothing rather than a wrong figure."""
     try:
-        return name, labels, float(value)
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                yield sample.name, dict(sample.labels), float(sample.value)
     except ValueError:
-        return name, labels, None
+        return
 
 
 def snapshot(prometheus_url: str, lag: LagMonitor | None, timeout: float = 1.0) -> Health:

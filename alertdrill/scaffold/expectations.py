@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import glob
 import math
 import re
 from collections.abc import Mapping
@@ -30,7 +29,7 @@ from alertdrill.integrations import BY_CONFIG_KEY, RECEIVER_INTEGRATIONS
 from alertdrill.lint import load_route_tree
 from alertdrill.routing import route_settings
 from alertdrill.rulelabels import Shape, rule_label_sets, rule_shapes
-from alertdrill.stackspec import ALERTMANAGER_CANDIDATES, PROMETHEUS_CANDIDATES, StackSpec
+from alertdrill.stackspec import StackSpec
 from alertdrill.yamlio import load_yaml
 
 #: Which integrations send resolved notifications when ``send_resolved`` is not written
@@ -151,19 +150,9 @@ def compute(stack_dir: Path) -> Expectations:
 
 def stack_files(stack_dir: Path) -> tuple[Path, Path, list[Path]]:
     """prometheus.yml, alertmanager.yml and the rule files, found as ``StackSpec.load`` (and so
-    the drill's push) finds them — also while the manifest names a service kind this
-    alertdrill does not know yet (the ``series`` stand-in before its branch is merged)."""
-    try:
-        spec = StackSpec.load(stack_dir)
-        return spec.prometheus_config, spec.alertmanager_config, list(spec.rule_files)
-    except ConfigError as exc:
-        if "unknown kind" not in str(exc):
-            raise
-    prom = next(stack_dir / c for c in PROMETHEUS_CANDIDATES if (stack_dir / c).is_file())
-    am = next(stack_dir / c for c in ALERTMANAGER_CANDIDATES if (stack_dir / c).is_file())
-    rules = [Path(m) for pattern in load_yaml(prom, "prometheus.yml").get("rule_files") or []
-             for m in sorted(glob.glob(str(prom.parent / str(pattern))))]
-    return prom, am, rules
+    the drill's push) finds them."""
+    spec = StackSpec.load(stack_dir)
+    return spec.prometheus_config, spec.alertmanager_config, list(spec.rule_files)
 
 
 def _rule_alerts(prometheus: Mapping[str, Any], docs: list[dict[str, Any]]
