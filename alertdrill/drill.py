@@ -43,7 +43,7 @@ from alertdrill.faults import (
     RestartService,
     StopService,
 )
-from alertdrill.health import Health, LagMonitor
+from alertdrill.health import Health, LagMonitor, metric_samples
 from alertdrill.health import snapshot as health_snapshot
 from alertdrill.kinds.capabilities import (
     CertificateHolder,
@@ -465,10 +465,8 @@ class Drill:
                 text = api.metrics()
             except Exception:
                 continue
-            for line in text.splitlines():
-                if line.startswith(metric + "{") and \
-                        f'integration="{integration}"' in line:
-                    total += float(line.rsplit(" ", 1)[1])
+            total += sum(value for name, labels, value in metric_samples(text)
+                         if name == metric and labels.get("integration") == integration)
         return total
 
     def push_rule_alerts(self) -> list[dict[str, str]]:
