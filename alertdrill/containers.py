@@ -58,13 +58,28 @@ def owner_alive(owner: str) -> bool:
         return True
 
 
+def labelled_containers(client: Any, label: str, *, running_only: bool = False,
+                        status: Iterable[str] = ()) -> list[Any]:
+    """Containers carrying ``label`` (``key`` or ``key=value``), stopped ones included.
+
+    The engine lists, then inspects each container; one removed in between (a run cleaning up
+    while another process looks) is skipped rather than raised as ``NotFound`` — a list is a
+    snapshot, and a container gone by the time it is read was not there to find.
+    """
+    filters: dict[str, Any] = {"label": label}
+    if status:
+        filters["status"] = list(status)
+    return list(client.containers.list(all=not running_only, filters=filters,
+                                       ignore_removed=True))
+
+
 def remove_labelled(client: Any, label: str) -> list[str]:
     """Remove every container, then network, then volume carrying ``label`` (``key=value``).
 
     Returns what was removed, as ``container NAME`` / ``network NAME`` / ``volume NAME``.
     """
     removed = []
-    for container in client.containers.list(all=True, filters={"label": label}):
+    for container in labelled_containers(client, label):
         with contextlib.suppress(NotFound):
             container.remove(force=True, v=True)
             removed.append(f"container {container.name}")
@@ -107,7 +122,7 @@ def remove_leftovers(all_runs: bool = False, client: Any = None) -> Leftovers:
         client = ensure_engine().client
     result = Leftovers()
     runs: dict[str, set[str]] = {}
-    for kind in (client.containers.list(all=True, filters={"label": RUN_LABEL}),
+    for kind in (labelled_containers(client, RUN_LABEL),
                  client.networks.list(filters={"label": RUN_LABEL}),
                  client.volumes.list(filters={"label": RUN_LABEL})):
         for item in kind:
@@ -170,7 +185,7 @@ class ContainerRun:
     def leftovers(self) -> list[str]:
         """Names of containers and networks still carrying this run's label."""
         label = f"{RUN_LABEL}={self.id}"
-        return ([c.name for c in self.client.containers.list(all=True, filters={"label": label})]
+        return ([c.name for c in labelled_containers(self.client, label)]
                 + [n.name for n in self.client.networks.list(filters={"label": label})])
 
 

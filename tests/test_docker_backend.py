@@ -26,6 +26,7 @@ from alertdrill.backends.docker_services import HOST_PORTS, aliases_of, free_hos
 from alertdrill.containers import (
     OWNER_LABEL,
     RUN_LABEL,
+    labelled_containers,
     owner_alive,
     owner_label,
     remove_leftovers,
@@ -119,8 +120,7 @@ def engine() -> dockerd.Engine:
 
 
 def _labelled(client, label: str) -> list[str]:
-    return ([f"container {c.name}" for c in client.containers.list(all=True,
-                                                                    filters={"label": label})]
+    return ([f"container {c.name}" for c in labelled_containers(client, label)]
             + [f"network {n.name}" for n in client.networks.list(filters={"label": label})]
             + [f"volume {v.name}" for v in client.volumes.list(filters={"label": label})])
 
@@ -134,9 +134,9 @@ def test_the_sample_stack_runs_in_containers_and_leaves_nothing(engine: dockerd.
     try:
         stack.start()
         assert stack.startup["ready"] <= stack.startup["usable"]
-        names = {c.name for c in engine.client.containers.list(filters={"label": label})}
+        names = {c.name for c in labelled_containers(engine.client, label, running_only=True)}
         assert names == {f"{n}-{stack.id}" for n in stack.service_names()}
-        for container in engine.client.containers.list(filters={"label": label}):
+        for container in labelled_containers(engine.client, label, running_only=True):
             assert container.labels[RUN_LABEL] and container.labels[OWNER_LABEL] == owner_label()
             for bindings in container.attrs["NetworkSettings"]["Ports"].values():
                 assert {b["HostIp"] for b in bindings or []} <= {"127.0.0.1"}, container.name
@@ -257,7 +257,7 @@ def test_an_interrupted_docker_run_leaves_no_container_network_or_volume(
         # Up, and the fault applied: the web container has stopped, the others run.
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            containers = engine.client.containers.list(all=True, filters={"label": label})
+            containers = labelled_containers(engine.client, label)
             stopped = [c for c in containers if c.name.startswith("web-") and c.status == "exited"]
             if len(containers) == 7 and stopped:
                 break

@@ -73,6 +73,7 @@ from alertdrill.containers import (
     OWNER_LABEL,
     RUN_LABEL,
     Leftovers,
+    labelled_containers,
     owner_label,
     remove_labelled,
     remove_leftovers,
@@ -281,8 +282,8 @@ class DockerStack(StackBase[DockerService]):
 
     def _exited(self) -> list[DockerService]:
         """Services whose container has stopped by itself (one engine call for the stack)."""
-        stopped = {"label": f"{STACK_LABEL}={self.id}", "status": ["exited", "dead"]}
-        gone = {c.name for c in self.client.containers.list(all=True, filters=stopped)}
+        gone = {c.name for c in labelled_containers(self.client, f"{STACK_LABEL}={self.id}",
+                                                    status=("exited", "dead"))}
         found = [svc for svc in self._all_services().values() if svc.container_name in gone]
         for svc in found:
             svc.container.reload()
