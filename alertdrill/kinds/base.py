@@ -179,6 +179,9 @@ class Kind(ABC):
     provides: ClassVar[tuple[type[Capability], ...]] = ()
     #: Its place in the list of known kinds (messages): lower first, then by name.
     rank: ClassVar[int] = 100
+    #: The Debian packages its local process needs beyond Prometheus and Alertmanager (what
+    #: ``alertdrill init --ci`` installs for a stack that has one).
+    packages: ClassVar[tuple[str, ...]] = ()
 
     def option(self, spec: ServiceSpec, key: str) -> Any:
         """The manifest's ``key`` for this service, or the kind's default."""

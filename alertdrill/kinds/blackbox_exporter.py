@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from alertdrill.binaries import find_binary
+from alertdrill.binaries import BINARIES, find_binary
 from alertdrill.errors import ConfigError
 from alertdrill.kinds.base import Container, ContainerHost, Kind, Process, ProcessHost
 from alertdrill.ports import LOOPBACK
@@ -20,6 +20,7 @@ class BlackboxExporter(Kind):
 
     name = "blackbox-exporter"
     image = "blackbox-exporter"
+    packages = (BINARIES["blackbox-exporter"].package,)
     container_port = 9115
     rank = 7
     defaults: ClassVar[dict[str, Any]] = {"config": "blackbox.yml"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from alertdrill.binaries import find_binary
+from alertdrill.binaries import BINARIES, find_binary
 from alertdrill.kinds.base import Container, ContainerHost, Kind, Process, ProcessHost
 from alertdrill.kinds.capabilities import Fillable
 from alertdrill.ports import LOOPBACK
@@ -26,6 +26,7 @@ class NodeExporter(Kind):
 
     name = "node-exporter"
     image = "node-exporter"
+    packages = (BINARIES["node-exporter"].package,)
     container_port = 9100
     rank = 3
     defaults: ClassVar[dict[str, Any]] = {"filesystem_mb": 32}

@@ -25,6 +25,7 @@ class Postgres(Kind):
 
     name = "postgres"
     image = "postgres"
+    packages = ("postgresql",)
     container_port = 5432
     rank = 5
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from alertdrill.binaries import find_binary
+from alertdrill.binaries import BINARIES, find_binary
 from alertdrill.errors import ConfigError
 from alertdrill.kinds.base import Container, ContainerHost, Kind, Process, ProcessHost
 from alertdrill.kinds.capabilities import ReportsOn
@@ -20,6 +20,7 @@ class PostgresExporter(Kind):
 
     name = "postgres-exporter"
     image = "postgres-exporter"
+    packages = (BINARIES["postgres-exporter"].package,)
     container_port = 9187
     rank = 6
     defaults: ClassVar[dict[str, Any]] = {"of": "postgres"}

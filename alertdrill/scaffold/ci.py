@@ -21,14 +21,11 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from alertdrill.kinds import kind
 from alertdrill.stackspec import StackSpec
 
 BASE_PACKAGES = ("prometheus", "prometheus-alertmanager", "python3", "python3-venv",
                  "ca-certificates")
-#: Debian packages of the service kinds that run a real exporter or server.
-KIND_PACKAGES = {"node-exporter": "prometheus-node-exporter", "mtail": "mtail",
-                 "postgres": "postgresql", "postgres-exporter": "prometheus-postgres-exporter",
-                 "blackbox-exporter": "prometheus-blackbox-exporter"}
 IMAGE = "debian:bookworm"
 VENV = ".alertdrill-venv"
 GITHUB_FILE = ".github/workflows/alertdrill.yml"
@@ -46,12 +43,9 @@ def repository_root(start: Path, sources: Iterable[Path] = ()) -> Path:
 
 
 def packages(stack_dir: Path) -> list[str]:
-    """The Debian packages a run of this stack needs."""
-    try:
-        kinds = {s.kind for s in StackSpec.load(stack_dir).services.values()}
-    except Exception:  # an unknown kind (e.g. a newer one): the base set still runs the rest
-        kinds = set()
-    return [*BASE_PACKAGES, *sorted(KIND_PACKAGES[k] for k in kinds if k in KIND_PACKAGES)]
+    """The Debian packages a run of this stack needs: the base set and what its kinds declare."""
+    kinds = {s.kind for s in StackSpec.load(stack_dir).services.values()}
+    return [*BASE_PACKAGES, *sorted({p for k in kinds for p in kind(k).packages})]
 
 
 def _rel(path: Path, root: Path) -> str | None:
