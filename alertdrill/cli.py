@@ -34,8 +34,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n  → {self.prog} --help\n")
 
 
-def _count(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number ≥ ``minimum`` (``--parallel``)."""
+def _count(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number ≥ ``minimum`` (``--parallel``), ≤ ``maximum``."""
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -43,6 +43,8 @@ def _count(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be {minimum} or more, not {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be {maximum} or less, not {value}")
         return value
     return parse
 
@@ -283,6 +285,8 @@ def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _add_init(sub: _Sub[argparse.ArgumentParser]) -> None:
+    from alertdrill.scaffold.ci import MAX_SHARDS
+
     init = sub.add_parser(
         "init", help="a ready drill project from your prometheus.yml, rules and alertmanager.yml",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -297,7 +301,8 @@ def _add_init(sub: _Sub[argparse.ArgumentParser]) -> None:
         "  alertdrill init --prometheus-config prom.yml --alertmanager-config am.yml --out drill\n"
         "  alertdrill init --update --out drill          # show what a config change did\n"
         "  alertdrill init --update --write --out drill  # accept it\n"
-        "  alertdrill init --ci github --out drill       # .github/workflows/alertdrill.yml")
+        "  alertdrill init --ci github --out drill       # .github/workflows/alertdrill.yml\n"
+        "  alertdrill init --ci gitlab --ci-shards 4 --out drill  # 4 parallel jobs + a merge")
     init.add_argument("--from", dest="source", type=Path, default=None, metavar="CONFIG_DIR",
                       help="a directory holding prometheus.yml, its rule files and "
                       "alertmanager.yml, anywhere in it")
@@ -313,6 +318,9 @@ def _add_init(sub: _Sub[argparse.ArgumentParser]) -> None:
                       help="with --update: write the new copies and features")
     init.add_argument("--ci", choices=("github", "gitlab"), default=None,
                       help="also write the CI workflow at the repository's root")
+    init.add_argument("--ci-shards", type=_count(1, maximum=MAX_SHARDS), default=1, metavar="N",
+                      help="with --ci: split the drill across N parallel CI jobs (alertdrill "
+                      "run --shard I/N) and merge their reports in one more job (default: 1)")
 
 
 def _init(args: argparse.Namespace) -> int:
