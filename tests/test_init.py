@@ -363,14 +363,14 @@ def test_sharded_ci_files_run_n_shard_jobs_and_one_merge_job(project: Path, team
     assert drill["strategy"]["fail-fast"] is False
     assert drill["env"]["CI_NODE_INDEX"] == "${{ matrix.shard }}"
     assert drill["env"]["CI_NODE_TOTAL"] == "3"
-    run = [s["run"] for s in drill["steps"] if s.get("name") == "Run the drill"][0]
+    run = next(s["run"] for s in drill["steps"] if s.get("name") == "Run the drill")
     assert '--shard "$CI_NODE_INDEX/$CI_NODE_TOTAL"' in run
     assert '--report-dir "reports/shard-$CI_NODE_INDEX"' in run
     assert drill["steps"][-1]["with"]["name"] == "alertdrill-shard-${{ matrix.shard }}"
     assert report["needs"] == "drill" and report["if"] == "always()"
     fetch = report["steps"][1]["with"]
     assert fetch["pattern"] == "alertdrill-shard-*" and fetch["path"] == "drill/reports/"
-    merge = [s for s in report["steps"] if s.get("name") == "Merge the shards' reports"][0]
+    merge = next(s for s in report["steps"] if s.get("name") == "Merge the shards' reports")
     assert merge["working-directory"] == "drill" and "alertdrill report" in merge["run"]
     lab = yaml.safe_load(gitlab(root, project, project / "stack", paths, "now", shards=3))
     assert lab["alertdrill"]["parallel"] == 3
