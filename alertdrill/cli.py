@@ -156,6 +156,9 @@ def _add_run(sub: _Sub[argparse.ArgumentParser]) -> None:
     run.add_argument("--parallel", "-n", type=_count(1), default=1, metavar="N",
                      help="run N scenarios at once (pytest-xdist; each has its own stack — "
                      "mind timing on small machines)")
+    run.add_argument("--pool", type=int, default=None, metavar="N",
+                     help="warm stacks per worker: the next scenario's stack starts while the "
+                     "current one runs (0 off, 1 on; default: $ALERTDRILL_POOL or 0)")
     run.add_argument("--shard", default=None, metavar="I/N",
                      help="run shard I of N: a deterministic, duration-balanced part of the "
                      "scenarios (durations from earlier records in --report-dir); merge the "
@@ -395,7 +398,8 @@ def _run(args: argparse.Namespace) -> int:
     options = RunOptions(
         features=[*args.paths, *args.features], stack=args.stack, backend=args.backend,
         time_scale=args.time_scale, tolerance=args.tolerance, floor=args.floor, peers=args.peers,
-        tags=args.tags, keyword=args.keyword, parallel=args.parallel, report_dir=args.report_dir,
+        pool=args.pool, tags=args.tags, keyword=args.keyword, parallel=args.parallel,
+        report_dir=args.report_dir,
         keep_workdir=args.keep_workdir, shard=args.shard, fail_fast=args.fail_fast,
         verbose=args.verbose,
         pytest_args=args.pytest_args)

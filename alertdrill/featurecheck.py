@@ -69,7 +69,7 @@ def check_features(paths: Iterable[Path], resolve_stack: Callable[[str, Path], P
         for name, steps in _scenarios(feature):
             parsed: list[ParsedStep] = []
             for step in steps:
-                context = _matching(contexts, step)
+                context = matching_step(contexts, step)
                 if context is None:
                     found.append(FeatureProblem(file, name, _undefined(step)))
                     continue
@@ -96,7 +96,8 @@ def _scenarios(feature: Any) -> Iterator[tuple[str, list[Any]]]:
             yield f"{template.name} (example {index})", template.render(context).steps
 
 
-def _matching(contexts: list[Any], step: Any) -> Any:
+def matching_step(contexts: list[Any], step: Any) -> Any:
+    """The registered step definition ``step`` runs (None: undefined)."""
     for context in contexts:
         if context.type not in (None, step.type):
             continue

@@ -52,6 +52,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--shard", dest="alertdrill_shard", metavar="I/N",
                     help="run shard I of N: a deterministic, duration-balanced part of the "
                     "scenarios (durations from the records in --report-dir, when there are)")
+    group.addoption("--pool", dest="alertdrill_pool", type=int, metavar="N",
+                    help="warm stacks per worker: the next scenario's stack starts while the "
+                    "current one runs (0 = off; default: ALERTDRILL_POOL or 0)")
     group.addoption("--report-dir", dest="alertdrill_report_dir",
                     help="where each scenario's result record goes (default: reports/drill "
                     "under the rootdir); `alertdrill report` builds the drill report from it")
@@ -174,6 +177,7 @@ def _settings(config: pytest.Config) -> Settings:
         peers=opt("alertdrill_peers"),
         keep_workdir=opt("alertdrill_keep_workdir"),
         report_dir=opt("alertdrill_report_dir"),
+        pool=opt("alertdrill_pool"),
     )
 
 
@@ -248,6 +252,45 @@ def _record_unstarted(item: pytest.Item) -> None:
         item._alertdrill_record_written = True  # type: ignore[attr-defined]
     except Exception:
         logger.exception("writing the scenario record of %s failed", item.nodeid)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Remember which scenario runs after this one in this worker: the warm pool starts its
+    stack while this one runs (``alertdrill.pool``)."""
+    item._alertdrill_nextitem = nextitem  # type: ignore[attr-defined]
+
+
+def next_stack(item: pytest.Item) -> tuple[str, list[Path]] | None:
+    """The stack the scenario after ``item`` starts first — its name ("" for the run's default)
+    and where that name resolves — or None: no next scenario, not a scenario, or a stack step
+    whose name only an example row fills in."""
+    nextitem = getattr(item, "_alertdrill_nextitem", None)
+    if nextitem is None:
+        return None
+    from pytest_bdd.scenario import scenario_wrapper_template_registry
+    from pytest_bdd.steps import step_function_context_registry
+
+    from alertdrill.featurecheck import matching_step
+    from alertdrill.scenario import search_paths
+
+    function = getattr(nextitem, "obj", None)
+    template = scenario_wrapper_template_registry.get(function) if callable(function) else None
+    if template is None:
+        return None
+    callspec = getattr(nextitem, "callspec", None)
+    example = callspec.params.get("_pytest_bdd_example", {}) if callspec is not None else {}
+    contexts = list(step_function_context_registry.values())
+    for step in template.render(example).steps:
+        context = matching_step(contexts, step)
+        if context is None:
+            return None
+        parsed = parse_step(step, context)
+        if parsed.starts_stack is not None:
+            search = search_paths(Path(str(nextitem.config.rootpath)), Path(str(nextitem.path)),
+                                  template.feature.filename, [])
+            return parsed.starts_stack, search
+    return None
 
 
 def scenario_search(node: pytest.Item) -> list[Path]:

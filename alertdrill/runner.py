@@ -48,6 +48,8 @@ class RunOptions:
     tolerance: float | None = None
     floor: float | None = None
     peers: int | None = None
+    #: Warm stacks per worker (alertdrill.pool); None: ALERTDRILL_POOL or the default.
+    pool: int | None = None
     tags: str | None = None
     keyword: str | None = None
     parallel: int = 1
@@ -148,7 +150,7 @@ def pytest_args(options: RunOptions, modules: list[Path], out: Path) -> list[str
     for flag, value in (("--backend", options.backend), ("--time-scale", options.time_scale),
                         ("--tolerance", options.tolerance), ("--floor", options.floor),
                         ("--peers", options.peers), ("--stack", options.stack),
-                        ("--shard", options.shard)):
+                        ("--shard", options.shard), ("--pool", options.pool)):
         if value is not None:
             args.append(f"{flag}={value}")
     if options.keep_workdir:
@@ -310,7 +312,7 @@ def run(options: RunOptions, out: TextIO = sys.stdout) -> int:
         parse_shard(options.shard)
     settings = Settings.from_env(backend=options.backend, time_scale=options.time_scale,
                                  tolerance=options.tolerance, floor=options.floor,
-                                 stack=options.stack, peers=options.peers)
+                                 stack=options.stack, peers=options.peers, pool=options.pool)
     report_root = options.report_dir.expanduser().resolve()
     tty = out.isatty()
     with tempfile.TemporaryDirectory(prefix="alertdrill-run-") as tmp:

@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from alertdrill.backends import StackOptions, start_stack
 from alertdrill.drill import Drill
+from alertdrill.pool import PoolKey, WarmPool
 from alertdrill.records import ScenarioInfo, build_record, write_record
 from alertdrill.redact import Redactor, secrets_of_files
 from alertdrill.settings import Settings, resolve_stack_dir
@@ -40,26 +42,56 @@ def search_paths(rootpath: Path, node_path: Path, feature_file: str | None,
 class Stacks:
     """Starts stacks for one scenario and owns their cleanup."""
 
-    def __init__(self, settings: Settings, search: list[Path], report_dir: Path | None = None) -> None:
+    def __init__(self, settings: Settings, search: list[Path], report_dir: Path | None = None,
+                 pool: WarmPool | None = None,
+                 upcoming: Callable[[], tuple[str, list[Path]] | None] | None = None) -> None:
         self.settings = settings
         self.search = search
         self.report_dir = report_dir
+        #: The worker's warm pool, and the stack the next scenario will start (name, search).
+        self.pool = pool
+        self.upcoming = upcoming
         self.drills: list[Drill] = []
         #: (stack name, workdir) of every stack kept by ``--keep-workdir``, once closed.
         self.kept: list[tuple[str, Path]] = []
 
-    def resolve(self, name: str | None = None) -> Path:
+    def resolve(self, name: str | None = None, search: list[Path] | None = None) -> Path:
         """The directory of stack ``name`` (or of the configured default)."""
         first = [Path(p) for p in self.settings.stack_dirs.split(os.pathsep) if p]
-        return resolve_stack_dir(name or self.settings.stack, [*first, *self.search])
+        return resolve_stack_dir(name or self.settings.stack,
+                                 [*first, *(self.search if search is None else search)])
 
     def start(self, name: str | None = None) -> Drill:
-        """Start stack ``name`` (or the configured default) and begin observing it."""
-        spec = StackSpec.load(self.resolve(name))
-        stack = start_stack(self.settings.backend, spec, StackOptions.of(self.settings))
+        """Start stack ``name`` (or the configured default) — or take the warm one the pool
+        started for it — and begin observing it; then warm the next scenario's."""
+        key = self._key(self.resolve(name))
+        spec = StackSpec.load(key.stack_dir)  # a bad manifest fails here, in this scenario
+        taken = self.pool.take(key) if self.pool is not None else None
+        if taken is not None:
+            stack = taken.stack
+            stack.startup["warm"] = taken.waited
+        else:
+            stack = start_stack(self.settings.backend, spec, key.options)
         drill = Drill(stack, self.settings)
         self.drills.append(drill)
-        return drill.begin()
+        drill.begin()
+        self._warm_next()
+        return drill
+
+    def _key(self, stack_dir: Path) -> PoolKey:
+        return PoolKey(stack_dir, self.settings.backend, StackOptions.of(self.settings))
+
+    def _warm_next(self) -> None:
+        """Once this scenario's stack is usable (so the two starts do not compete), start the
+        one the next scenario asks for; never one that no scenario after this one needs."""
+        if self.pool is None or self.upcoming is None:
+            return
+        try:
+            wanted = self.upcoming()
+            if wanted is not None:
+                self.pool.warm(self._key(self.resolve(wanted[0], wanted[1])))
+        except Exception as exc:  # the next scenario resolves (and reports) it itself
+            logger.debug("not warming the next scenario's stack: %s", exc)
 
     def close(self, failed: bool, scenario: ScenarioInfo | None = None) -> Path | None:
         """Revert faults, write the record, attach evidence, stop everything — also after an
