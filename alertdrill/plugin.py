@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from alertdrill import process
-from alertdrill.claimnames import (
+from alertdrill.backends import process
+from alertdrill.engine.claimnames import (
     ParsedStep,
     StackNames,
     introduced_by,
@@ -26,9 +26,9 @@ from alertdrill.claimnames import (
     stack_argument,
     stack_names,
 )
+from alertdrill.engine.vocabulary import loaded_steps, suggest
 from alertdrill.errors import AlertdrillError
 from alertdrill.settings import Settings
-from alertdrill.vocabulary import loaded_steps, suggest
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     unless the run's backend is docker."""
     shard = config.getoption("alertdrill_shard")
     if shard:
-        from alertdrill.shards import durations_from, select
+        from alertdrill.engine.shards import durations_from, select
 
         keep = select([item.nodeid for item in items], shard,
                       durations_from([report_dir(config)]))
@@ -153,7 +153,7 @@ def _check_options(config: pytest.Config) -> None:
         _settings(config)
         shard = config.getoption("alertdrill_shard")
         if shard:
-            from alertdrill.shards import parse_shard
+            from alertdrill.engine.shards import parse_shard
 
             parse_shard(shard)
     except AlertdrillError as exc:
@@ -183,7 +183,7 @@ def _settings(config: pytest.Config) -> Settings:
 
 def report_dir(config: pytest.Config) -> Path:
     """The directory scenario records go to (option > ALERTDRILL_REPORT_DIR > default)."""
-    from alertdrill.records import resolve_report_dir
+    from alertdrill.report.records import resolve_report_dir
 
     settings = Settings.from_env(report_dir=config.getoption("alertdrill_report_dir"))
     return resolve_report_dir(settings, Path(str(config.rootpath)))
@@ -241,7 +241,7 @@ def _record_unstarted(item: pytest.Item) -> None:
     still gets its record, so the drill report lists every scenario of the run."""
     if getattr(item, "_alertdrill_record_written", False):
         return
-    from alertdrill.records import build_record, scenario_info, write_record
+    from alertdrill.report.records import build_record, scenario_info, write_record
 
     try:
         info = scenario_info(item)
@@ -257,7 +257,7 @@ def _record_unstarted(item: pytest.Item) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     """Remember which scenario runs after this one in this worker: the warm pool starts its
-    stack while this one runs (``alertdrill.pool``)."""
+    stack while this one runs (``alertdrill.backends.pool``)."""
     item._alertdrill_nextitem = nextitem  # type: ignore[attr-defined]
 
 
@@ -271,8 +271,8 @@ def next_stack(item: pytest.Item) -> tuple[str, list[Path]] | None:
     from pytest_bdd.scenario import scenario_wrapper_template_registry
     from pytest_bdd.steps import step_function_context_registry
 
-    from alertdrill.featurecheck import matching_step
-    from alertdrill.scenario import search_paths
+    from alertdrill.cli.featurecheck import matching_step
+    from alertdrill.engine.scenario import search_paths
 
     function = getattr(nextitem, "obj", None)
     template = scenario_wrapper_template_registry.get(function) if callable(function) else None
@@ -295,7 +295,7 @@ def next_stack(item: pytest.Item) -> tuple[str, list[Path]] | None:
 
 def scenario_search(node: pytest.Item) -> list[Path]:
     """Where the stack names of this scenario's steps resolve (see ``scenario.search_paths``)."""
-    from alertdrill.scenario import search_paths
+    from alertdrill.engine.scenario import search_paths
 
     bdd = getattr(node, "_alertdrill_bdd", None)
     feature_file = getattr(bdd[0], "filename", None) if bdd is not None else None
@@ -341,7 +341,7 @@ def parse_step(step: Any, context: Any) -> ParsedStep:
 def _refuse_unknown_names(request: pytest.FixtureRequest, steps: list[ParsedStep],
                           where: str) -> None:
     settings: Settings = request.getfixturevalue("alertdrill_settings")
-    from alertdrill.scenario import Stacks
+    from alertdrill.engine.scenario import Stacks
 
     stacks = Stacks(settings, scenario_search(request.node))
 

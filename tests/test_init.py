@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from alertdrill.amroute import match_routes
-from alertdrill.binaries import find_binary
+from alertdrill.analysis.amroute import match_routes
+from alertdrill.analysis.lint import load_route_tree
+from alertdrill.analysis.rulelabels import rule_label_sets
+from alertdrill.backends.binaries import find_binary
 from alertdrill.cli import build_parser
+from alertdrill.cli.runner import RunOptions, project_defaults
 from alertdrill.errors import ConfigError
-from alertdrill.lint import load_route_tree
-from alertdrill.rulelabels import rule_label_sets
-from alertdrill.runner import RunOptions, project_defaults
 from alertdrill.scaffold import PROJECT_FILE
 from alertdrill.scaffold.ci import github, gitlab, repository_root, watched_paths
 from alertdrill.scaffold.discover import discover
@@ -34,7 +34,7 @@ from tests.initdata import write_team_configs
 
 @dataclass
 class FakePlan:
-    """Stands in for alertdrill.seriesplan.TripPlan (branch series)."""
+    """Stands in for alertdrill.analysis.seriesplan.TripPlan (branch series)."""
 
     steps: list[str] = field(default_factory=list)
     revert_steps: list[str] = field(default_factory=list)

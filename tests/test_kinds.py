@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 
 from alertdrill.backends import docker_services, local_services
+from alertdrill.backends.certs import make_authority
 from alertdrill.backends.local_services import LaunchContext, LocalService
-from alertdrill.certs import make_authority
+from alertdrill.engine.stackspec import SERVICE_KINDS, ServiceSpec, StackSpec
+from alertdrill.engine.timescale import TimeScale
 from alertdrill.errors import ConfigError
 from alertdrill.kinds import KINDS, kind
 from alertdrill.kinds import node_exporter as node_kind
@@ -29,8 +31,6 @@ from alertdrill.kinds.capabilities import (
     ReportsOn,
     SeriesDriven,
 )
-from alertdrill.stackspec import SERVICE_KINDS, ServiceSpec, StackSpec
-from alertdrill.timescale import TimeScale
 
 SERVICES = {
     "api": ServiceSpec("api", "app", ("api:8080",), {"flavor": "api", "rate": 7}),
@@ -194,7 +194,7 @@ def test_each_kind_provides_what_it_declares_on_both_backends(
 def test_a_kind_that_runs_a_debian_binary_declares_its_package_and_init_installs_it() -> None:
     """The CI templates of ``alertdrill init --ci`` install what the stack's kinds declare —
     a kind is the one place that knows its package (no second table in the scaffold)."""
-    from alertdrill.binaries import BINARIES
+    from alertdrill.backends.binaries import BINARIES
     from alertdrill.bundled import stacks_dir
     from alertdrill.scaffold.ci import BASE_PACKAGES, packages
 

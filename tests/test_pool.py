@@ -20,10 +20,10 @@ from typing import Any
 import psutil
 import pytest
 
-from alertdrill import pool as pool_module
+from alertdrill.backends import pool as pool_module
 from alertdrill.backends.base import StackOptions
+from alertdrill.backends.pool import PoolKey, WarmPool
 from alertdrill.errors import ConfigError
-from alertdrill.pool import PoolKey, WarmPool
 from alertdrill.settings import Settings
 from tests.helpers import ROOT, command_lines, kill_run, processes_of_run, with_signals
 

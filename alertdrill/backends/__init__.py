@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from alertdrill.backends.base import RunningStack, ServiceHandle, StackOptions
+from alertdrill.engine.stackspec import StackSpec
 from alertdrill.errors import ConfigError
-from alertdrill.stackspec import StackSpec
 
 __all__ = ["RunningStack", "ServiceHandle", "StackOptions", "start_stack"]
 

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from alertdrill.kinds.capabilities import Capability
 
 if TYPE_CHECKING:
-    from alertdrill.certs import Authority
-    from alertdrill.seriesplan import StandIn
-    from alertdrill.stackspec import ServiceSpec, StackSpec
-    from alertdrill.timescale import TimeScale
+    from alertdrill.analysis.seriesplan import StandIn
+    from alertdrill.backends.certs import Authority
+    from alertdrill.engine.stackspec import ServiceSpec, StackSpec
+    from alertdrill.engine.timescale import TimeScale
 
 
 # -- readiness ---------------------------------------------------------------------------------
@@ -167,7 +167,7 @@ class Kind(ABC):
 
     #: As ``kind:`` in alertdrill.yml names it.
     name: ClassVar[str]
-    #: The image its container runs (an ``alertdrill.images`` name).
+    #: The image its container runs (an ``alertdrill.backends.images`` name).
     image: ClassVar[str]
     #: Where it listens in its container when the manifest writes no port.
     container_port: ClassVar[int]

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from alertdrill.binaries import BINARIES, find_binary
+from alertdrill.backends.binaries import BINARIES, find_binary
+from alertdrill.backends.ports import LOOPBACK
 from alertdrill.errors import ConfigError
 from alertdrill.kinds.base import Container, ContainerHost, Kind, Process, ProcessHost
 from alertdrill.kinds.capabilities import ReportsOn
-from alertdrill.ports import LOOPBACK
 
 if TYPE_CHECKING:
-    from alertdrill.stackspec import ServiceSpec
+    from alertdrill.engine.stackspec import ServiceSpec
 
 
 class PostgresExporter(Kind):

@@ -27,8 +27,8 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from alertdrill.engine.stackspec import StackSpec
 from alertdrill.kinds import kind
-from alertdrill.stackspec import StackSpec
 
 BASE_PACKAGES = ("prometheus", "prometheus-alertmanager", "python3", "python3-venv",
                  "ca-certificates")

@@ -28,7 +28,6 @@ from typing import Any, TextIO
 import yaml
 
 from alertdrill.errors import ConfigError
-from alertdrill.integrations import BY_CONFIG_KEY, RECEIVER_WORDS
 from alertdrill.scaffold import PROJECT_FILE, ci
 from alertdrill.scaffold.discover import Sources, discover
 from alertdrill.scaffold.expectations import Expectations, compute
@@ -42,6 +41,7 @@ from alertdrill.scaffold.stackcopy import (
     write_stack,
 )
 from alertdrill.scaffold.update import Diff, compare, summary
+from alertdrill.sink.integrations import BY_CONFIG_KEY, RECEIVER_WORDS
 from alertdrill.text import plural
 from alertdrill.yamlio import load_yaml
 
@@ -93,8 +93,8 @@ class Staged:
 
 
 def default_trip() -> tuple[TripProvider | None, str]:
-    """The series stand-ins' trip planner (``alertdrill.seriestrip.trip_steps``)."""
-    from alertdrill.seriestrip import trip_steps
+    """The series stand-ins' trip planner (``alertdrill.analysis.seriestrip.trip_steps``)."""
+    from alertdrill.analysis.seriestrip import trip_steps
 
     trip: TripProvider = trip_steps  # type: ignore[assignment]
     return trip, ""
@@ -126,7 +126,7 @@ def build(sources: Sources, name: str, tmp: Path, trip: TripProvider | None = No
 
 
 def _spec(stack: Path) -> object:
-    from alertdrill.stackspec import StackSpec
+    from alertdrill.engine.stackspec import StackSpec
 
     try:
         return StackSpec.load(stack)
