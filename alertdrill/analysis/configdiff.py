@@ -15,6 +15,7 @@ and what happens *between* evaluations (use ``alertdrill run`` for that).
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import tempfile
@@ -87,14 +88,14 @@ class Side:
         return cls(spec.root, list(rule_shapes(prometheus, docs)), tree,
                    route_settings(am.get("route") or {}, tree), inhibit, rules, intervals)
 
-    @property
+    @functools.cached_property
     def label_sets(self) -> list[dict[str, str]]:
-        """The label sets the routing-table claim pushes (labels known for certain)."""
-        found: list[dict[str, str]] = []
+        """The label sets the routing-table claim pushes (labels known for certain), each once
+        (read once per side: every alert's inhibitors are looked up among them)."""
+        found: dict[frozenset[tuple[str, str]], dict[str, str]] = {}
         for _name, _shape, labels in self.shapes:
-            if labels not in found:
-                found.append(labels)
-        return found
+            found.setdefault(frozenset(labels.items()), labels)
+        return list(found.values())
 
     def matcher_values(self) -> dict[str, set[str]]:
         """label → the values the routing tree and the inhibit rules test it against."""

@@ -59,6 +59,7 @@ from alertdrill.engine.stackspec import (
 )
 from alertdrill.errors import ConfigError
 from alertdrill.text import plural
+from alertdrill.yamlio import SAFE_LOADER
 
 Severity = Literal["error", "warning"]
 
@@ -156,7 +157,7 @@ def _read_yaml(path: Path) -> _Yaml:
     """Parse keeping the nodes; a syntax error becomes ``error`` (line, problem), never raised."""
     result = _Yaml(path)
     try:
-        result.node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        result.node = yaml.compose(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
         result.data = _construct(result.node) if result.node is not None else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
