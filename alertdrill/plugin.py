@@ -25,6 +25,7 @@ from alertdrill.claimnames import (
     refusal,
     stack_argument,
     stack_names,
+    step_actions,
 )
 from alertdrill.errors import AlertdrillError
 from alertdrill.settings import Settings
@@ -88,7 +89,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             config.hook.pytest_deselected(items=dropped)
             items[:] = [item for item in items if item.nodeid in keep]
     try:
-        backend = Settings.from_env(backend=config.getoption("alertdrill_backend")).backend
+        backend = _settings(config).backend
     except AlertdrillError:
         return  # the settings fixture reports the bad value
     if backend == "docker":
@@ -292,7 +293,7 @@ def parse_step(step: Any, context: Any) -> ParsedStep:
     stack_arg = stack_argument(func)
     starts = None if stack_arg is None else str(arguments.get(stack_arg) or "") if stack_arg else ""
     return ParsedStep(f"{step.keyword} {step.name}", step.line_number, arguments,
-                      introduced_by(func), starts)
+                      introduced_by(func), starts, step_actions(func, arguments))
 
 
 def _refuse_unknown_names(request: pytest.FixtureRequest, steps: list[ParsedStep],
@@ -308,3 +309,6 @@ def _refuse_unknown_names(request: pytest.FixtureRequest, steps: list[ParsedStep
     found = problems(steps, resolve)
     if found:
         raise refusal(found, where)
+    from alertdrill.backends import refuse_steps
+
+    refuse_steps(settings.backend, steps, lambda name: stacks.resolve(name or None), where)
