@@ -146,6 +146,12 @@ def _features(staging: dict[str, Any]) -> Path:
             Then the alert "TargetDown" resolves within 20 seconds
             And "team-web" is notified that "TargetDown" resolved within 20 seconds
 
+          Scenario: what a scenario leaves in staging's Alertmanagers is taken back at its end
+            Given the stack "staging" is running
+            When a silence for alertname="LeftBehind" is created by "drill" for 1 hour with comment "test"
+            And the alert "LeftBehind" is pushed to Alertmanager with labels severity=info
+            Then "LeftBehind" is silenced within 10 seconds
+
           Scenario: a stop command that does nothing is caught
             Given the stack "staging-nostop" is running
             When the service "web" is stopped
@@ -176,6 +182,8 @@ def test_scenarios_on_a_stack_addressed_only_by_url_and_commands(staging: dict[s
     outcomes = {name: r["outcome"] for name, r in records.items()}
     assert outcomes == {"routing on staging": "passed",
                         "web stops and starts on staging": "passed",
+                        "what a scenario leaves in staging's Alertmanagers is taken back at its "
+                        "end": "passed",
                         "a stop command that does nothing is caught": "failed",
                         "faults the stack does not declare are refused": "error"}, result.stdout
     assert result.returncode == 1
@@ -193,6 +201,14 @@ def test_scenarios_on_a_stack_addressed_only_by_url_and_commands(staging: dict[s
     assert "the service 'db' declares no actions" in message
     assert "the service 'web' declares no pause: command (declared: stop, start)" in message
     assert "fill-disk needs a service alertdrill runs itself" in message
+    # The pushed alert was resolved and the silence expired when that scenario ended.
+    for url in staging["alertmanagers"]:
+        alerts = requests.get(url + "/api/v2/alerts", params={"filter": 'alertname="LeftBehind"'},
+                              timeout=5).json()
+        assert alerts == [], f"{url} still holds the pushed alert"
+        silences = requests.get(url + "/api/v2/silences", timeout=5).json()
+        assert [x["status"]["state"] for x in silences
+                if x["comment"] == "test"] == ["expired"], url
     # web runs again: the one process the start command launched (a second start did nothing).
     assert requests.get(staging["web"] + "/metrics", timeout=5).status_code == 200
     assert "busy" not in (staging["root"] / "web.log").read_text()

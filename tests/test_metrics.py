@@ -122,7 +122,7 @@ def test_node_exporters_textfile_collector_reads_the_file(tmp_path: Path) -> Non
                     receiver="dba-critical")] == 60.0
 
 
-def test_push_reaches_a_real_pushgateway(tmp_path: Path) -> None:
+def test_report_pushgateway_reaches_a_real_pushgateway(tmp_path: Path) -> None:
     binary = shutil.which("prometheus-pushgateway")
     if binary is None:
         pytest.skip("prometheus-pushgateway (Debian package) is not installed: scripts/bootstrap.sh")
@@ -132,7 +132,8 @@ def test_push_reaches_a_real_pushgateway(tmp_path: Path) -> None:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_http(url + "/-/ready", proc)
-        push_metrics([_record()], url)
+        write_record(_record(), tmp_path / "drill")
+        assert main(["report", "--from", str(tmp_path / "drill"), "--pushgateway", url]) == 0
         got = _samples(requests.get(url + "/metrics", timeout=5).text)
     finally:
         proc.terminate()
