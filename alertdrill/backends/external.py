@@ -42,6 +42,7 @@ from alertdrill.backends.external_config import (
     ServiceActions,
     load_external,
 )
+from alertdrill.backends.external_k8s import KubernetesActions
 from alertdrill.backends.local_services import LocalService, wait_all_ready
 from alertdrill.claimnames import BUILTIN_SERVICES, INTEGRATION_KEYS
 from alertdrill.errors import ConfigError, StartupError, StepError
@@ -87,6 +88,17 @@ class CommandRun:
                 f"{self.exit_code} in {self.seconds:.2f} s")
 
 
+def _shell(command: str, timeout: float, service: str, action: str) -> tuple[int, str]:
+    """Run a declared command; its exit status and what it printed."""
+    env = {**os.environ, "ALERTDRILL_SERVICE": service, "ALERTDRILL_ACTION": action}
+    try:
+        done = subprocess.run(command, shell=True, env=env, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        return -1, f"timed out after {timeout:g} s: {exc.output or ''}"
+    return done.returncode, (done.stdout + done.stderr).strip()
+
+
 @dataclass
 class ExternalService:
     """A service of someone else's stack: its URL (if it has one) and its declared actions."""
@@ -98,6 +110,7 @@ class ExternalService:
     record: Callable[[CommandRun], None] = lambda run: None
     state: str = "running"
     last_output: str = ""
+    _k8s: KubernetesActions | None = None
 
     @property
     def url(self) -> str:
@@ -109,26 +122,32 @@ class ExternalService:
         return None
 
     def _run(self, action: str) -> CommandRun:
-        commands = self.actions.commands if self.actions else {}
-        if action not in commands:
+        actions = self.actions
+        if actions is None or action not in actions.declared():
             raise StepError(f'the service "{self.name}" declares no {action}: command',
                             f"declare it under external.services.{self.name}.{action} in "
                             "alertdrill.yml, or leave the step out; " + _HINT)
-        command = commands[action]
-        timeout = self.actions.timeout if self.actions else 60.0
         started = time.monotonic()
-        env = {**os.environ, "ALERTDRILL_SERVICE": self.name, "ALERTDRILL_ACTION": action}
-        try:
-            done = subprocess.run(command, shell=True, env=env, capture_output=True, text=True,
-                                  timeout=timeout, check=False)
-            code, output = done.returncode, (done.stdout + done.stderr).strip()
-        except subprocess.TimeoutExpired as exc:
-            code, output = -1, f"timed out after {timeout:g} s: {exc.output or ''}"
+        if actions.kubernetes is not None:
+            command = f"kubernetes {action} {actions.kubernetes.describe()}"
+            try:
+                code, output = 0, self._kubernetes().run(action)
+            except StepError as exc:
+                code, output = 1, str(exc)
+        else:
+            command = actions.commands[action]
+            code, output = _shell(command, actions.timeout, self.name, action)
         run = CommandRun(self.name, action, command, operator(), code,
                          time.monotonic() - started, output[-2000:])
         self.last_output = output
         self.record(run)
         return run
+
+    def _kubernetes(self) -> KubernetesActions:
+        assert self.actions is not None and self.actions.kubernetes is not None
+        if self._k8s is None:
+            self._k8s = KubernetesActions(self.actions.kubernetes)
+        return self._k8s
 
     def _act(self, action: str, state: str) -> None:
         """Run ``action``; when it fails, run its undo at once (it may have half-happened)."""
@@ -175,6 +194,8 @@ class ExternalService:
         """Its ``ready:`` command exits 0, or its ``ready_url`` (else its URL's ``/-/ready``)
         answers 200; a service with neither counts as ready once its command returned."""
         actions = self.actions
+        if actions is not None and actions.kubernetes is not None and not actions.ready_url:
+            return self._kubernetes().ready()
         if actions is not None and actions.ready:
             try:
                 return subprocess.run(actions.ready, shell=True, capture_output=True,
@@ -394,9 +415,9 @@ def action_problems(steps: Sequence[ParsedStep], resolve: Callable[[str], Path])
                              f"external backend services are acted on only by their declared "
                              f"commands ({', '.join(ACTIONS)})")
                 break
-            if action not in declared.commands:
+            if action not in declared.declared():
                 found.append(f"{where}: the service {service!r} declares no {action}: command "
-                             f"(declared: {', '.join(declared.commands) or 'none'})")
+                             f"(declared: {', '.join(declared.declared()) or 'none'})")
                 break
     return found
 

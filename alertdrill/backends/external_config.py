@@ -36,6 +36,7 @@ from typing import Any
 
 import requests
 
+from alertdrill.backends.external_k8s import KubernetesTarget, load_target
 from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError
 
@@ -46,7 +47,7 @@ ACTIONS: Mapping[str, str | None] = {"stop": "start", "kill": "start", "pause": 
 HTTP_KEYS = ("basic_auth", "bearer_token", "bearer_token_file", "bearer_token_env", "ca_file",
              "cert_file", "key_file", "insecure_skip_verify")
 _AUTH_KEYS = ("basic_auth", "bearer_token", "bearer_token_file", "bearer_token_env")
-_SERVICE_KEYS = (*ACTIONS, "ready", "ready_url", "timeout")
+_SERVICE_KEYS = (*ACTIONS, "ready", "ready_url", "timeout", "kubernetes")
 DEFAULT_COMMAND_TIMEOUT = 60.0
 DEFAULT_SINK = "127.0.0.1:9199"
 _WHERE = "alertdrill.yml external"
@@ -103,6 +104,12 @@ class ServiceActions:
     ready: str | None = None
     ready_url: str | None = None
     timeout: float = DEFAULT_COMMAND_TIMEOUT
+    #: The workload the service is, when its actions go through the Kubernetes API instead.
+    kubernetes: KubernetesTarget | None = None
+
+    def declared(self) -> list[str]:
+        """The actions it declares (all five for a Kubernetes workload)."""
+        return list(ACTIONS) if self.kubernetes is not None else list(self.commands)
 
 
 @dataclass(frozen=True)
@@ -182,7 +189,7 @@ def _endpoint(raw: Any, defaults: Mapping[str, Any], where: str, base: Path) -> 
     return Endpoint(url, _http(entry, defaults, where, base))
 
 
-def _service(name: str, raw: Any) -> ServiceActions:
+def _service(name: str, raw: Any, base: Path) -> ServiceActions:
     where = f"{_WHERE}.services.{name}"
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: give the service's actions, e.g. stop: and start: commands",
@@ -193,6 +200,11 @@ def _service(name: str, raw: Any) -> ServiceActions:
                           f"a service declares {', '.join(ACTIONS)} (shell commands), ready "
                           "(a command) or ready_url, and timeout")
     commands = {action: str(raw[action]) for action in ACTIONS if raw.get(action)}
+    target = load_target(raw["kubernetes"], where, base) if raw.get("kubernetes") else None
+    if target is not None and commands:
+        raise ConfigError(f"{where}: kubernetes: and commands ({', '.join(commands)}) both given",
+                          "a Kubernetes workload's actions are the API's: drop the commands, "
+                          "or drop kubernetes: and write kubectl commands")
     for action, undo in ACTIONS.items():
         if action in commands and undo is not None and undo not in commands:
             raise ConfigError(f"{where}: {action}: is declared without {undo}:",
@@ -202,7 +214,7 @@ def _service(name: str, raw: Any) -> ServiceActions:
         timeout = parse_duration(raw.get("timeout", DEFAULT_COMMAND_TIMEOUT))
     except ValueError as exc:
         raise ConfigError(f"{where}.timeout: {exc}") from None
-    return ServiceActions(name, commands, raw.get("ready"), raw.get("ready_url"), timeout)
+    return ServiceActions(name, commands, raw.get("ready"), raw.get("ready_url"), timeout, target)
 
 
 def load_external(section: Mapping[str, Any], base: Path) -> ExternalConfig:
@@ -232,4 +244,4 @@ def load_external(section: Mapping[str, Any], base: Path) -> ExternalConfig:
         raise ConfigError(f"{_WHERE}.services: a mapping of service name → actions", _HINT)
     return ExternalConfig(prometheus, alertmanagers, str(sink.get("listen", DEFAULT_SINK)),
                           str(sink.get("smtp_listen", "127.0.0.1:0")),
-                          {str(n): _service(str(n), raw) for n, raw in services.items()})
+                          {str(n): _service(str(n), raw, base) for n, raw in services.items()})
