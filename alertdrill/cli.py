@@ -121,7 +121,8 @@ _Sub = argparse._SubParsersAction
 
 
 def _stack_settings(cmd: argparse.ArgumentParser) -> None:
-    cmd.add_argument("--backend", default=None, help="where the stack runs (default: "
+    cmd.add_argument("--backend", default=None, help="where the stack runs: local, docker, or "
+                     "external (someone else's stack by URL; needs --time-scale 1) (default: "
                      "$ALERTDRILL_BACKEND or local)")
     cmd.add_argument("--time-scale", type=float, default=None, metavar="K",
                      help="real-world seconds per measured second (default: "

@@ -37,7 +37,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     """Options mirror the ``ALERTDRILL_*`` variables; an option wins over its variable."""
     group = parser.getgroup("alertdrill", "alertdrill: alerting drills on real stacks")
     group.addoption("--backend", dest="alertdrill_backend",
-                    help="where stacks run: local (processes, default) or docker (containers)")
+                    help="where stacks run: local (processes, default), docker (containers) or "
+                    "external (a stack someone else runs, by URL; needs --time-scale 1)")
     group.addoption("--time-scale", dest="alertdrill_time_scale", type=float,
                     help="real-world seconds per measured second (default 60; 1 = as written)")
     group.addoption("--floor", dest="alertdrill_floor", type=float,
