@@ -172,6 +172,7 @@ def _cli(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProc
                           env={**os.environ, "ALERTDRILL_TIME_SCALE": ""})
 
 
+@pytest.mark.slow
 def test_scenarios_on_a_stack_addressed_only_by_url_and_commands(staging: dict[str, Any]) -> None:
     features = _features(staging)
     out = staging["root"] / "reports"
