@@ -25,6 +25,7 @@ from alertdrill.engine.claimnames import (
     refusal,
     stack_argument,
     stack_names,
+    step_actions,
 )
 from alertdrill.engine.vocabulary import loaded_steps, suggest
 from alertdrill.errors import AlertdrillError
@@ -36,7 +37,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     """Options mirror the ``ALERTDRILL_*`` variables; an option wins over its variable."""
     group = parser.getgroup("alertdrill", "alertdrill: alerting drills on real stacks")
     group.addoption("--backend", dest="alertdrill_backend",
-                    help="where stacks run: local (processes, default) or docker (containers)")
+                    help="where stacks run: local (processes, default), docker (containers) or "
+                    "external (a stack someone else runs, by URL; needs --time-scale 1)")
     group.addoption("--time-scale", dest="alertdrill_time_scale", type=float,
                     help="real-world seconds per measured second (default 60; 1 = as written)")
     group.addoption("--floor", dest="alertdrill_floor", type=float,
@@ -91,7 +93,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             config.hook.pytest_deselected(items=dropped)
             items[:] = [item for item in items if item.nodeid in keep]
     try:
-        backend = Settings.from_env(backend=config.getoption("alertdrill_backend")).backend
+        backend = _settings(config).backend
     except AlertdrillError:
         return  # the settings fixture reports the bad value
     if backend == "docker":
@@ -335,7 +337,7 @@ def parse_step(step: Any, context: Any) -> ParsedStep:
     stack_arg = stack_argument(func)
     starts = None if stack_arg is None else str(arguments.get(stack_arg) or "") if stack_arg else ""
     return ParsedStep(f"{step.keyword} {step.name}", step.line_number, arguments,
-                      introduced_by(func), starts)
+                      introduced_by(func), starts, step_actions(func, arguments))
 
 
 def _refuse_unknown_names(request: pytest.FixtureRequest, steps: list[ParsedStep],
@@ -351,3 +353,6 @@ def _refuse_unknown_names(request: pytest.FixtureRequest, steps: list[ParsedStep
     found = problems(steps, resolve)
     if found:
         raise refusal(found, where)
+    from alertdrill.backends import refuse_steps
+
+    refuse_steps(settings.backend, steps, lambda name: stacks.resolve(name or None), where)

@@ -12,7 +12,7 @@ from alertdrill import bundled
 from alertdrill.errors import ConfigError
 
 #: Where a stack can run (see README › Backends).
-BACKENDS = ("local", "docker")
+BACKENDS = ("local", "docker", "external")
 #: How many Alertmanager peers a stack may have: what a manifest allows, and ``--peers``.
 PEERS = range(1, 10)
 #: The largest time scale: one real-world hour per measured second. Beyond it nearly every
@@ -25,8 +25,9 @@ MAX_TIME_SCALE = 3600.0
 class Settings:
     """Everything a run can be told; each field has an ``ALERTDRILL_<NAME>`` variable."""
 
-    #: Where the stack runs: ``local`` (real binaries as child processes) or ``docker``
-    #: (containers on a private network per stack).
+    #: Where the stack runs: ``local`` (real binaries as child processes), ``docker``
+    #: (containers on a private network per stack) or ``external`` (a stack someone else runs,
+    #: reached by URL: the manifest's ``external:`` section).
     backend: str = "local"
     #: Real-world seconds per measured second (see alertdrill.engine.timescale); 1 = as written.
     time_scale: float = 60.0
@@ -101,6 +102,12 @@ class Settings:
         if self.backend not in BACKENDS:
             raise ConfigError(f"unknown backend {self.backend!r}",
                               f"the backends are: {', '.join(BACKENDS)}")
+        if self.backend == "external" and self.time_scale != 1:
+            raise ConfigError(
+                f"the external backend cannot scale time (time scale {self.time_scale:g}): a "
+                "stack someone else runs keeps its own configs, so it runs in real time",
+                "run it with --time-scale 1 (or ALERTDRILL_TIME_SCALE=1); every duration in "
+                "the steps is then waited for as written")
 
 
 def check_peers(peers: int | None) -> None:

@@ -16,6 +16,8 @@ declare -A PACKAGES=(
   [mtail]=mtail
   [prometheus-postgres-exporter]=prometheus-postgres-exporter
   [prometheus-blackbox-exporter]=prometheus-blackbox-exporter
+  # The pushgateway test of `--pushgateway` (results as metrics).
+  [prometheus-pushgateway]=prometheus-pushgateway
   # The Docker backend's engine (make images, tests marked docker). Started on demand by
   # alertdrill/backends/dockerd.py, never here.
   [dockerd]=docker.io

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pytest_bdd import when
 
 from alertdrill.durations import parse_human
+from alertdrill.engine.claimnames import acts_on
 from alertdrill.engine.drill import Drill
 from alertdrill.sink.integrations import step_pattern
 
@@ -12,6 +13,7 @@ from .patterns import DURATION, quoted, rx
 
 
 @when(rx(rf"the service {quoted('service')} is (?P<how>stopped|killed)"))
+@acts_on(lambda args: ("kill" if args.get("how") == "killed" else "stop", "start"))
 def service_stopped(drill: Drill, service: str, how: str) -> None:
     """Stop (SIGTERM) or kill (SIGKILL) a service of the stack; SLAs count from here.
 
@@ -21,6 +23,7 @@ def service_stopped(drill: Drill, service: str, how: str) -> None:
 
 
 @when(rx(rf"the service {quoted('service')} is started( again)?"))
+@acts_on(("start",))
 def service_started(drill: Drill, service: str) -> None:
     """Start a service this scenario stopped, on the same address; SLAs count from here.
 
@@ -30,6 +33,7 @@ def service_started(drill: Drill, service: str) -> None:
 
 
 @when(rx(rf"the service {quoted('service')} is restarted"))
+@acts_on(("stop", "start"))
 def service_restarted(drill: Drill, service: str) -> None:
     """Stop and start a service at once; SLAs keep counting from the previous action.
 
@@ -39,6 +43,7 @@ def service_restarted(drill: Drill, service: str) -> None:
 
 
 @when(rx(rf"the service {quoted('service')} is paused"))
+@acts_on(("pause", "resume"))
 def service_paused(drill: Drill, service: str) -> None:
     """Freeze a service (SIGSTOP): connections hang instead of being refused.
 
@@ -48,6 +53,7 @@ def service_paused(drill: Drill, service: str) -> None:
 
 
 @when(rx(rf"the service {quoted('service')} is resumed"))
+@acts_on(("resume",))
 def service_resumed(drill: Drill, service: str) -> None:
     """Unfreeze a service this scenario paused (SIGCONT).
 
@@ -79,6 +85,7 @@ def receiver_healed(drill: Drill, receiver: str) -> None:
 
 
 @when(rx(rf"the 5xx rate of {quoted('service')} is raised to (?P<percent>\d+(?:\.\d+)?) ?%"))
+@acts_on(("control",))
 def error_rate_raised(drill: Drill, service: str, percent: str) -> None:
     """That share of the app's real requests now fail with HTTP 500.
 
@@ -89,6 +96,7 @@ def error_rate_raised(drill: Drill, service: str, percent: str) -> None:
 
 @when(rx(rf"the latency of {quoted('service')} is raised to (?P<seconds>\d+(?:\.\d+)?) "
          r"(?:s|seconds?)"))
+@acts_on(("control",))
 def latency_raised(drill: Drill, service: str, seconds: str) -> None:
     """Every real request of the app now takes this long (literal seconds: a latency is a
     measured value compared with the rule's numeric threshold, so it is not time-scaled).
@@ -100,6 +108,7 @@ def latency_raised(drill: Drill, service: str, seconds: str) -> None:
 
 @when(rx(rf"the connection pool use of {quoted('service')} is raised to "
          r"(?P<percent>\d+(?:\.\d+)?) ?%"))
+@acts_on(("control",))
 def pool_raised(drill: Drill, service: str, percent: str) -> None:
     """Connections leak until that share of the app's pool (its 20 connections) is checked out.
 
@@ -109,6 +118,7 @@ def pool_raised(drill: Drill, service: str, percent: str) -> None:
 
 
 @when(rx(rf"the faults of {quoted('service')} are reverted"))
+@acts_on(("control",))
 def target_restored(drill: Drill, service: str) -> None:
     """The app behaves normally again (latency, 5xx rate and pool as before).
 
@@ -118,6 +128,7 @@ def target_restored(drill: Drill, service: str) -> None:
 
 
 @when(rx(rf"the disk of {quoted('service')} is filled to (?P<percent>\d+(?:\.\d+)?) ?%"))
+@acts_on(("fill-disk",))
 def disk_filled(drill: Drill, service: str, percent: str) -> None:
     """Write a real file into the stack's own small filesystem until it is that full.
 
@@ -127,6 +138,7 @@ def disk_filled(drill: Drill, service: str, percent: str) -> None:
 
 
 @when(rx(rf"the disk of {quoted('service')} is freed"))
+@acts_on(("fill-disk",))
 def disk_freed(drill: Drill, service: str) -> None:
     """Delete what the fill wrote.
 
@@ -137,6 +149,7 @@ def disk_freed(drill: Drill, service: str) -> None:
 
 @when(rx(rf"the log of {quoted('service')} is flooded with (?P<rate>\d+(?:\.\d+)?) "
          rf"(?P<level>[A-Z]+) lines per second for {DURATION}(?: saying {quoted('message')})?"))
+@acts_on(("flood-log",))
 def log_flooded(drill: Drill, service: str, rate: str, level: str, duration: str,
                 message: str | None) -> None:
     """Append real log lines to the service's log (mtail counts them); the time is real-world.
@@ -148,6 +161,7 @@ def log_flooded(drill: Drill, service: str, rate: str, level: str, duration: str
 
 @when(rx(rf"the certificate of {quoted('service')} is reissued to expire in "
          r"(?P<days>-?\d+(?:\.\d+)?) days?"))
+@acts_on(("certificate",))
 def certificate_reissued(drill: Drill, service: str, days: str) -> None:
     """The TLS endpoint now serves a certificate from the stack's CA expiring in N calendar
     days (not time-scaled: expiry is compared with the wall clock).
@@ -158,6 +172,7 @@ def certificate_reissued(drill: Drill, service: str, days: str) -> None:
 
 
 @when(rx(rf"the certificate of {quoted('service')} is restored"))
+@acts_on(("certificate",))
 def certificate_restored(drill: Drill, service: str) -> None:
     """The endpoint serves the certificate it had before this scenario replaced it.
 
@@ -167,6 +182,7 @@ def certificate_restored(drill: Drill, service: str) -> None:
 
 
 @when(rx(rf"the service {quoted('service')} is cut off from the network"))
+@acts_on(("network-cut",))
 def service_isolated(drill: Drill, service: str) -> None:
     """Disconnect the service from every network (Docker backend only) until reconnected.
 
@@ -178,6 +194,7 @@ def service_isolated(drill: Drill, service: str) -> None:
 
 
 @when(rx(rf"the Alertmanager peer {quoted('service')} is cut off from the other peers"))
+@acts_on(("network-cut",))
 def peer_partitioned(drill: Drill, service: str) -> None:
     """Split the cluster (Docker backend only): the peer loses its gossip with the others.
 
@@ -189,6 +206,7 @@ def peer_partitioned(drill: Drill, service: str) -> None:
 
 
 @when(rx(r"Prometheus is cut off from the Alertmanagers"))
+@acts_on(("network-cut",), service="prometheus")
 def prometheus_isolated(drill: Drill) -> None:
     """Prometheus can no longer send alerts to any peer (Docker backend only).
 
@@ -200,6 +218,7 @@ def prometheus_isolated(drill: Drill) -> None:
 
 
 @when(rx(rf"(?:the service|the Alertmanager peer) {quoted('service')} is reconnected"))
+@acts_on(("network-cut",))
 def service_reconnected(drill: Drill, service: str) -> None:
     """Undo every network cut of the service (same names, same addresses).
 
@@ -209,6 +228,7 @@ def service_reconnected(drill: Drill, service: str) -> None:
 
 
 @when(rx(r"Prometheus is reconnected to the Alertmanagers"))
+@acts_on(("network-cut",), service="prometheus")
 def prometheus_reconnected(drill: Drill) -> None:
     """Prometheus reaches the Alertmanagers again.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pytest_bdd import when
 
 from alertdrill.durations import parse_duration, parse_human
+from alertdrill.engine.claimnames import acts_on
 from alertdrill.engine.drill import Drill
 
 from .patterns import quoted, rx
@@ -20,6 +21,7 @@ NUMBER = r"(?P<number>-?\d+(?:\.\d+)?(?:e-?\d+)?)"
 
 
 @when(rx(rf"the series {SERIES} of {quoted('service')} is set to {NUMBER}"))
+@acts_on(("drive-series",))
 def series_set(drill: Drill, series: str, service: str, number: str) -> None:
     """A gauge of the stand-in now reads this value (until it returns to its baseline).
 
@@ -30,6 +32,7 @@ def series_set(drill: Drill, series: str, service: str, number: str) -> None:
 
 @when(rx(rf"the rate of {SERIES} of {quoted('service')} (?:rises|falls|drops) to {NUMBER} "
          r"per second"))
+@acts_on(("drive-series",))
 def series_rate(drill: Drill, series: str, service: str, number: str) -> None:
     """A counter (or a histogram's observations) grows by N per measured second: rate() reads N.
 
@@ -40,6 +43,7 @@ def series_rate(drill: Drill, series: str, service: str, number: str) -> None:
 
 @when(rx(rf"the increase of {SERIES} of {quoted('service')} over (?P<window>\d+(?:\.\d+)?\s*"
          rf"[a-z]+(?:\d+[a-z]+)*) rises to {NUMBER}"))
+@acts_on(("drive-series",))
 def series_increase(drill: Drill, series: str, service: str, window: str, number: str) -> None:
     """A counter grows by N every real-world window, so increase(x[window]) reads N.
 
@@ -54,6 +58,7 @@ def series_increase(drill: Drill, series: str, service: str, window: str, number
 
 @when(rx(rf"the latency of {SERIES} of {quoted('service')} (?:rises|falls|drops) to "
          rf"{NUMBER} (?:s|seconds?)"))
+@acts_on(("drive-series",))
 def series_latency(drill: Drill, series: str, service: str, number: str) -> None:
     """A histogram's observations now take this long (literal seconds, not time-scaled).
 
@@ -63,6 +68,7 @@ def series_latency(drill: Drill, series: str, service: str, number: str) -> None
 
 
 @when(rx(rf"the series {SERIES} of {quoted('service')} disappears"))
+@acts_on(("drive-series",))
 def series_disappears(drill: Drill, series: str, service: str) -> None:
     """The stand-in no longer serves these series (absent() sees them gone).
 
@@ -72,6 +78,7 @@ def series_disappears(drill: Drill, series: str, service: str) -> None:
 
 
 @when(rx(rf"the series {SERIES} of {quoted('service')} returns to its baseline"))
+@acts_on(("drive-series",))
 def series_baseline(drill: Drill, series: str, service: str) -> None:
     """The series this scenario drove are back to their healthy baseline.
 
@@ -81,6 +88,7 @@ def series_baseline(drill: Drill, series: str, service: str) -> None:
 
 
 @when(rx(rf"{quoted('service')} returns to its baseline"))
+@acts_on(("drive-series",))
 def stand_in_baseline(drill: Drill, service: str) -> None:
     """Every series of the stand-in this scenario drove is back to its baseline.
 

@@ -94,6 +94,8 @@ def test_run_passes_a_feature_and_writes_junit_allure_records_and_report(tmp_pat
     assert records[0]["feature"]["file"] == "sample/silences.feature"
     assert "a silence without a comment is refused" in (out_dir / "drill-report.html").read_text()
     assert (out_dir / "drill-report.md").is_file()
+    assert "alertdrill_scenarios{outcome=\"passed\"} 1.0" in (out_dir / "alertdrill.prom").read_text()
+    assert f"metrics: {out_dir / 'alertdrill.prom'}" in out
 
 
 def test_run_in_parallel_keeps_every_scenarios_record_and_only_this_runs(tmp_path: Path) -> None:

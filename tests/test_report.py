@@ -377,14 +377,16 @@ def test_markdown_tables_are_well_formed() -> None:
 
 
 # -- the command -------------------------------------------------------------------------------------
-def test_alertdrill_report_writes_both_files_and_prints_their_paths(tmp_path: Path) -> None:
+def test_alertdrill_report_writes_both_files_and_the_metrics_and_prints_their_paths(
+        tmp_path: Path) -> None:
     write_record(_record(), tmp_path / "drill")
     result = subprocess.run([sys.executable, "-m", "alertdrill.cli", "report", "--from",
                              str(tmp_path / "drill")], cwd=ROOT, capture_output=True, text=True,
                             timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(tmp_path / "drill-report.html"),
-                                     str(tmp_path / "drill-report.md")]
+                                     str(tmp_path / "drill-report.md"),
+                                     str(tmp_path / "alertdrill.prom")]
     assert "<svg" in (tmp_path / "drill-report.html").read_text()
 
 

@@ -102,14 +102,30 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where drill-report.html/.md go (default: the parent of --from, "
                         "i.e. reports/; with several --from, the merged junit.xml, "
                         "allure-results/ and drill/ go there too)")
+    _results_options(report)
     return parser
+
+
+def _results_options(cmd: argparse.ArgumentParser) -> None:
+    """What ``run`` and ``report`` do with a run's results beyond the report (README › Results
+    as metrics)."""
+    cmd.add_argument("--history", type=Path, default=None, metavar="DIR",
+                     help="earlier runs' records (anywhere under DIR, e.g. a CI cache of "
+                     "reports/drill directories): adds a trend section — per alert, the last "
+                     "runs' time to notify as a small chart, and which runs broke")
+    cmd.add_argument("--runs", type=_count(1), default=10, metavar="N",
+                     help="how many runs the trend shows (default 10)")
+    cmd.add_argument("--pushgateway", default=None, metavar="URL",
+                     help="also push the run's metrics (alertdrill.prom) to this Pushgateway, "
+                     "as job alertdrill")
 
 
 _Sub = argparse._SubParsersAction
 
 
 def _stack_settings(cmd: argparse.ArgumentParser) -> None:
-    cmd.add_argument("--backend", default=None, help="where the stack runs (default: "
+    cmd.add_argument("--backend", default=None, help="where the stack runs: local, docker, or "
+                     "external (someone else's stack by URL; needs --time-scale 1) (default: "
                      "$ALERTDRILL_BACKEND or local)")
     cmd.add_argument("--time-scale", type=float, default=None, metavar="K",
                      help="real-world seconds per measured second (default: "
@@ -167,6 +183,7 @@ def _add_run(sub: _Sub[argparse.ArgumentParser]) -> None:
     run.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
                      help="where junit.xml, allure-results/, drill/ and the drill report go "
                      "(default: reports)")
+    _results_options(run)
     run.add_argument("--fail-fast", "-x", action="store_true", help="stop at the first failure")
     run.add_argument("--verbose", "-v", action="store_true",
                      help="pytest's own output instead of the compact progress display")
@@ -375,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
                 return _check_features(args.features, args.stack_dir or args.stack)
             return _check(args.stack_dir or args.stack, args.format, tools=not args.no_tools)
         if args.command == "report":
-            return _report(args.sources, args.out)
+            return _report(args.sources, args.out, args.history, args.runs, args.pushgateway)
         if args.command == "init":
             return _init(args)
     except AlertdrillError as exc:
@@ -401,6 +418,7 @@ def _run(args: argparse.Namespace) -> int:
         pool=args.pool, tags=args.tags, keyword=args.keyword, parallel=args.parallel,
         report_dir=args.report_dir,
         keep_workdir=args.keep_workdir, shard=args.shard, fail_fast=args.fail_fast,
+        history=args.history, runs=args.runs, pushgateway=args.pushgateway,
         verbose=args.verbose,
         pytest_args=args.pytest_args)
     return run(options)
@@ -478,8 +496,11 @@ def _display_root(root: Path, base: Path) -> str:
         return str(root.relative_to(base))
     except ValueError:
         return str(root)
-def _report(sources: list[Path], out: Path | None) -> int:
+def _report(sources: list[Path], out: Path | None, history: Path | None = None, runs: int = 10,
+            pushgateway: str | None = None) -> int:
     from alertdrill.report import build
+    from alertdrill.report.metrics import METRICS_FILE, push_metrics
+    from alertdrill.report.records import load_records
     from alertdrill.settings import Settings
 
     if len(sources) > 1:
@@ -494,9 +515,13 @@ def _report(sources: list[Path], out: Path | None) -> int:
             source = source / "drill"  # a run's report dir: its records are in drill/
         if out is None:
             out = source.resolve().parent
-    html_path, md_path = build(source, out)
+    html_path, md_path = build(source, out, history, runs)
     print(html_path)
     print(md_path)
+    print(out / METRICS_FILE)
+    if pushgateway:
+        push_metrics(load_records(source), pushgateway)
+        print(f"pushed to {pushgateway}")
     return 0
 
 

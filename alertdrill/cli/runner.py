@@ -25,7 +25,7 @@ import pytest
 
 from alertdrill import bundled
 from alertdrill.backends.process import KEPT_PROPERTY
-from alertdrill.errors import ConfigError
+from alertdrill.errors import AlertdrillError, ConfigError
 from alertdrill.text import plural
 
 _INI = """\
@@ -57,6 +57,11 @@ class RunOptions:
     keep_workdir: bool = False
     #: ``I/N``: run shard I of N (see alertdrill.engine.shards).
     shard: str | None = None
+    #: Earlier runs' records for the report's trend section, and how many runs it shows.
+    history: Path | None = None
+    runs: int = 10
+    #: A Pushgateway the run's metrics are pushed to (alertdrill.report.metrics).
+    pushgateway: str | None = None
     fail_fast: bool = False
     verbose: bool = False
     pytest_args: list[str] = field(default_factory=list)
@@ -298,12 +303,17 @@ def _indent(text: str, prefix: str = "    ") -> str:
 def run(options: RunOptions, out: TextIO = sys.stdout) -> int:
     """Run the scenarios, build the drill report, return the exit status."""
     from alertdrill.report import build
+    from alertdrill.report.metrics import METRICS_FILE, push_metrics
+    from alertdrill.report.records import load_records
     from alertdrill.settings import Settings, resolve_stack_dir
 
     project_defaults(options)
     options.features = features = options.features or default_features()
     if options.stack:
         options.stack = str(resolve_stack_dir(options.stack, [Path.cwd()]))
+    if options.history is not None and not options.history.is_dir():
+        raise ConfigError(f"--history {options.history}: no such directory",
+                          "give the directory where earlier runs' records are kept")
     if options.parallel < 1:
         raise ConfigError(f"--parallel must be 1 or more, not {options.parallel}")
     if options.shard:
@@ -336,11 +346,20 @@ def run(options: RunOptions, out: TextIO = sys.stdout) -> int:
     out.write(f"junit:  {_display(report_root / 'junit.xml')}\n")
     out.write(f"allure: {_display(report_root / 'allure-results')}\n")
     try:
-        html_path, md_path = build(report_root / "drill", report_root)
+        html_path, md_path = build(report_root / "drill", report_root, options.history,
+                                   options.runs)
     except Exception as exc:
         out.write(f"drill report: not built ({str(exc).splitlines()[0]})\n")
         return status if status != 0 else 3
     out.write(f"drill report: {_display(html_path)}  {_display(md_path)}\n")
+    out.write(f"metrics: {_display(report_root / METRICS_FILE)}\n")
+    if options.pushgateway:
+        try:
+            push_metrics(load_records(report_root / "drill"), options.pushgateway)
+        except AlertdrillError as exc:
+            out.write(f"metrics: not pushed ({exc})\n")
+            return status if status != 0 else 3
+        out.write(f"metrics: pushed to {options.pushgateway}\n")
     return status
 
 

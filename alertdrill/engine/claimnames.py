@@ -80,6 +80,38 @@ def starts_stack(argument: str | None = None) -> Callable[[F], F]:
     return mark
 
 
+_ACTS_ON = "__alertdrill_acts_on__"
+#: What a step does to a service, from its arguments: the actions it takes (applying and undoing).
+ActionsOf = Callable[[Mapping[str, object]], tuple[str, ...]]
+
+
+def acts_on(actions: tuple[str, ...] | ActionsOf, service: str | None = None) -> Callable[[F], F]:
+    """Mark a step that acts on a service: ``actions`` (or a function of the step's arguments
+    giving them) are what it takes — a stop also takes the ``start`` that undoes it — and the
+    service is the step's ``service`` argument, or ``service`` when the step names a fixed one.
+
+    The local and Docker backends can do anything to what they started; the external backend
+    only what the stack's manifest declares, and refuses the rest before the scenario starts.
+    Put it below the ``@when`` decorator (it must see the plain function).
+    """
+    def mark(func: F) -> F:
+        setattr(func, _ACTS_ON, (actions, service))
+        return func
+
+    return mark
+
+
+def step_actions(func: Callable[..., Any], arguments: Mapping[str, object]
+                 ) -> tuple[str, tuple[str, ...]] | None:
+    """For a step marked with :func:`acts_on`: (service, actions); None for any other step."""
+    found = getattr(func, _ACTS_ON, None)
+    if found is None:
+        return None
+    actions, service = found
+    taken = actions(arguments) if callable(actions) else actions
+    return str(service or arguments.get("service") or ""), tuple(taken)
+
+
 def stack_argument(func: Callable[..., Any]) -> str | None:
     """For a step marked with :func:`starts_stack`: the argument naming the stack ("" for the
     default stack); None for any other step."""
@@ -129,6 +161,10 @@ class ParsedStep:
     introduces: frozenset[str] = frozenset()
     #: Set on a step that starts a stack: the stack's name, "" for the run's default.
     starts_stack: str | None = None
+    #: Set on a step that acts on a service (:func:`acts_on`): the service and the actions
+    #: applying and undoing it take (``stop`` and ``start``), for backends that can only act
+    #: through declared actions (the external backend).
+    acts_on: tuple[str, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)

@@ -74,10 +74,19 @@ class Drill:
         self.settings = settings
         self.scale = TimeScale(settings.time_scale, settings.floor)
         self.timeline = Timeline()
-        self.prometheus = PrometheusAPI(stack.prometheus_url)
+        # A stack someone else runs (the external backend) says how each URL is reached.
+        session_for = getattr(stack, "session_for", None)
+        self._session_for: Callable[[str], requests.Session | None] = \
+            session_for if callable(session_for) else (lambda url: None)
+        self.prometheus = PrometheusAPI(stack.prometheus_url,
+                                        session=self._session_for(stack.prometheus_url))
         self.alertmanagers = [
-            AlertmanagerAPI(url, peer) for peer, url in enumerate(stack.alertmanager_urls)
+            AlertmanagerAPI(url, peer, session=self._session_for(url))
+            for peer, url in enumerate(stack.alertmanager_urls)
         ]
+        attach = getattr(stack, "attach_timeline", None)
+        if callable(attach):  # it records the commands it runs on the scenario's timeline
+            attach(self.timeline)
         self.sink = SinkClient(stack.sink_url)
         self.observer = Observer(
             self.timeline, self.prometheus, self.alertmanagers, self.sink, settings.poll_interval
@@ -90,6 +99,8 @@ class Drill:
         self.final_cluster: list[PeerState] = []
         self.faults: list[Fault] = []
         self.silences: dict[str, str] = {}
+        #: Alerts pushed and not resolved yet: resolved at close on a shared stack.
+        self._pushed: dict[str, tuple[str, dict[str, str]]] = {}
         self._closed = False
 
     def begin(self) -> Drill:
@@ -113,6 +124,8 @@ class Drill:
                 fault.revert()
             except Exception:
                 logger.exception("reverting %s failed", fault.name)
+        if getattr(self.stack, "shared", False):
+            self._clean_shared_stack()
         try:
             self.final_health = self.health()
             self.final_cluster = self.cluster_state()
@@ -121,10 +134,31 @@ class Drill:
         self.lag.stop()
         self.observer.stop()
 
+    def _clean_shared_stack(self) -> None:
+        """On a stack that outlives the scenario (someone else's), take back what the scenario
+        left in its Alertmanagers: resolve the alerts it pushed, expire its silences — on the
+        local and Docker backends the stack goes away with them."""
+        for alertname, labels in list(self._pushed.values()):
+            try:
+                self.push_alert(alertname, labels, resolved=True)
+            except Exception:
+                logger.exception("resolving the pushed alert %s failed", alertname)
+        for key, silence_id in list(self.silences.items()):
+            for api in self.alertmanagers:
+                try:
+                    api.expire_silence(silence_id)
+                except requests.RequestException:
+                    continue
+                self.silences.pop(key)
+                self.timeline.add(tl.ACTION, "silence", note=f"silence {silence_id[:8]} expired "
+                                  "at the scenario's end (a shared stack)")
+                break
+
     # -- observation of the stack itself ---------------------------------------------------
     def health(self) -> Health:
         """Prometheus's and the harness's own pace so far (see alertdrill.engine.health)."""
-        return health_snapshot(self.stack.prometheus_url, self.lag)
+        return health_snapshot(self.stack.prometheus_url, self.lag,
+                               session=self._session_for(self.stack.prometheus_url))
 
     def cluster_state(self) -> list[PeerState]:
         """Each Alertmanager peer's view of the cluster, from its own metrics."""
@@ -510,6 +544,11 @@ class Drill:
                 logger.info("peer %d refused the alert: %s", api.peer, exc)
         if sent == 0:
             raise StepError(f'no Alertmanager peer accepted the alert "{alertname}"')
+        key = _silence_key({"alertname": alertname, **labels})
+        if resolved:
+            self._pushed.pop(key, None)
+        else:
+            self._pushed[key] = (alertname, dict(labels))
         self.timeline.add(
             tl.ACTION, alertname, alert["labels"], anchor=True,
             note=f"{'resolved' if resolved else 'pushed'} to {sent} peer(s)",

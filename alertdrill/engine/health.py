@@ -157,11 +157,13 @@ def metric_samples(text: str) -> Iterator[tuple[str, dict[str, str], float]]:
         return
 
 
-def snapshot(prometheus_url: str, lag: LagMonitor | None, timeout: float = 1.0) -> Health:
-    """Ask Prometheus about itself now (cumulative since it started) and add the harness's lag."""
+def snapshot(prometheus_url: str, lag: LagMonitor | None, timeout: float = 1.0,
+             session: requests.Session | None = None) -> Health:
+    """Ask Prometheus about itself now (cumulative since it started) and add the harness's lag
+    (``session``: the credentials of a stack someone else runs)."""
     try:
-        text: str | None = requests.get(prometheus_url.rstrip("/") + "/metrics",
-                                        timeout=timeout).text
+        text: str | None = (session or requests).get(prometheus_url.rstrip("/") + "/metrics",
+                                                     timeout=timeout).text
     except requests.RequestException:
         text = None
     return Health(**prometheus_health(text),

@@ -40,10 +40,12 @@ def parse_rfc3339(text: str) -> float:
 class PrometheusAPI:
     """The few Prometheus HTTP API calls the harness needs."""
 
-    def __init__(self, url: str, timeout: float = 1.0) -> None:
+    def __init__(self, url: str, timeout: float = 1.0,
+                 session: requests.Session | None = None) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
-        self.session = requests.Session()
+        #: With the credentials and TLS settings of a stack someone else runs, when it has any.
+        self.session = session or requests.Session()
 
     def _get(self, path: str, **params: Any) -> Any:
         response = self.session.get(self.url + path, params=params, timeout=self.timeout)
@@ -66,11 +68,12 @@ class PrometheusAPI:
 class AlertmanagerAPI:
     """The Alertmanager v2 API calls the harness needs, for one peer."""
 
-    def __init__(self, url: str, peer: int, timeout: float = 1.0) -> None:
+    def __init__(self, url: str, peer: int, timeout: float = 1.0,
+                 session: requests.Session | None = None) -> None:
         self.url = url.rstrip("/")
         self.peer = peer
         self.timeout = timeout
-        self.session = requests.Session()
+        self.session = session or requests.Session()
 
     def alerts(self) -> list[dict[str, Any]]:
         """Every alert the peer holds, including silenced, inhibited and unprocessed ones."""

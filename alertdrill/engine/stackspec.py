@@ -60,6 +60,9 @@ class StackSpec:
     min_scrape_timeouts: dict[str, float] = field(default_factory=dict)
     #: The manifest's ``name:``, if it gives one.
     title: str = ""
+    #: The manifest's ``external:`` section as written: where a stack someone else runs is
+    #: reached and how its services are acted on (read by alertdrill.backends.external_config).
+    external: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -120,7 +123,11 @@ class StackSpec:
                     raise ConfigError(f"{manifest_path}: scrape_jobs.{job}.min_scrape_timeout: "
                                       f"{exc}") from None
         title = str(manifest.get("name") or "")
-        return cls(root, prom, am, tuple(rule_files), peers, services, minimums, title)
+        external = manifest.get("external") or {}
+        if not isinstance(external, dict):
+            raise ConfigError(f"{manifest_path}: external: must be a mapping",
+                              "see README › Backends › external")
+        return cls(root, prom, am, tuple(rule_files), peers, services, minimums, title, external)
 
 
 def _stand_ins(prom_config: dict[str, Any],

@@ -18,6 +18,9 @@ from typing import Any
 FAULT_APPLIED = "fault.applied"
 FAULT_REVERTED = "fault.reverted"
 ACTION = "action"
+#: A declared command the harness ran on a stack someone else runs (the external backend):
+#: which service, which action, the command, who ran it, its exit status.
+COMMAND = "command"
 PROM_PENDING = "prometheus.pending"
 PROM_FIRING = "prometheus.firing"
 PROM_INACTIVE = "prometheus.inactive"

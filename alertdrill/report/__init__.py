@@ -22,7 +22,9 @@ Everything user-supplied is escaped, and every record passes the redaction pass 
 The package, one concern a module: :mod:`.model` (typed views of a record's claims,
 notifications and events), :mod:`.analysis` (SLA rows, anchors, escalations, what was observed
 without a claim), :mod:`.cells` and :mod:`.tables` (how values and tables are written, for both
-renderers), :mod:`.chart` (the SVG), :mod:`.markdown`, :mod:`.html` (with ``report.css``).
+renderers), :mod:`.chart` (the SVG), :mod:`.markdown`, :mod:`.html` (with ``report.css``),
+:mod:`.metrics` (the run's SLA figures as ``alertdrill.prom``, and the Pushgateway push) and
+:mod:`.trend` (``--history``: the last runs' time to notify per alert).
 """
 
 from __future__ import annotations
@@ -34,23 +36,30 @@ from alertdrill.report.analysis import PHASES, SlaRow, action_label, is_escalati
 from alertdrill.report.chart import chart_svg
 from alertdrill.report.html import html_section, render_html
 from alertdrill.report.markdown import markdown, markdown_section
+from alertdrill.report.metrics import write_metrics
 from alertdrill.report.records import load_records
+from alertdrill.report.trend import DEFAULT_RUNS, Trend
 
 __all__ = ["PHASES", "SlaRow", "action_label", "build", "chart_svg", "html_section",
            "is_escalation", "markdown", "markdown_section", "observed_lines", "render_html",
            "sla_rows"]
 
 
-def build(source: Path, out: Path) -> tuple[Path, Path]:
-    """Read the records in ``source``, write ``drill-report.html`` and ``.md`` into ``out``."""
+def build(source: Path, out: Path, history: Path | None = None,
+          runs: int = DEFAULT_RUNS) -> tuple[Path, Path]:
+    """Read the records in ``source``, write ``drill-report.html`` and ``.md`` into ``out``,
+    and the run's metrics, ``alertdrill.prom`` (:mod:`alertdrill.report.metrics`), beside them;
+    ``history``: a directory of earlier runs' records, for the trend section."""
     records = load_records(source)
     if not records:
         raise AlertdrillError(
             f"no scenario records in {source}",
             "run scenarios first (alertdrill run, or pytest with the alertdrill plugin); each writes "
             "<report dir>/<scenario>.json — or point --from at the directory that has them")
+    trend = Trend.of(history, records, runs) if history is not None else None
     out.mkdir(parents=True, exist_ok=True)
     html_path, md_path = out / "drill-report.html", out / "drill-report.md"
-    html_path.write_text(render_html(records), encoding="utf-8")
-    md_path.write_text(markdown(records), encoding="utf-8")
+    html_path.write_text(render_html(records, trend), encoding="utf-8")
+    md_path.write_text(markdown(records, trend), encoding="utf-8")
+    write_metrics(records, out)
     return html_path, md_path

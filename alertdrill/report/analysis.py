@@ -48,6 +48,10 @@ class SlaRow:
     tolerance: float | None = None
     verdict: str = "no claim"  # passed | failed | no claim
     note: str = ""
+    #: What the row is about, for the metrics (alertdrill.report.metrics): the alert (or the
+    #: alerts of a notification, comma-separated) and the receiver ("" for Prometheus's phases).
+    alertname: str = ""
+    receiver: str = ""
 
 
 # -- anchors: the actions SLA clocks start from ---------------------------------------------------
@@ -173,7 +177,7 @@ def sla_rows(record: dict[str, Any]) -> list[SlaRow]:
             measured=None if event_t is None else float(event_t) - start,
             sla_real=claim.sla_real, sla_measured=claim.sla_measured,
             tolerance=claim.tolerance, verdict="passed" if claim.passed else "failed",
-            note=note))
+            note=note, alertname=str(claim.alertname or ""), receiver=str(claim.receiver or "")))
         subject = str(claim.receiver or claim.alertname or "")
         claimed.add((phase, subject))
     rows += _observed_rows(record, timeline, claimed)
@@ -190,23 +194,23 @@ def _observed_rows(record: dict[str, Any], timeline: list[Event],
     seen: set[tuple[str, str]] = set()
 
     def add(phase: str, subject: str, key: str, what: str, t: float, note: str = "",
-            labels: Sequence[dict[str, str]] = ()) -> None:
+            labels: Sequence[dict[str, str]] = (), alertname: str = "", receiver: str = "") -> None:
         anchor = _anchor_before(timeline, t, labels)
         if anchor is None or (phase, subject) in claimed or (phase, key) in seen:
             return
         seen.add((phase, key))
         rows.append(SlaRow(phase, what, action_label(anchor), anchor.t, t, t - anchor.t,
-                           note=note))
+                           note=note, alertname=alertname, receiver=receiver))
 
     for e in timeline:
         if e.kind in (tl.PROM_FIRING, tl.PROM_INACTIVE):
             alert = short_alert(e.subject, e.labels)
             if e.kind == tl.PROM_FIRING:
                 add("detect", e.subject, alert, f"{alert} firing in Prometheus", e.t,
-                    labels=[e.labels])
+                    labels=[e.labels], alertname=e.subject)
             else:
                 add("resolve", e.subject, alert, f"{alert} resolved in Prometheus", e.t,
-                    labels=[e.labels])
+                    labels=[e.labels], alertname=e.subject)
     for n in notifications(record):
         # Structured deliveries only (the probe, webhooks): they name their alerts and status.
         if not n.ok or n.status not in ("firing", "resolved") or not n.alertnames:
@@ -215,10 +219,11 @@ def _observed_rows(record: dict[str, Any], timeline: list[Event],
         via = "routing (probe)" if n.integration == "probe" else f"first via {n.integration}"
         if n.status == "resolved":
             add("resolve", n.receiver, n.receiver, f"{n.receiver} ← {names} (resolved)", n.t, via,
-                n.alerts)
+                n.alerts, ",".join(n.alertnames), n.receiver)
         else:
             phase = "escalate" if is_escalation(n.receiver, n.alerts) else "notify"
-            add(phase, n.receiver, n.receiver, f"{n.receiver} ← {names}", n.t, via, n.alerts)
+            add(phase, n.receiver, n.receiver, f"{n.receiver} ← {names}", n.t, via, n.alerts,
+                ",".join(n.alertnames), n.receiver)
     return rows
 
 

@@ -38,6 +38,7 @@ from alertdrill.report.tables import (
     held_back_reason,
     summary,
 )
+from alertdrill.report.trend import Trend
 from alertdrill.text import plural
 
 Cell = str | tuple[str, str]
@@ -217,7 +218,7 @@ def _describe_event(e: Event) -> str:
     return f"t={e.t:+8.3f}s  {e.kind:<24} {e.subject}{extra}{'  ' + note if note else ''}"
 
 
-def render_html(records: list[dict[str, Any]]) -> str:
+def render_html(records: list[dict[str, Any]], trend: Trend | None = None) -> str:
     """The whole self-contained HTML report."""
     records = [Redactor().scrub(r) for r in records]
     s = summary(records)
@@ -256,6 +257,7 @@ per deadline · generated {_e(s['generated'])}</div></header>
 <div class="panel"><h3 style="margin-top:0">Scenarios</h3>
 {_html_table(["", "scenario", "feature", "claims", "duration"], toc_rows, table_class="toc")}
 </div>
+{trend.html() if trend is not None else ""}
 {body}
 </main>
 </body>

@@ -22,6 +22,7 @@ from alertdrill.report.tables import (
     sla_table_rows,
     summary,
 )
+from alertdrill.report.trend import Trend
 from alertdrill.text import plural
 
 
@@ -101,7 +102,7 @@ def _failure(record: dict[str, Any], failed: bool, k: float) -> list[str]:
     return lines
 
 
-def markdown(records: list[dict[str, Any]]) -> str:
+def markdown(records: list[dict[str, Any]], trend: Trend | None = None) -> str:
     """The whole Markdown report."""
     records = [Redactor().scrub(r) for r in records]
     s = summary(records)
@@ -117,6 +118,8 @@ def markdown(records: list[dict[str, Any]]) -> str:
          r.get("scenario", {}).get("name"), r.get("feature", {}).get("file"), claims_count(r),
          secs(r.get("duration"))] for r in records])
     lines.append("")
+    if trend is not None:
+        lines += trend.markdown()
     for r in records:
         lines += [markdown_section(r), ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -150,7 +150,11 @@ def build_record(info: ScenarioInfo, settings: Settings, drills: Sequence[Any] =
     """The redacted JSON record of one scenario and the stacks (``Drill``) it ran."""
     stacks = []
     config_files: list[Path] = []
+    secrets = set(secrets)
     for drill in drills:
+        own = getattr(drill.stack, "secrets", None)  # an external stack's credentials
+        if callable(own):
+            secrets |= set(own())
         spec = getattr(drill.stack, "spec", None)
         if spec is not None:
             config_files += [spec.alertmanager_config, spec.prometheus_config]
@@ -199,7 +203,7 @@ def build_record(info: ScenarioInfo, settings: Settings, drills: Sequence[Any] =
         "notifications": notifications_of(events),
         "suppressed": suppressed_of(events),
     }
-    return Redactor(set(secrets) | secrets_of_files(config_files)).scrub(record)
+    return Redactor(secrets | secrets_of_files(config_files)).scrub(record)
 
 
 def _observed(drill: Any) -> dict[str, Any]:
