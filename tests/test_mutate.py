@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -415,7 +416,37 @@ def test_an_equivalent_mutant_is_reported_without_running(monkeypatch: pytest.Mo
     status, result = runner.run(MutateOptions(stack=str(SHOP), features=[SHOP_FEATURES],
                                               mutants=ident, report_dir=tmp_path, min_score=0.5),
                                 out=out)
-    assert "1 equivalent" in out.getvalue()
+    assert "1 proven equivalent" in out.getvalue() and "EQUIVALENT" in out.getvalue()
     assert result is not None and [o.status for o in result.outcomes] == ["equivalent"]
     assert spawned == [] and validated == [None]  # only the unmutated stack was validated
     assert status == 1  # nothing could be scored: a --min-score gate does not pass vacuously
+
+
+def test_the_order_plugin_keeps_the_listed_scenarios_in_the_listed_order(tmp_path: Path) -> None:
+    """Collection only (no stack): what a mutant's run would execute, and in which order."""
+    from alertdrill.mutate.order import ENV
+    from alertdrill.runner import write_binding
+
+    binding = tmp_path / "binding"
+    binding.mkdir()
+    modules = write_binding(binding, [SHOP_FEATURES])
+    scenarios = selection.read_scenarios(sorted(SHOP_FEATURES.glob("*.feature")))
+    wanted = [scenarios[4], scenarios[0]]
+    listing = tmp_path / "scenarios.json"
+    listing.write_text(json.dumps([list(s.key) for s in wanted]))
+
+    def collect(env: dict[str, str]) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", *map(str, modules), "-c",
+             str(binding / "pytest.ini"), "--rootdir", str(binding), "--collect-only", "-q",
+             "-p", "alertdrill.mutate.order"],
+            capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False,
+            env={**os.environ, **env})
+        return [ln for ln in done.stdout.splitlines() if "::" in ln]
+
+    assert len(collect({})) == 5  # the control: without a listing, every scenario
+    ids = collect({ENV: str(listing)})
+    assert len(ids) == 2, ids
+    slug = [s.name.split(":")[0].split(" ")[0:2] for s in wanted]
+    assert [i.rsplit("::", 1)[1].startswith("test_" + "_".join(w)) for i, w in
+            zip(ids, slug, strict=True)] == [True, True], (ids, slug)

@@ -318,14 +318,16 @@ def run(options: MutateOptions, out: TextIO = sys.stdout) -> tuple[int, Result |
                           f"alertdrill check --stack {p.spec.root}")
     result = Result(p.spec.name, str(p.spec.root), [], time.time())
     todo = []
+    out.write(f"alertdrill mutate: {p.spec.root} · {plural(len(p.mutants), 'mutant')} "
+              f"({sum(m.equivalent for m in p.mutants)} proven equivalent) · "
+              f"{options.parallel} at a time\n")
     for m in p.mutants:
         if m.equivalent:
             result.outcomes.append(Outcome(m, "equivalent", message=m.equivalence_note))
+            out.write(report.progress_line(result.outcomes[-1], len(result.outcomes),
+                                           len(p.mutants)) + "\n")
         else:
             todo.append(m)
-    out.write(f"alertdrill mutate: {p.spec.root} · {plural(len(p.mutants), 'mutant')} "
-              f"({len(p.mutants) - len(todo)} equivalent) · {len(todo)} to run, "
-              f"{options.parallel} at a time\n")
     out.flush()
     report_dir = options.report_dir.expanduser().resolve()
     with tempfile.TemporaryDirectory(prefix="alertdrill-mutate-") as tmp:
