@@ -358,6 +358,10 @@ def _add_mutate(sub: _Sub[argparse.ArgumentParser]) -> None:
                         "(default: reports/drill when it exists)")
     mutate.add_argument("--timeout", type=_seconds, default=1800.0, metavar="S",
                         help="seconds one mutant's run may take (default 1800)")
+    mutate.add_argument("--baseline", action="store_true",
+                        help="first run the stack's scenarios on an unmutated copy and leave "
+                        "out those that fail (they would kill every mutant); scenarios whose "
+                        "latest --records entry failed are left out in any case")
 
 
 def _mutate(args: argparse.Namespace) -> int:
@@ -367,7 +371,8 @@ def _mutate(args: argparse.Namespace) -> int:
     options = MutateOptions(stack=args.stack, features=args.features, operators=args.operators,
                             mutants=args.mutants, parallel=args.parallel,
                             min_score=args.min_score, list_only=args.list,
-                            report_dir=args.report_dir, records=records, timeout=args.timeout)
+                            report_dir=args.report_dir, records=records, timeout=args.timeout,
+                            baseline=args.baseline)
     status, _result = run(options)
     return status
 

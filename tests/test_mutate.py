@@ -450,3 +450,17 @@ def test_the_order_plugin_keeps_the_listed_scenarios_in_the_listed_order(tmp_pat
     slug = [s.name.split(":")[0].split(" ")[0:2] for s in wanted]
     assert [i.rsplit("::", 1)[1].startswith("test_" + "_".join(w)) for i, w in
             zip(ids, slug, strict=True)] == [True, True], (ids, slug)
+
+
+def test_scenarios_failing_in_earlier_records_are_known(tmp_path: Path) -> None:
+    records = tmp_path / "drill"
+    records.mkdir()
+    for index, (started, outcome) in enumerate([("2026-01-01T00:00:00", "failed"),
+                                                ("2026-01-02T00:00:00", "passed")]):
+        (records / f"a{index}.json").write_text(json.dumps(
+            {"outcome": outcome, "started": started, "feature": {"file": "x/a.feature"},
+             "scenario": {"name": "flaky then fixed"}}))
+    (records / "b.json").write_text(json.dumps(
+        {"outcome": "error", "started": "2026-01-01T00:00:00",
+         "feature": {"file": "x/b.feature"}, "scenario": {"name": "broken"}}))
+    assert selection.failing([records]) == {("b.feature", "broken")}

@@ -126,3 +126,29 @@ def test_ctrl_c_stops_the_mutant_run_and_removes_everything(tmp_path: Path) -> N
     alive = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not alive, [p.cmdline() for p in alive]
     assert _leftover_dirs() <= before
+
+
+def test_baseline_leaves_out_a_scenario_that_fails_without_a_mutant(tmp_path: Path) -> None:
+    """The storefront scenario fails on the unmutated stack: without --baseline it would
+    "kill" the mutant of its own alert; with it, it is left out and the mutant survives."""
+    from alertdrill.mutate.operators import generate
+    from alertdrill.stackspec import StackSpec
+
+    features = tmp_path / "features"
+    features.mkdir()
+    (features / "weak.feature").write_text(WEAK)
+    ident = next(m.id for m in generate(StackSpec.load(SHOP))
+                 if m.operator == "for-removed" and "StorefrontSlow" in m.description)
+    done = subprocess.run(
+        [sys.executable, "-m", "alertdrill.cli", "mutate", "--stack", str(SHOP),
+         "--features", str(features), "--mutants", ident, "--baseline",
+         "--report-dir", str(tmp_path / "report")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "baseline: 2 scenarios ran, 1 failed" in done.stdout, output
+    assert "left out (they fail without a mutant" in done.stdout
+    assert "the storefront's latency alert fires" in done.stdout
+    doc = json.loads((tmp_path / "report" / "mutation-report.json").read_text())
+    assert [(m["id"], m["status"], m["scenarios_run"]) for m in doc["mutants"]] == \
+        [(ident, "survived", [])]

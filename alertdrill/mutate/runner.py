@@ -57,6 +57,8 @@ class MutateOptions:
     records: list[Path] = field(default_factory=list)
     #: Seconds one mutant's run may take before it is stopped (and counted as an error).
     timeout: float = 1800.0
+    #: Run the stack's scenarios on an unmutated copy first and leave out those that fail.
+    baseline: bool = False
 
 
 @dataclass
@@ -209,6 +211,15 @@ class _Runner:
                            seconds=time.monotonic() - started)
         with self.lock:
             chosen = selection.ordered(chosen, self.known)
+        status, records, log = self._spawn(home, stack, chosen, fail_fast=True)
+        outcome = _outcome(mutant, status, records, log, [s.name for s in chosen])
+        outcome.seconds = time.monotonic() - started
+        return outcome
+
+    def _spawn(self, home: Path, stack: Path, chosen: Sequence[selection.Scenario],
+               fail_fast: bool) -> tuple[int | None, Path, Path]:
+        """Run ``chosen`` against the copy ``stack`` in a child ``alertdrill run``:
+        (exit status — None when stopped for the timeout —, its records, its log)."""
         listing_file = home / "scenarios.json"
         listing_file.write_text(json.dumps([list(s.key) for s in chosen]))
         reports = home / "reports"
@@ -217,8 +228,8 @@ class _Runner:
                    p for p in (str(home), os.environ.get("ALERTDRILL_STACK_DIRS", "")) if p)}
         env.pop("ALERTDRILL_REPORT_DIR", None)
         argv = [sys.executable, "-m", "alertdrill.cli", "run", *map(str, self.plan.features),
-                "--stack", str(stack), "--report-dir", str(reports), "-x",
-                "--", "-p", "alertdrill.mutate.order"]
+                "--stack", str(stack), "--report-dir", str(reports),
+                *(["-x"] if fail_fast else []), "--", "-p", "alertdrill.mutate.order"]
         log = home / "run.log"
         with log.open("wb") as sink:
             child = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT, env=env,
@@ -230,12 +241,33 @@ class _Runner:
             finally:
                 with self.lock:
                     self.children.pop(child.pid, None)
-        outcome = _outcome(mutant, status, reports / "drill", log,
-                           [s.name for s in chosen])
-        outcome.seconds = time.monotonic() - started
         with self.lock:
             self.known.update(selection.durations([reports / "drill"]))
-        return outcome
+        return status, reports / "drill", log
+
+    def baseline(self) -> tuple[set[tuple[str, str]], int]:
+        """Run every scenario of the stack on an unmutated copy: the ones that fail without
+        any mutant (they would "kill" every mutant) as (feature file name, scenario name),
+        and how many ran."""
+        from alertdrill.records import load_records
+
+        home = self.workdir / "baseline"
+        stack = home / self.plan.spec.root.name
+        try:
+            shutil.copytree(self.plan.spec.root, stack, symlinks=True)
+            chosen = [s for s in self.plan.scenarios
+                      if s.stacks & {"", self.plan.spec.root.name}]
+            if not chosen:
+                return set(), 0
+            status, records, _log = self._spawn(home, stack, chosen, fail_fast=False)
+            if status == 2 or self.stop.is_set():
+                raise KeyboardInterrupt
+            found = load_records(records) if records.is_dir() else []
+            return ({(Path(str(r.get("feature", {}).get("file", ""))).name,
+                      str(r.get("scenario", {}).get("name"))) for r in found
+                     if r.get("outcome") in ("failed", "error")}, len(found))
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
 
     def _wait(self, child: subprocess.Popen[bytes]) -> int | None:
         deadline = time.monotonic() + self.options.timeout
@@ -304,6 +336,28 @@ def _outcome(mutant: Mutant, status: int | None, records: Path, log: Path,
                    f"scenario: {_last_lines(tail, 4)}", scenarios=ran, selected=len(scenarios))
 
 
+def _leave_out_failing(p: Plan, runner: _Runner, options: MutateOptions, out: TextIO) -> None:
+    """Scenarios that fail without any mutant would "kill" every mutant they see: leave out
+    those whose latest earlier record failed, and with ``--baseline`` those that fail on an
+    unmutated copy now."""
+    failing = selection.failing(options.records)
+    if options.baseline:
+        out.write("baseline: the stack's scenarios on an unmutated copy…\n")
+        out.flush()
+        try:
+            found, ran = runner.baseline()
+        except KeyboardInterrupt:
+            runner.interrupt()
+            raise
+        out.write(f"baseline: {plural(ran, 'scenario')} ran, {len(found)} failed\n")
+        failing |= found
+    left_out = [s for s in p.scenarios if (s.feature.name, s.name) in failing]
+    if left_out:
+        out.write(f"left out (they fail without a mutant, so they would kill every mutant): "
+                  f"{'; '.join(s.name for s in left_out)}\n")
+        p.scenarios = [s for s in p.scenarios if s not in left_out]
+
+
 def run(options: MutateOptions, out: TextIO = sys.stdout) -> tuple[int, Result | None]:
     """The ``mutate`` subcommand: (exit status, result — None for ``--list``)."""
     from alertdrill.mutate import report
@@ -332,6 +386,7 @@ def run(options: MutateOptions, out: TextIO = sys.stdout) -> tuple[int, Result |
     report_dir = options.report_dir.expanduser().resolve()
     with tempfile.TemporaryDirectory(prefix="alertdrill-mutate-") as tmp:
         runner = _Runner(p, options, Path(tmp), out)
+        _leave_out_failing(p, runner, options, out)
         with ThreadPoolExecutor(max_workers=options.parallel) as pool:
             futures: dict[Future[Outcome], Mutant] = {pool.submit(runner.run_one, m): m
                                                       for m in todo}

@@ -151,6 +151,26 @@ def durations(directories: Iterable[Path]) -> dict[tuple[str, str], float]:
     return {key: seconds for key, (_, seconds) in found.items()}
 
 
+def failing(directories: Iterable[Path]) -> set[tuple[str, str]]:
+    """(feature file name, scenario name) of every scenario whose latest record in
+    ``directories`` did not pass."""
+    found: dict[tuple[str, str], tuple[str, str]] = {}
+    for directory in directories:
+        for path in sorted(Path(directory).glob("*.json")):
+            try:
+                record = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            if not isinstance(record, dict) or "outcome" not in record:
+                continue
+            key = (Path(str(record.get("feature", {}).get("file", ""))).name,
+                   str(record.get("scenario", {}).get("name", "")))
+            started = str(record.get("started") or "")
+            if key not in found or started >= found[key][0]:
+                found[key] = (started, str(record["outcome"]))
+    return {key for key, (_, outcome) in found.items() if outcome in ("failed", "error")}
+
+
 def ordered(scenarios: Sequence[Scenario],
             known: Mapping[tuple[str, str], float]) -> list[Scenario]:
     """Fastest first by ``known`` durations; the unknown after them, in their given order."""
