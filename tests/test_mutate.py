@@ -84,7 +84,8 @@ def test_ids_do_not_depend_on_the_operators_selected(reference: list[Mutant]) ->
 
 
 def test_every_operator_has_mutants_on_the_reference_stack(reference: list[Mutant]) -> None:
-    assert set(counts(reference)) == set(NAMES)
+    # the reference stack defines no time interval (test_time_interval_shifted has its own)
+    assert set(counts(reference)) == set(NAMES) - {"time-interval-shifted"}
 
 
 # -- each operator -------------------------------------------------------------------------------
@@ -197,6 +198,35 @@ def test_the_real_tools_accept_the_stack_and_reject_a_broken_template(shop: list
     (copy / m.file).write_text(m.before)
     (copy / ok.file).write_text(ok.after)
     assert validate(copy, ok, spec) is None
+
+
+def test_time_interval_shifted(tmp_path: Path) -> None:
+    am = (SHOP / "alertmanager.yml").read_text().replace(
+        "    - matchers: ['team=\"web\"']\n      receiver: storefront-team\n",
+        "    - matchers: ['team=\"web\"']\n      receiver: storefront-team\n"
+        "      mute_time_intervals: [nights]\n") + (
+        "time_intervals:\n"
+        "  - name: nights\n    time_intervals:\n"
+        "      - times:\n          - start_time: '20:00'\n            end_time: '24:00'\n"
+        "  - name: unused\n    time_intervals:\n"
+        "      - times:\n          - start_time: '09:00'\n            end_time: '17:00'\n"
+        "        weekdays: ['monday:friday']\n")
+    spec = _stack_with(tmp_path, am)
+    assert validate(spec.root, None, spec) is None  # amtool takes the stack as written
+    mutants = generate(spec, ("time-interval-shifted",))
+    judge_all(spec, mutants)
+    assert [m.description for m in mutants] == ["time interval nights: 20:00–24:00 → 19:00–23:00",
+                                                "time interval unused: 09:00–17:00 → 10:00–18:00"]
+    nights, unused = mutants
+    window = data(nights)["time_intervals"][0]["time_intervals"][0]["times"][0]
+    assert window == {"start_time": "19:00", "end_time": "23:00"}
+    assert not nights.equivalent and nights.affected_alerts is None
+    assert nights.site.receivers == {"storefront-team"}
+    assert unused.equivalent and "no route names" in unused.equivalence_note
+    copy = tmp_path / "copy"
+    shutil.copytree(spec.root, copy)
+    (copy / nights.file).write_text(nights.after)
+    assert validate(copy, nights, spec) is None
 
 
 # -- equivalence ---------------------------------------------------------------------------------

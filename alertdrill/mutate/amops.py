@@ -343,3 +343,49 @@ def send_resolved_flipped(am: AmFile) -> Iterator[Site]:
                               f"receiver {name}, {which}: send_resolved {str(now).lower()} → "
                               f"{str(not now).lower()}", (edit,), "receiver", frozenset({name}),
                               f"a claim that {claim} (of an alert routed to it)")
+
+
+# -- time intervals --------------------------------------------------------------------------
+def _minutes(text: str) -> int | None:
+    hours, sep, minutes = text.partition(":")
+    if not sep or not (hours.isdigit() and minutes.isdigit()):
+        return None
+    return int(hours) * 60 + int(minutes)
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def time_interval_shifted(am: AmFile) -> Iterator[Site]:
+    """A time interval's ``times`` range shifted by an hour (later; earlier when it ends at
+    midnight) — the mute or active window of the routes that name it moves."""
+    users: dict[str, set[str]] = {}
+    for route in am.routes():
+        for key in ("mute_time_intervals", "active_time_intervals"):
+            for name in spans.strings(spans.get(route.node, key)):
+                users.setdefault(name, set()).add(route.effective or "")
+    for section in ("time_intervals", "mute_time_intervals"):
+        for interval in spans.mappings(spans.get(am.root, section)):
+            name = spans.scalar(spans.get(interval, "name")) or "?"
+            for entry in spans.mappings(spans.get(interval, "time_intervals")):
+                for window in spans.mappings(spans.get(entry, "times")):
+                    start_node, end_node = spans.get(window, "start_time"), spans.get(window, "end_time")
+                    start = _minutes(spans.scalar(start_node) or "")
+                    end = _minutes(spans.scalar(end_node) or "")
+                    if start_node is None or end_node is None or start is None or end is None:
+                        continue
+                    shift = 60 if end + 60 <= 24 * 60 else -60
+                    if start + shift < 0:
+                        continue
+                    new = (_clock(start + shift), _clock(end + shift))
+                    yield am.site(
+                        "time-interval-shifted", window,
+                        f"time interval {name}: {_clock(start)}–{_clock(end)} → "
+                        f"{new[0]}–{new[1]}",
+                        (spans.replace_scalar(start_node, new[0]),
+                         spans.replace_scalar(end_node, new[1])), "time-interval",
+                        frozenset(users.get(name, set())),
+                        f"a scenario at a time of day inside {_clock(start)}–{_clock(end)} "
+                        f"but outside {new[0]}–{new[1]} (or the reverse), checking whether the "
+                        f"routes naming {name} notify")

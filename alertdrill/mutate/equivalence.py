@@ -120,6 +120,7 @@ class Checker:
         self.original = AmModel.parse(spec.alertmanager_config.read_text(encoding="utf-8"))
         self.shapes: list[tuple[str, Shape]] = [
             (name, shape) for name, found in alert_shapes_of(spec).items() for shape in found]
+        self._cache: dict[tuple[tuple[str, str], ...], tuple[tuple[str, RouteSettings], ...]] = {}
 
     def judge(self, mutant: Mutant) -> Verdict:
         """Is ``mutant`` equivalent, and which alerts may it affect?"""
@@ -130,6 +131,11 @@ class Checker:
                            self._partners(mutant.site.alerts), receivers)
         if scope == "template":
             return Verdict(False, "changes a template: outside the static view", None, receivers)
+        if scope == "time-interval":
+            if not receivers:
+                return Verdict(True, "no route names this time interval", frozenset(), receivers)
+            return Verdict(False, "moves the mute/active window of the routes naming it: "
+                           "outside the static view", None, receivers)
         if scope == "receiver":
             return Verdict(False, "changes a receiver's integration: outside the static view",
                            self._reaching(receivers), receivers)
@@ -158,7 +164,7 @@ class Checker:
             if total > MAX_LABEL_SETS:
                 return Verdict(False, "not proven: too many label combinations", None, receivers)
             for labels in sets:
-                before, after = old.deliveries(labels), new.deliveries(labels)
+                before, after = self._before(old, labels), new.deliveries(labels)
                 if before != after:
                     changed.add(name)
                     gained_or_lost = {r for r, _ in before} ^ {r for r, _ in after}
@@ -171,6 +177,16 @@ class Checker:
                            frozenset(), receivers)
         return Verdict(False, f"changes the routing of {len(changed)} alert(s), e.g. {example}",
                        frozenset(changed), frozenset(touched))
+
+    def _before(self, old: AmModel, labels: dict[str, str]
+                ) -> tuple[tuple[str, RouteSettings], ...]:
+        """The unmutated tree's deliveries, computed once per label set for all mutants."""
+        if old is not self.original:
+            return old.deliveries(labels)
+        key = tuple(sorted(labels.items()))
+        if key not in self._cache:
+            self._cache[key] = old.deliveries(labels)
+        return self._cache[key]
 
     # -- inhibition ----------------------------------------------------------------------------
     def _inhibition(self, old: AmModel, new: AmModel, receivers: frozenset[str]) -> Verdict:

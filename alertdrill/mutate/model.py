@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 #: What part of the stack a mutant changes: decides how equivalence is judged and which
 #: scenarios can see it (see equivalence.py and selection.py).
-SCOPES = ("routing", "inhibition", "receiver", "template", "rule")
+SCOPES = ("routing", "inhibition", "receiver", "template", "rule", "time-interval")
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,8 @@ OPERATORS: tuple[Operator, ...] = (
              "alertmanager"),
     Operator("inhibit-swapped", "an inhibit rule's source and target swapped", "alertmanager"),
     Operator("send-resolved-flipped", "an integration's send_resolved flipped", "alertmanager"),
+    Operator("time-interval-shifted", "a time interval's times range shifted by an hour",
+             "alertmanager"),
     Operator("for-lengthened", "a rule's for × 5", "rules"),
     Operator("for-removed", "a rule's for removed", "rules"),
     Operator("threshold-moved", "a rule's comparison threshold × 10 or ÷ 10", "rules"),
@@ -66,6 +68,7 @@ _AM_OPERATORS: dict[str, Callable[[amops.AmFile], Iterable[Site]]] = {
     "timing-multiplied": amops.timing_multiplied, "inhibit-deleted": amops.inhibit_deleted,
     "inhibit-equal-changed": amops.inhibit_equal_changed, "inhibit-swapped": amops.inhibit_swapped,
     "send-resolved-flipped": amops.send_resolved_flipped,
+    "time-interval-shifted": amops.time_interval_shifted,
 }
 _RULE_OPERATORS: dict[str, Callable[[ruleops.RuleFile], Iterable[Site]]] = {
     "for-lengthened": ruleops.for_lengthened, "for-removed": ruleops.for_removed,

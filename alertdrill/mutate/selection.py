@@ -126,7 +126,7 @@ def sees(scenario: Scenario, mutant: Mutant, stack_name: str, names: StackNames)
         return True
     if not scenario.names & names.alerts:
         return True
-    if mutant.site.scope in ("routing", "inhibition", "receiver"):
+    if mutant.site.scope in ("routing", "inhibition", "receiver", "time-interval"):
         return bool(scenario.names - names.alerts - names.other)
     return False
 
