@@ -270,6 +270,9 @@ class _Runner:
             shutil.rmtree(home, ignore_errors=True)
 
     def _wait(self, child: subprocess.Popen[bytes]) -> int | None:
+        """The child's exit status; None when it overran ``--timeout`` and was stopped. An
+        interrupt (the stop event, from a worker thread; Ctrl-C, in the main thread) stops it
+        with exactly one SIGINT: a second one could cut its own cleanup short."""
         deadline = time.monotonic() + self.options.timeout
         while True:
             try:
@@ -280,18 +283,14 @@ class _Runner:
                 if time.monotonic() > deadline:
                     _stop(child)
                     return None
+            except KeyboardInterrupt:
+                self.stop.set()
+                _stop(child)
+                raise
 
     def interrupt(self) -> None:
-        """Stop starting mutants; ask every running child to stop (one SIGINT each)."""
+        """Stop starting mutants; every worker stops its running child (one SIGINT each)."""
         self.stop.set()
-        with self.lock:
-            children = list(self.children.values())
-        for child in children:
-            if child.poll() is None:
-                try:
-                    child.send_signal(signal.SIGINT)
-                except ProcessLookupError:
-                    pass
 
 
 def _stop(child: subprocess.Popen[bytes]) -> int:
