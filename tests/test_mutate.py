@@ -494,3 +494,22 @@ def test_scenarios_failing_in_earlier_records_are_known(tmp_path: Path) -> None:
         {"outcome": "error", "started": "2026-01-01T00:00:00",
          "feature": {"file": "x/b.feature"}, "scenario": {"name": "broken"}}))
     assert selection.failing([records]) == {("b.feature", "broken")}
+
+
+def test_the_operators_make_the_hand_written_mutants_of_test_mutations(
+        reference: list[Mutant]) -> None:
+    """tests/test_mutations.py's seven realistic mutants of the reference config, by hand:
+    the operators make five of them byte for byte, and the two misspellings at the same site
+    (they double the last letter where the hand wrote an s)."""
+    from tests.test_mutations import MUTANTS
+
+    for hand in MUTANTS:
+        before = (REFERENCE / hand.file).read_text()
+        after = before.replace(hand.before, hand.after)
+        same_file = [m for m in reference if m.file == hand.file]
+        if any(m.after == after for m in same_file):
+            continue
+        assert hand.name.endswith("misspelt"), f"no operator makes {hand.name!r}"
+        value = hand.before.split("matchers: ['", 1)[1].split("']", 1)[0]
+        assert any(m.operator == "matcher-misspelt" and f"{value} →" in m.description
+                   for m in same_file), hand.name
