@@ -513,3 +513,21 @@ def test_the_operators_make_the_hand_written_mutants_of_test_mutations(
         value = hand.before.split("matchers: ['", 1)[1].split("']", 1)[0]
         assert any(m.operator == "matcher-misspelt" and f"{value} →" in m.description
                    for m in same_file), hand.name
+
+
+def test_the_drill_report_embeds_the_mutation_section_beside_it(shop: list[Mutant],
+                                                                 tmp_path: Path) -> None:
+    from alertdrill import report as drill_report
+    from tests.test_report import _record
+
+    records = tmp_path / "drill"
+    records.mkdir()
+    (records / "one.json").write_text(json.dumps(_record()))
+    html_path, md_path = drill_report.build(records, tmp_path)
+    assert 'id="mutation"' not in html_path.read_text()
+    report.write(_result(shop), tmp_path / "mutate")
+    html_path, md_path = drill_report.build(records, tmp_path)
+    page = html_path.read_text()
+    assert page.count('<section class="mutation" id="mutation">') == 1
+    assert page.index('id="mutation"') < page.index("</main>")
+    assert "## Mutation report — shop" in md_path.read_text()

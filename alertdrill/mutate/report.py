@@ -180,7 +180,8 @@ def _md(text: str) -> str:
 
 def _duration(result: Result) -> str:
     seconds = max(0.0, (result.finished or time.time()) - result.started)
-    return f"{seconds / 60:.1f} min"
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(result.finished or result.started))
+    return f"{seconds / 60:.1f} min, finished {when}"
 
 
 def html_section(result: Result) -> str:
@@ -192,8 +193,8 @@ def html_section(result: Result) -> str:
         f"<td>{row['error']}</td></tr>" for name, row in result.counts().items())
     parts = [f'<section class="mutation" id="mutation"><h2>Mutation testing — {e(result.stack)}'
              f"</h2><p><strong>Score: {e(_score_text(result))}</strong> · {e(summary(result))}"
-             "</p><table><thead><tr><th>operator</th><th>mutants</th><th>killed</th>"
-             "<th>survived</th><th>equivalent</th><th>invalid</th><th>error</th></tr></thead>"
+             f" · {e(_duration(result))}</p><table><thead><tr><th>operator</th>"
+             "<th>mutants</th><th>killed</th><th>survived</th><th>equivalent</th><th>invalid</th><th>error</th></tr></thead>"
              f"<tbody>{rows}</tbody></table>"]
     if result.of("survived"):
         parts.append("<h3>Survivors</h3>")
@@ -241,11 +242,15 @@ def to_json(result: Result) -> str:
 
 
 def write(result: Result, directory: Path) -> list[Path]:
-    """``mutation-report.md``, ``.html`` and ``.json`` in ``directory``."""
+    """``mutation-report.md``, ``.html`` and ``.json`` in ``directory``, and the section the
+    drill report embeds (``mutation-section.html``: the drill report of ``reports/`` reads
+    ``reports/mutate/``, mutate's default ``--report-dir``)."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = [directory / "mutation-report.md", directory / "mutation-report.html",
              directory / "mutation-report.json"]
     for path, text in zip(paths, (markdown(result), render_html(result), to_json(result)),
                           strict=True):
         path.write_text(text, encoding="utf-8")
+    # The drill report (``alertdrill report``, ``run``) embeds this when it is beside it.
+    (directory / "mutation-section.html").write_text(html_section(result), encoding="utf-8")
     return paths
