@@ -27,7 +27,7 @@ drill: setup
 test: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy alertdrill
-	$(PY) -m alertdrill.images build
+	$(PY) -m alertdrill.backends.images build
 	$(PY) -m pytest tests features -n $(WORKERS) --junitxml=$(REPORTS)/test-junit.xml $(PYTEST_ARGS)
 	$(PY) -m pytest features --backend docker -m docker-subset --report-dir=$(REPORTS)/drill-docker \
 		--junitxml=$(REPORTS)/test-docker-junit.xml $(PYTEST_ARGS)
@@ -40,7 +40,7 @@ bench: setup
 ## registry (starts dockerd if none runs; up-to-date images are reused). IMAGES="prometheus python"
 ## builds some; ALERTDRILL_IMAGES=official selects the pinned upstream images instead.
 images: setup
-	$(PY) -m alertdrill.images build $(IMAGES)
+	$(PY) -m alertdrill.backends.images build $(IMAGES)
 
 lint: setup
 	$(PY) -m ruff check .

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from alertdrill import process
-from alertdrill.claimnames import (
+from alertdrill.backends import process
+from alertdrill.engine.claimnames import (
     ParsedStep,
     StackNames,
     introduced_by,
@@ -26,9 +26,9 @@ from alertdrill.claimnames import (
     stack_argument,
     stack_names,
 )
+from alertdrill.engine.vocabulary import loaded_steps, suggest
 from alertdrill.errors import AlertdrillError
 from alertdrill.settings import Settings
-from alertdrill.vocabulary import loaded_steps, suggest
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--shard", dest="alertdrill_shard", metavar="I/N",
                     help="run shard I of N: a deterministic, duration-balanced part of the "
                     "scenarios (durations from the records in --report-dir, when there are)")
+    group.addoption("--pool", dest="alertdrill_pool", type=int, metavar="N",
+                    help="warm stacks per worker: the next scenario's stack starts while the "
+                    "current one runs (0 = off; default: ALERTDRILL_POOL or 0)")
     group.addoption("--report-dir", dest="alertdrill_report_dir",
                     help="where each scenario's result record goes (default: reports/drill "
                     "under the rootdir); `alertdrill report` builds the drill report from it")
@@ -79,7 +82,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     unless the run's backend is docker."""
     shard = config.getoption("alertdrill_shard")
     if shard:
-        from alertdrill.shards import durations_from, select
+        from alertdrill.engine.shards import durations_from, select
 
         keep = select([item.nodeid for item in items], shard,
                       durations_from([report_dir(config)]))
@@ -150,7 +153,7 @@ def _check_options(config: pytest.Config) -> None:
         _settings(config)
         shard = config.getoption("alertdrill_shard")
         if shard:
-            from alertdrill.shards import parse_shard
+            from alertdrill.engine.shards import parse_shard
 
             parse_shard(shard)
     except AlertdrillError as exc:
@@ -174,12 +177,13 @@ def _settings(config: pytest.Config) -> Settings:
         peers=opt("alertdrill_peers"),
         keep_workdir=opt("alertdrill_keep_workdir"),
         report_dir=opt("alertdrill_report_dir"),
+        pool=opt("alertdrill_pool"),
     )
 
 
 def report_dir(config: pytest.Config) -> Path:
     """The directory scenario records go to (option > ALERTDRILL_REPORT_DIR > default)."""
-    from alertdrill.records import resolve_report_dir
+    from alertdrill.report.records import resolve_report_dir
 
     settings = Settings.from_env(report_dir=config.getoption("alertdrill_report_dir"))
     return resolve_report_dir(settings, Path(str(config.rootpath)))
@@ -237,7 +241,7 @@ def _record_unstarted(item: pytest.Item) -> None:
     still gets its record, so the drill report lists every scenario of the run."""
     if getattr(item, "_alertdrill_record_written", False):
         return
-    from alertdrill.records import build_record, scenario_info, write_record
+    from alertdrill.report.records import build_record, scenario_info, write_record
 
     try:
         info = scenario_info(item)
@@ -250,9 +254,48 @@ def _record_unstarted(item: pytest.Item) -> None:
         logger.exception("writing the scenario record of %s failed", item.nodeid)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Remember which scenario runs after this one in this worker: the warm pool starts its
+    stack while this one runs (``alertdrill.backends.pool``)."""
+    item._alertdrill_nextitem = nextitem  # type: ignore[attr-defined]
+
+
+def next_stack(item: pytest.Item) -> tuple[str, list[Path]] | None:
+    """The stack the scenario after ``item`` starts first — its name ("" for the run's default)
+    and where that name resolves — or None: no next scenario, not a scenario, or a stack step
+    whose name only an example row fills in."""
+    nextitem = getattr(item, "_alertdrill_nextitem", None)
+    if nextitem is None:
+        return None
+    from pytest_bdd.scenario import scenario_wrapper_template_registry
+    from pytest_bdd.steps import step_function_context_registry
+
+    from alertdrill.cli.featurecheck import matching_step
+    from alertdrill.engine.scenario import search_paths
+
+    function = getattr(nextitem, "obj", None)
+    template = scenario_wrapper_template_registry.get(function) if callable(function) else None
+    if template is None:
+        return None
+    callspec = getattr(nextitem, "callspec", None)
+    example = callspec.params.get("_pytest_bdd_example", {}) if callspec is not None else {}
+    contexts = list(step_function_context_registry.values())
+    for step in template.render(example).steps:
+        context = matching_step(contexts, step)
+        if context is None:
+            return None
+        parsed = parse_step(step, context)
+        if parsed.starts_stack is not None:
+            search = search_paths(Path(str(nextitem.config.rootpath)), Path(str(nextitem.path)),
+                                  template.feature.filename, [])
+            return parsed.starts_stack, search
+    return None
+
+
 def scenario_search(node: pytest.Item) -> list[Path]:
     """Where the stack names of this scenario's steps resolve (see ``scenario.search_paths``)."""
-    from alertdrill.scenario import search_paths
+    from alertdrill.engine.scenario import search_paths
 
     bdd = getattr(node, "_alertdrill_bdd", None)
     feature_file = getattr(bdd[0], "filename", None) if bdd is not None else None
@@ -298,7 +341,7 @@ def parse_step(step: Any, context: Any) -> ParsedStep:
 def _refuse_unknown_names(request: pytest.FixtureRequest, steps: list[ParsedStep],
                           where: str) -> None:
     settings: Settings = request.getfixturevalue("alertdrill_settings")
-    from alertdrill.scenario import Stacks
+    from alertdrill.engine.scenario import Stacks
 
     stacks = Stacks(settings, scenario_search(request.node))
 

@@ -28,7 +28,7 @@ class Settings:
     #: Where the stack runs: ``local`` (real binaries as child processes) or ``docker``
     #: (containers on a private network per stack).
     backend: str = "local"
-    #: Real-world seconds per measured second (see alertdrill.timescale); 1 = as written.
+    #: Real-world seconds per measured second (see alertdrill.engine.timescale); 1 = as written.
     time_scale: float = 60.0
     #: The smallest interval a scaled config may use, in seconds.
     floor: float = 0.25
@@ -52,6 +52,9 @@ class Settings:
     #: Container images of the Docker backend: ``local`` (``make images``) or ``official``
     #: (pinned upstream images, needs a registry); ALERTDRILL_IMAGE_<NAME> overrides one.
     images: str = "local"
+    #: Warm stacks per worker (alertdrill.backends.pool): the next scenario's stack starts while the
+    #: current one runs; 0 turns the pool off.
+    pool: int = 0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -89,6 +92,12 @@ class Settings:
             raise ConfigError(f"ALERTDRILL_IMAGES={self.images!r} is not local or official",
                               "local: images built from this machine's Debian packages (on first use); "
                               "official: the pinned upstream images (needs a registry)")
+        from alertdrill.backends.pool import MAX_SIZE
+
+        if not 0 <= self.pool <= MAX_SIZE:
+            raise ConfigError(f"pool must be 0 (off) or {MAX_SIZE} warm stack, not {self.pool}",
+                              "set --pool (or ALERTDRILL_POOL): 0 turns it off, 1 keeps the "
+                              "next scenario's stack warm")
         if self.backend not in BACKENDS:
             raise ConfigError(f"unknown backend {self.backend!r}",
                               f"the backends are: {', '.join(BACKENDS)}")

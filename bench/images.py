@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from alertdrill.containers import ContainerRun, published_port, wait_http  # noqa: E402
-from alertdrill.dockerd import ensure_engine  # noqa: E402
-from alertdrill.images import build_images, repository  # noqa: E402
+from alertdrill.backends.containers import ContainerRun, published_port, wait_http  # noqa: E402
+from alertdrill.backends.dockerd import ensure_engine  # noqa: E402
+from alertdrill.backends.images import build_images, repository  # noqa: E402
 
 #: name -> (container port, path, text the answer must contain, extra run arguments)
 HTTP = {

@@ -24,11 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 from alertdrill.backends.base import StackOptions  # noqa: E402
 from alertdrill.backends.local import LocalStack  # noqa: E402
-from alertdrill.drill import Drill  # noqa: E402
+from alertdrill.engine.drill import Drill  # noqa: E402
+from alertdrill.engine.expect import NotificationMatch  # noqa: E402
+from alertdrill.engine.stackspec import StackSpec  # noqa: E402
 from alertdrill.errors import AlertdrillError  # noqa: E402
-from alertdrill.expect import NotificationMatch  # noqa: E402
 from alertdrill.settings import Settings  # noqa: E402
-from alertdrill.stackspec import StackSpec  # noqa: E402
 
 #: The smallest interval the harness lets a scaled config use (see README › Time scaling).
 FLOOR_S = 0.25

@@ -17,7 +17,7 @@ declare -A PACKAGES=(
   [prometheus-postgres-exporter]=prometheus-postgres-exporter
   [prometheus-blackbox-exporter]=prometheus-blackbox-exporter
   # The Docker backend's engine (make images, tests marked docker). Started on demand by
-  # alertdrill/dockerd.py, never here.
+  # alertdrill/backends/dockerd.py, never here.
   [dockerd]=docker.io
 )
 # Optional: only some tests need them (chromium: the drill report's browser test, skipped

@@ -6,12 +6,12 @@ import re
 
 from pytest_bdd import then, when
 
-from alertdrill import timeline as tl
-from alertdrill.claimnames import introduces
-from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
+from alertdrill.engine import timeline as tl
+from alertdrill.engine.claimnames import introduces
+from alertdrill.engine.drill import Drill
+from alertdrill.engine.stepsyntax import parse_labels, parse_names
 from alertdrill.errors import StepError
-from alertdrill.stepsyntax import parse_labels, parse_names
 
 from .patterns import DURATION, quoted, rx
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pytest_bdd import when
 
-from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
-from alertdrill.integrations import step_pattern
+from alertdrill.engine.drill import Drill
+from alertdrill.sink.integrations import step_pattern
 
 from .patterns import DURATION, quoted, rx
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pytest_bdd import then
 
-from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
-from alertdrill.integrations import step_pattern
-from alertdrill.matches import NotificationMatch
-from alertdrill.stepsyntax import parse_labels, parse_names
+from alertdrill.engine.drill import Drill
+from alertdrill.engine.matches import NotificationMatch
+from alertdrill.engine.stepsyntax import parse_labels, parse_names
+from alertdrill.sink.integrations import step_pattern
 
 from .patterns import DURATION, quoted, rx
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pytest_bdd import when
 
-from alertdrill.drill import Drill
 from alertdrill.durations import parse_duration, parse_human
+from alertdrill.engine.drill import Drill
 
 from .patterns import quoted, rx
 

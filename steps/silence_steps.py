@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pytest_bdd import then, when
 
-from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
+from alertdrill.engine.drill import Drill
+from alertdrill.engine.stepsyntax import parse_labels
 from alertdrill.errors import StepError
-from alertdrill.stepsyntax import parse_labels
 
 from .patterns import DURATION, quoted, rx
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pytest_bdd import given
 
-from alertdrill.claimnames import starts_stack
-from alertdrill.drill import Drill
-from alertdrill.scenario import Stacks
+from alertdrill.engine.claimnames import starts_stack
+from alertdrill.engine.drill import Drill
+from alertdrill.engine.scenario import Stacks
 
 from .patterns import quoted, rx
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pytest_bdd import then
 
-from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
-from alertdrill.matches import TicketMatch
+from alertdrill.engine.drill import Drill
+from alertdrill.engine.matches import TicketMatch
 
 from .patterns import DURATION, quoted, rx
 

@@ -111,7 +111,7 @@ def docker_engine_or_skip() -> Any:
     """A Docker engine (started when none runs and we may), or skip the test saying why."""
     import pytest
 
-    from alertdrill import dockerd
+    from alertdrill.backends import dockerd
     from alertdrill.errors import DockerUnavailableError
 
     try:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from alertdrill.ports import bind_listener, port_of
+from alertdrill.backends.ports import bind_listener, port_of
 
 
 @pytest.fixture(params=["web", "api"])

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-import alertdrill.expect
-from alertdrill.claimkinds import ClaimKind
+import alertdrill.engine.expect
+from alertdrill.engine.claimkinds import ClaimKind
 from alertdrill.report import sla_rows
 
 
 def _emitted() -> set[str]:
-    tree = ast.parse(Path(alertdrill.expect.__file__).read_text())
+    tree = ast.parse(Path(alertdrill.engine.expect.__file__).read_text())
     found = set()
     for node in ast.walk(tree):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from alertdrill.claimnames import ParsedStep, StackNames, problems, stack_names
+from alertdrill.engine.claimnames import ParsedStep, StackNames, problems, stack_names
 from tests.helpers import ROOT, run_pytest
 
 SAMPLE = ROOT / "stack" / "sample"

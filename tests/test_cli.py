@@ -121,9 +121,9 @@ def test_pytest_refuses_the_same_options_as_a_usage_error(args: list[str], messa
 
 
 def test_peers_1_to_9_are_the_manifests_range(tmp_path: Path) -> None:
+    from alertdrill.engine.stackspec import StackSpec
     from alertdrill.errors import ConfigError
     from alertdrill.settings import PEERS, Settings
-    from alertdrill.stackspec import StackSpec
 
     assert Settings.from_env({}, peers=1).peers == 1 and Settings.from_env({}, peers=9).peers == 9
     assert Settings.from_env({}).peers is None, "unset: as the stack says"
@@ -197,7 +197,7 @@ def test_plural_agrees_with_its_count() -> None:
 def test_the_progress_summary_is_plural_correct() -> None:
     import io
 
-    from alertdrill.runner import Progress
+    from alertdrill.cli.runner import Progress
 
     progress = Progress(io.StringIO(), tty=False)
     progress.counts = {"passed": 1, "error": 2}
@@ -215,7 +215,7 @@ def test_the_progress_summary_is_plural_correct() -> None:
 
 def test_the_report_summary_is_plural_correct() -> None:
     from alertdrill import report
-    from alertdrill.records import ScenarioInfo, build_record
+    from alertdrill.report.records import ScenarioInfo, build_record
     from alertdrill.settings import Settings
 
     one = build_record(ScenarioInfo(nodeid="t::a", feature_name="F", feature_file="f.feature",
@@ -228,7 +228,7 @@ def test_the_report_summary_is_plural_correct() -> None:
 # -- signal dispositions ---------------------------------------------------------------------------
 _DISPOSITIONS = """
 import signal
-from alertdrill import process
+from alertdrill.backends import process
 process.install_signal_handlers()
 print(" ".join(f"{s.name}={'ignored' if signal.getsignal(s) == signal.SIG_IGN else 'handled'}"
                for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)))

@@ -102,7 +102,7 @@ def test_run_in_parallel_keeps_every_scenarios_record_and_only_this_runs(tmp_pat
     out_dir = tmp_path / "out"
     (out_dir / "drill").mkdir(parents=True)
     stale = out_dir / "drill" / "old.json"
-    stale.write_text(json.dumps({"schema": "alertdrill.scenario-record/1", "id": "old"}))
+    stale.write_text(json.dumps({"schema": "alertdrill.engine.scenario-record/1", "id": "old"}))
     result = _cli(["run", "features/sample/routing.feature", "--parallel", "2",
                    "--report-dir", str(out_dir)], _env(tmp_path), timeout=180)
     out = _ok(result)
@@ -291,7 +291,7 @@ class GameDay:
             proc = psutil.Process(int(self.state["pid"]))
             if proc.status() == psutil.STATUS_ZOMBIE:
                 return None
-            return proc if "alertdrill.supervisor" in " ".join(proc.cmdline()) else None
+            return proc if "alertdrill.cli.supervisor" in " ".join(proc.cmdline()) else None
         except (psutil.NoSuchProcess, psutil.ZombieProcess, KeyError):
             return None
 

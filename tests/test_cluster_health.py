@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from alertdrill import timeline as tl
-from alertdrill.cluster import dedup_window, find_duplicates, peer_state
-from alertdrill.health import Health, prometheus_health
+from alertdrill.engine import timeline as tl
+from alertdrill.engine.cluster import dedup_window, find_duplicates, peer_state
+from alertdrill.engine.health import Health, prometheus_health
+from alertdrill.engine.timeline import Timeline
 from alertdrill.report import observed_lines
-from alertdrill.timeline import Timeline
 
 
 def _notify(timeline: Timeline, t: float, peer: int, receiver: str = "dba", status: str = "firing",

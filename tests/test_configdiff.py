@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from alertdrill.configdiff import Side, alert_label_sets, diff, run
+from alertdrill.analysis.configdiff import Side, alert_label_sets, diff, run
 from alertdrill.errors import ConfigError
 from tests.helpers import ROOT
 

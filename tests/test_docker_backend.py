@@ -19,11 +19,9 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from alertdrill import dockerd
+from alertdrill.backends import dockerd
 from alertdrill.backends.base import StackOptions
-from alertdrill.backends.docker import STACK_LABEL, DockerStack, main
-from alertdrill.backends.docker_services import HOST_PORTS, aliases_of, free_host_port, listen_port
-from alertdrill.containers import (
+from alertdrill.backends.containers import (
     OWNER_LABEL,
     RUN_LABEL,
     labelled_containers,
@@ -31,10 +29,12 @@ from alertdrill.containers import (
     owner_label,
     remove_leftovers,
 )
-from alertdrill.drill import Drill
+from alertdrill.backends.docker import STACK_LABEL, DockerStack, main
+from alertdrill.backends.docker_services import HOST_PORTS, aliases_of, free_host_port, listen_port
+from alertdrill.engine.drill import Drill
+from alertdrill.engine.stackspec import ServiceSpec, StackSpec
 from alertdrill.errors import ConfigError, StartupError, StepError
 from alertdrill.settings import Settings
-from alertdrill.stackspec import ServiceSpec, StackSpec
 from tests.helpers import LONG_FEATURE, ROOT, docker_engine_or_skip, with_signals
 
 docker = pytest.mark.docker
@@ -279,7 +279,7 @@ def test_an_interrupted_docker_run_leaves_no_container_network_or_volume(
         left = _labelled(engine.client, label)
         if left:
             remove_leftovers(all_runs=False, client=engine.client)
-            from alertdrill.containers import remove_labelled
+            from alertdrill.backends.containers import remove_labelled
             remove_labelled(engine.client, label)
     assert left == [], f"left behind: {left}\n{out}"
     assert child.returncode != 0

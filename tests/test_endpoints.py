@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from alertdrill.certs import CA_FILE, issue_leaf, leaf_expiry, make_authority
+from alertdrill.backends.certs import CA_FILE, issue_leaf, leaf_expiry, make_authority
 from alertdrill.sink.forward import ForwardTable
 from alertdrill.sink.protocol import Destination
 from alertdrill.sink.server import SinkHTTPServer, Store

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from alertdrill import timeline as tl
+from alertdrill.engine import timeline as tl
+from alertdrill.engine.expect import Expect
+from alertdrill.engine.matches import NotificationMatch
+from alertdrill.engine.timeline import Timeline
+from alertdrill.engine.timescale import TimeScale
 from alertdrill.errors import ExpectationFailed
-from alertdrill.expect import Expect
-from alertdrill.matches import NotificationMatch
 from alertdrill.sink.protocol import Destination
 from alertdrill.sink.records import Delivery, NotifiedAlert
-from alertdrill.timeline import Timeline
-from alertdrill.timescale import TimeScale
 
 
 class FakeObserver:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from alertdrill import timeline as tl
+from alertdrill.backends.process import make_tempdir, mount_tmpfs, remove_tempdir
+from alertdrill.engine import timeline as tl
+from alertdrill.engine.faults import FILL_FILE, FillDisk, IssueCertificate, RestartService, StopService
+from alertdrill.engine.timeline import Timeline
 from alertdrill.errors import StepError
-from alertdrill.faults import FILL_FILE, FillDisk, IssueCertificate, RestartService, StopService
-from alertdrill.process import make_tempdir, mount_tmpfs, remove_tempdir
-from alertdrill.timeline import Timeline
 
 
 class FakeService:
@@ -99,7 +99,7 @@ def test_restart_is_not_an_sla_anchor() -> None:
 
 
 def test_certificate_fault_refuses_outside_the_stack_and_restores_bytes(tmp_path: Path) -> None:
-    from alertdrill.certs import CERT_FILE, issue_leaf, leaf_expiry, make_authority
+    from alertdrill.backends.certs import CERT_FILE, issue_leaf, leaf_expiry, make_authority
 
     ca = make_authority()
     workdir = tmp_path / "stack"
@@ -138,8 +138,8 @@ def test_a_started_service_anchors_the_clock_once_it_is_ready_again() -> None:
 
 
 def test_a_service_that_never_becomes_ready_again_fails_the_step() -> None:
+    from alertdrill.engine.faults import wait_until_ready
     from alertdrill.errors import StartupError
-    from alertdrill.faults import wait_until_ready
 
     service = FakeService(ready_after=None)
     with pytest.raises(StartupError, match="svc was not ready again within 0 s") as err:
@@ -173,8 +173,8 @@ def test_a_restart_is_done_when_what_reports_on_the_service_sees_it_up() -> None
 
 
 def test_an_exporter_that_never_sees_the_service_fails_the_step() -> None:
+    from alertdrill.engine.faults import wait_until_ready
     from alertdrill.errors import StartupError
-    from alertdrill.faults import wait_until_ready
 
     class Never:
         name, url, line = "exporter", "http://x/metrics", "pg_up 1"

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from alertdrill import timeline as tl
+from alertdrill.cli.watch import View, render
+from alertdrill.engine import timeline as tl
+from alertdrill.engine.faults import Fault
+from alertdrill.engine.gameday import ACTIONS, Injections, listing, parse
 from alertdrill.errors import StepError
-from alertdrill.faults import Fault
-from alertdrill.gameday import ACTIONS, Injections, listing, parse
-from alertdrill.watch import View, render
 
 
 @pytest.mark.parametrize("name", sorted(ACTIONS))

@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from alertdrill import dockerd
-from alertdrill.containers import ContainerRun, published_port, wait_http
-from alertdrill.errors import ConfigError, DockerUnavailableError
-from alertdrill.images import (
+from alertdrill.backends import dockerd
+from alertdrill.backends.containers import ContainerRun, published_port, wait_http
+from alertdrill.backends.images import (
     IMAGE_NAMES,
     OFFICIAL,
     DigestCache,
@@ -29,6 +28,7 @@ from alertdrill.images import (
     override_variable,
     pinned_requirements,
 )
+from alertdrill.errors import ConfigError, DockerUnavailableError
 from tests.helpers import docker_engine_or_skip
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -354,7 +354,7 @@ def test_a_changed_input_rebuilds_that_image_only(engine: dockerd.Engine, tmp_pa
     import shutil
     import uuid
 
-    from alertdrill.images import Builder
+    from alertdrill.backends.images import Builder
 
     root = tmp_path / "checkout"
     shutil.copytree(ROOT / "stack" / "docker", root / "stack" / "docker")
@@ -381,7 +381,7 @@ def test_a_changed_input_rebuilds_that_image_only(engine: dockerd.Engine, tmp_pa
 @docker
 def test_a_missing_host_file_names_the_package_to_install(engine: dockerd.Engine,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from alertdrill import images as images_module
+    from alertdrill.backends import images as images_module
     from alertdrill.errors import MissingBinaryError
 
     broken = images_module.Recipe("node-exporter", ("prometheus-node-exporter",),

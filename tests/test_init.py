@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from alertdrill.amroute import match_routes
-from alertdrill.binaries import find_binary
+from alertdrill.analysis.amroute import match_routes
+from alertdrill.analysis.lint import load_route_tree
+from alertdrill.analysis.rulelabels import rule_label_sets
+from alertdrill.backends.binaries import find_binary
 from alertdrill.cli import build_parser
+from alertdrill.cli.runner import RunOptions, project_defaults
 from alertdrill.errors import ConfigError
-from alertdrill.lint import load_route_tree
-from alertdrill.rulelabels import rule_label_sets
-from alertdrill.runner import RunOptions, project_defaults
 from alertdrill.scaffold import PROJECT_FILE
 from alertdrill.scaffold.ci import github, gitlab, repository_root, watched_paths
 from alertdrill.scaffold.discover import discover
@@ -34,7 +34,7 @@ from tests.initdata import write_team_configs
 
 @dataclass
 class FakePlan:
-    """Stands in for alertdrill.seriesplan.TripPlan (branch series)."""
+    """Stands in for alertdrill.analysis.seriesplan.TripPlan (branch series)."""
 
     steps: list[str] = field(default_factory=list)
     revert_steps: list[str] = field(default_factory=list)
@@ -352,6 +352,50 @@ def test_the_ci_files_watch_the_project_and_the_configs(project: Path, team: Pat
     assert {"changes": paths} in job["rules"]
 
 
+def test_sharded_ci_files_run_n_shard_jobs_and_one_merge_job(project: Path, team: Path) -> None:
+    """Both CIs run the same shell: the shard's number from $CI_NODE_INDEX/$CI_NODE_TOTAL,
+    which GitLab's parallel: sets and the GitHub matrix sets through env."""
+    root = repository_root(project, [team])
+    paths = watched_paths(root, project, [team])
+    workflow = yaml.safe_load(github(root, project, project / "stack", paths, "now", shards=3))
+    drill, report = workflow["jobs"]["drill"], workflow["jobs"]["report"]
+    assert drill["strategy"]["matrix"]["shard"] == [1, 2, 3]
+    assert drill["strategy"]["fail-fast"] is False
+    assert drill["env"]["CI_NODE_INDEX"] == "${{ matrix.shard }}"
+    assert drill["env"]["CI_NODE_TOTAL"] == "3"
+    run = next(s["run"] for s in drill["steps"] if s.get("name") == "Run the drill")
+    assert '--shard "$CI_NODE_INDEX/$CI_NODE_TOTAL"' in run
+    assert '--report-dir "reports/shard-$CI_NODE_INDEX"' in run
+    assert drill["steps"][-1]["with"]["name"] == "alertdrill-shard-${{ matrix.shard }}"
+    assert report["needs"] == "drill" and report["if"] == "always()"
+    fetch = report["steps"][1]["with"]
+    assert fetch["pattern"] == "alertdrill-shard-*" and fetch["path"] == "drill/reports/"
+    merge = next(s for s in report["steps"] if s.get("name") == "Merge the shards' reports")
+    assert merge["working-directory"] == "drill" and "alertdrill report" in merge["run"]
+    lab = yaml.safe_load(gitlab(root, project, project / "stack", paths, "now", shards=3))
+    assert lab["alertdrill"]["parallel"] == 3
+    assert lab["alertdrill"]["artifacts"]["paths"] == ["drill/reports/"]
+    assert lab["alertdrill-report"]["needs"] == ["alertdrill"]
+    assert lab["alertdrill-report"]["artifacts"]["paths"][0] == "drill/reports/junit.xml"
+    single = yaml.safe_load(gitlab(root, project, project / "stack", paths, "now"))
+    assert "parallel" not in single["alertdrill"] and "alertdrill-report" not in single
+
+
+def test_ci_shards_out_of_range_or_without_ci_are_refused(team: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from alertdrill.cli import main
+
+    for bad in ("0", "33", "two"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["init", "--from", str(team), "--out", str(tmp_path / "d"), "--ci", "github",
+                  "--ci-shards", bad])
+        assert exit_.value.code == 4  # a usage error (README: exit statuses)
+    assert "must be 32 or less" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="without --ci"):
+        init(["--from", str(team), "--out", str(tmp_path / "d"), "--ci-shards", "2"])
+    assert not (tmp_path / "d").exists(), "refused before anything was written"
+
+
 def test_init_with_ci_writes_the_workflow_at_the_repository_root(team: Path,
                                                                  tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
@@ -444,4 +488,54 @@ def test_the_written_workflow_commands_run_in_a_fresh_venv(kind: str, team: Path
     assert (repo / ".alertdrill-venv" / "bin" / "alertdrill").is_file()
     assert "1 passed" in done.stdout
     assert (repo / "drill" / "reports" / "junit.xml").is_file()
+    assert (repo / "drill" / "reports" / "drill-report.md").is_file()
+
+
+@pytest.mark.slow
+def test_the_sharded_gitlab_jobs_run_every_scenario_once_and_merge_into_one_report(
+        team: Path, tmp_path: Path) -> None:
+    """The shard jobs' commands, run as GitLab's parallel: 2 would (CI_NODE_INDEX 1 and 2, one
+    after the other), then the merge job's in the same tree (GitLab unpacks every shard's
+    reports/shard-I/ side by side): the merged JUnit counts every scenario exactly once."""
+    import xml.etree.ElementTree as ET
+
+    repo = tmp_path
+    (repo / ".git").mkdir()
+    status, _ = init(["--from", str(team), "--out", str(repo / "drill"), "--ci", "gitlab",
+                      "--ci-shards", "2"])
+    assert status == 0
+    (repo / "drill" / "features" / "fire_and_resolve.feature").unlink(missing_ok=True)
+    data = yaml.safe_load((repo / ".gitlab-ci.yml").read_text())
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path),
+           "ALERTDRILL_PIP_SPEC": f"-e {ROOT}", "CI_NODE_TOTAL": "2"}
+
+    def run(script: list[str], **extra: str) -> str:
+        out = ""
+        for command in script:
+            if "apt-get install" in command:  # satisfied on this machine: check, not run
+                wanted = command.split("--no-install-recommends", 1)[1].split()
+                installed = subprocess.run(["dpkg-query", "-W", "-f=${Status}\\n", *wanted],
+                                           capture_output=True, text=True, check=False)
+                assert installed.stdout.count("install ok installed") == len(wanted)
+                continue
+            if "pip install" in command and (repo / ".alertdrill-venv").is_dir():
+                continue  # one venv serves every job here
+            done = subprocess.run(["bash", "-e", "-c", command], cwd=repo, capture_output=True,
+                                  env={**env, **extra}, text=True, timeout=900, check=False)
+            assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+            out += done.stdout
+        return out
+
+    counts = []
+    for index in ("1", "2"):
+        run(data["alertdrill"]["script"], CI_NODE_INDEX=index)
+        junit = ET.parse(repo / "drill" / "reports" / f"shard-{index}" / "junit.xml").getroot()
+        suite = junit if junit.tag == "testsuite" else junit.find("testsuite")
+        assert suite is not None
+        counts.append(int(suite.get("tests", "0")))
+    assert all(counts), f"each shard ran something: {counts}"
+    run(data["alertdrill-report"]["script"])
+    merged = ET.parse(repo / "drill" / "reports" / "junit.xml").getroot()
+    cases = [c.get("name") for c in merged.iter("testcase")]
+    assert len(cases) == sum(counts) == len(set(cases)) == 3, cases
     assert (repo / "drill" / "reports" / "drill-report.md").is_file()

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from alertdrill.binaries import find_binary
-from alertdrill.errors import ConfigError
-from alertdrill.instrument import (
+from alertdrill.backends.binaries import find_binary
+from alertdrill.engine.instrument import (
     TargetMap,
     fingerprint_secret,
     instrument_alertmanager,
     instrument_prometheus,
 )
+from alertdrill.errors import ConfigError
 from alertdrill.sink.protocol import parse_email_address, parse_http_path
 from alertdrill.yamlio import load_yaml
 

@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 
 from alertdrill.backends import docker_services, local_services
+from alertdrill.backends.certs import make_authority
 from alertdrill.backends.local_services import LaunchContext, LocalService
-from alertdrill.certs import make_authority
+from alertdrill.engine.stackspec import SERVICE_KINDS, ServiceSpec, StackSpec
+from alertdrill.engine.timescale import TimeScale
 from alertdrill.errors import ConfigError
 from alertdrill.kinds import KINDS, kind
 from alertdrill.kinds import node_exporter as node_kind
@@ -29,8 +31,6 @@ from alertdrill.kinds.capabilities import (
     ReportsOn,
     SeriesDriven,
 )
-from alertdrill.stackspec import SERVICE_KINDS, ServiceSpec, StackSpec
-from alertdrill.timescale import TimeScale
 
 SERVICES = {
     "api": ServiceSpec("api", "app", ("api:8080",), {"flavor": "api", "rate": 7}),
@@ -189,3 +189,24 @@ def test_each_kind_provides_what_it_declares_on_both_backends(
     assert {n: c.image for n, c in containers.items() if not c.image.endswith("python")} == {
         "node": "img-node-exporter", "mtail": "img-mtail", "db": "img-postgres",
         "pgexp": "img-postgres-exporter", "bb": "img-blackbox-exporter"}
+
+
+def test_a_kind_that_runs_a_debian_binary_declares_its_package_and_init_installs_it() -> None:
+    """The CI templates of ``alertdrill init --ci`` install what the stack's kinds declare —
+    a kind is the one place that knows its package (no second table in the scaffold)."""
+    from alertdrill.backends.binaries import BINARIES
+    from alertdrill.bundled import stacks_dir
+    from alertdrill.scaffold.ci import BASE_PACKAGES, packages
+
+    by_binary = {"node-exporter": "node-exporter", "mtail": "mtail",
+                 "postgres-exporter": "postgres-exporter",
+                 "blackbox-exporter": "blackbox-exporter"}
+    for name, binary in by_binary.items():
+        assert kind(name).packages == (BINARIES[binary].package,), name
+    assert kind("postgres").packages == ("postgresql",)
+    assert all(kind(k).packages == () for k in ("app", "series", "sample-target"))
+    reference = packages(stacks_dir() / "reference")
+    assert reference[:len(BASE_PACKAGES)] == list(BASE_PACKAGES)
+    assert {"postgresql", "mtail", "prometheus-node-exporter", "prometheus-postgres-exporter",
+            "prometheus-blackbox-exporter"} <= set(reference)
+    assert packages(stacks_dir() / "sample") == list(BASE_PACKAGES)

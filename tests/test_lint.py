@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from alertdrill.amroute import (
+from alertdrill.analysis.amroute import (
     ConcreteLabels,
     Matcher,
     MatcherError,
@@ -25,10 +25,10 @@ from alertdrill.amroute import (
     matchers_from_config,
     parse_matchers,
 )
-from alertdrill.binaries import find_binary
+from alertdrill.analysis.lint import Finding, check_stack, load_route_tree
+from alertdrill.analysis.rulelabels import ExprLabels, Shape, alert_shapes, target_shapes
+from alertdrill.backends.binaries import find_binary
 from alertdrill.errors import MissingBinaryError
-from alertdrill.lint import Finding, check_stack, load_route_tree
-from alertdrill.rulelabels import ExprLabels, Shape, alert_shapes, target_shapes
 from tests.helpers import ROOT
 
 SEED = ROOT / "tests" / "data" / "seed-001"
@@ -710,7 +710,7 @@ def test_check_usage_errors_exit_4() -> None:
 
 
 def test_check_help_explains_every_check() -> None:
-    from alertdrill.lint import CHECKS
+    from alertdrill.analysis.lint import CHECKS
 
     result = _check("--help")
     assert result.returncode == 0

@@ -11,9 +11,9 @@ import requests
 
 from alertdrill.backends.base import StackOptions
 from alertdrill.backends.local import LocalStack
+from alertdrill.backends.process import live_processes
+from alertdrill.engine.stackspec import StackSpec
 from alertdrill.errors import ConfigError, MissingBinaryError, PortBusyError, StartupError
-from alertdrill.process import live_processes
-from alertdrill.stackspec import StackSpec
 from tests.helpers import ROOT, write_stack
 
 pytestmark = pytest.mark.slow

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from alertdrill.engine.stackspec import StackSpec
 from alertdrill.mutate import report, selection
 from alertdrill.mutate.equivalence import Checker, judge_all
 from alertdrill.mutate.model import Edit, Mutant, apply_edits
 from alertdrill.mutate.operators import NAMES, counts, generate, parse_operators
 from alertdrill.mutate.runner import MutateOptions, plan, validate
-from alertdrill.stackspec import StackSpec
 from tests.helpers import ROOT
 
 SHOP = ROOT / "examples" / "shop" / "stack"
@@ -454,8 +454,8 @@ def test_an_equivalent_mutant_is_reported_without_running(monkeypatch: pytest.Mo
 
 def test_the_order_plugin_keeps_the_listed_scenarios_in_the_listed_order(tmp_path: Path) -> None:
     """Collection only (no stack): what a mutant's run would execute, and in which order."""
+    from alertdrill.cli.runner import write_binding
     from alertdrill.mutate.order import ENV
-    from alertdrill.runner import write_binding
 
     binding = tmp_path / "binding"
     binding.mkdir()

@@ -39,8 +39,8 @@ Feature: a weak suite: the alert fires, nobody checks who hears of it
 
 
 def _ids() -> dict[str, str]:
+    from alertdrill.engine.stackspec import StackSpec
     from alertdrill.mutate.operators import generate
-    from alertdrill.stackspec import StackSpec
 
     mutants = generate(StackSpec.load(SHOP))
 
@@ -131,8 +131,8 @@ def test_ctrl_c_stops_the_mutant_run_and_removes_everything(tmp_path: Path) -> N
 def test_baseline_leaves_out_a_scenario_that_fails_without_a_mutant(tmp_path: Path) -> None:
     """The storefront scenario fails on the unmutated stack: without --baseline it would
     "kill" the mutant of its own alert; with it, it is left out and the mutant survives."""
+    from alertdrill.engine.stackspec import StackSpec
     from alertdrill.mutate.operators import generate
-    from alertdrill.stackspec import StackSpec
 
     features = tmp_path / "features"
     features.mkdir()

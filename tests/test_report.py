@@ -20,16 +20,17 @@ from typing import Any
 
 import pytest
 
-from alertdrill import records, report
-from alertdrill import timeline as tl
+from alertdrill import report
+from alertdrill.engine import timeline as tl
+from alertdrill.engine.expect import Expect
+from alertdrill.engine.matches import NotificationMatch
+from alertdrill.engine.timeline import Timeline
+from alertdrill.engine.timescale import TimeScale
 from alertdrill.errors import ExpectationFailed
-from alertdrill.expect import Expect
-from alertdrill.matches import NotificationMatch
-from alertdrill.records import ScenarioInfo, StepInfo, build_record, write_record
-from alertdrill.redact import REDACTED, Redactor, secrets_in
+from alertdrill.report import records
+from alertdrill.report.records import ScenarioInfo, StepInfo, build_record, write_record
+from alertdrill.report.redact import REDACTED, Redactor, secrets_in
 from alertdrill.settings import Settings
-from alertdrill.timeline import Timeline
-from alertdrill.timescale import TimeScale
 from tests.helpers import ROOT, run_pytest
 
 K = 60.0
@@ -505,7 +506,7 @@ def _near(rgb: Any, want: tuple[int, int, int], tolerance: int = 12) -> bool:
 # -- Allure ---------------------------------------------------------------------------------------------
 def test_allure_gets_the_chart_the_markdown_and_labels_and_no_secret(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from alertdrill import scenario
+    from alertdrill.engine import scenario
     from alertdrill.sink.protocol import Destination
     from alertdrill.sink.records import Delivery
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from alertdrill.binaries import find_binary
+from alertdrill.analysis.promql import UNSCALABLE_FUNCTIONS, durations_of
+from alertdrill.backends.binaries import find_binary
 from alertdrill.durations import parse_duration
-from alertdrill.promql import UNSCALABLE_FUNCTIONS, durations_of
-from alertdrill.timescale import TimeScale, scale_rule_file
+from alertdrill.engine.timescale import TimeScale, scale_rule_file
 from alertdrill.yamlio import dump_yaml, load_yaml
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "awesome-prometheus-alerts"

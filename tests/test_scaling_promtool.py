@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from alertdrill.binaries import find_binary
-from alertdrill.timescale import TimeScale, scale_promtool_test, scale_rule_file
+from alertdrill.backends.binaries import find_binary
+from alertdrill.engine.timescale import TimeScale, scale_promtool_test, scale_rule_file
 from alertdrill.yamlio import dump_yaml, load_yaml
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "awesome-prometheus-alerts"

@@ -14,9 +14,9 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from alertdrill.ports import bind_listener, port_of
-from alertdrill.seriesplan import stand_ins
-from alertdrill.stackspec import StackSpec
+from alertdrill.analysis.seriesplan import stand_ins
+from alertdrill.backends.ports import bind_listener, port_of
+from alertdrill.engine.stackspec import StackSpec
 
 STACK = Path(__file__).resolve().parent / "data" / "series"
 

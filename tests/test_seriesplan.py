@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from alertdrill.amroute import Matcher
+from alertdrill.analysis.amroute import Matcher
+from alertdrill.analysis.seriescontrol import select
+from alertdrill.analysis.seriesplan import stand_ins, value_matching, value_not_matching
+from alertdrill.analysis.seriestrip import trip_steps
+from alertdrill.engine.stackspec import StackSpec
 from alertdrill.errors import ConfigError, StepError
-from alertdrill.seriescontrol import select
-from alertdrill.seriesplan import stand_ins, value_matching, value_not_matching
-from alertdrill.seriestrip import trip_steps
-from alertdrill.stackspec import StackSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK = ROOT / "tests" / "data" / "series"

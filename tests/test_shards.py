@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from alertdrill.engine.shards import assign, durations_from, merge_runs, parse_shard, select
 from alertdrill.errors import ConfigError
-from alertdrill.shards import assign, durations_from, merge_runs, parse_shard, select
 from tests.helpers import ROOT
 
 IDS = [f"features/test_x.py::test_scenario_{i:02d}" for i in range(11)]

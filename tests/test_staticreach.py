@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alertdrill.expect import Expect
-from alertdrill.matches import NotificationMatch
-from alertdrill.stackspec import StackSpec
-from alertdrill.staticreach import reachable_receivers
-from alertdrill.timeline import Timeline
-from alertdrill.timescale import TimeScale
+from alertdrill.analysis.staticreach import reachable_receivers
+from alertdrill.engine.expect import Expect
+from alertdrill.engine.matches import NotificationMatch
+from alertdrill.engine.stackspec import StackSpec
+from alertdrill.engine.timeline import Timeline
+from alertdrill.engine.timescale import TimeScale
 
 PROMETHEUS = """\
 global: {scrape_interval: 15s, evaluation_interval: 15s}

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from alertdrill.engine.stepsyntax import parse_labels, parse_names
 from alertdrill.errors import StepError
-from alertdrill.stepsyntax import parse_labels, parse_names
 
 
 def test_labels_plain_and_quoted() -> None:

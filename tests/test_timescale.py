@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from alertdrill.analysis.promql import ScalingMismatch, durations_of, scale_expr, verify
 from alertdrill.durations import parse_duration
-from alertdrill.errors import ConfigError
-from alertdrill.promql import ScalingMismatch, durations_of, scale_expr, verify
-from alertdrill.timescale import (
+from alertdrill.engine.timescale import (
     TimeScale,
     detect_kind,
     hold_scrape_timeouts,
@@ -17,6 +16,7 @@ from alertdrill.timescale import (
     scale_promtool_test,
     scale_rule_file,
 )
+from alertdrill.errors import ConfigError
 
 K60 = TimeScale(60, 0.25)
 
@@ -168,8 +168,8 @@ def test_held_jobs_keep_real_time_scrapes_and_say_so() -> None:
 def test_a_job_held_at_real_time_adds_its_unscaled_delay_to_claims() -> None:
     """The OCSP probe job keeps a 4 s timeout (and so interval): what the hold adds over the
     scaled values is measured time the claims about its alerts must allow, at any K."""
-    from alertdrill.matches import Window
-    from alertdrill.timescale import held_delays
+    from alertdrill.engine.matches import Window
+    from alertdrill.engine.timescale import held_delays
 
     config = {"global": {"scrape_interval": "15s", "scrape_timeout": "10s"},
               "scrape_configs": [{"job_name": "probe"}, {"job_name": "other"}]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from alertdrill.vocabulary import loaded_steps, markdown_table, suggest
+from alertdrill.engine.vocabulary import loaded_steps, markdown_table, suggest
 
 ROOT = Path(__file__).resolve().parents[1]
 

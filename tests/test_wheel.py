@@ -92,7 +92,7 @@ def test_no_message_tells_a_pip_user_to_run_make() -> None:
 
 def test_a_missing_binary_names_apt_get_the_override_and_where_docker_helps(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from alertdrill.binaries import find_binary
+    from alertdrill.backends.binaries import find_binary
     from alertdrill.errors import MissingBinaryError
 
     monkeypatch.setenv("PATH", "/nonexistent")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from alertdrill.backends.base import RunningStack, ServiceHandle, StackOptions
 from alertdrill.errors import ConfigError
-from alertdrill.stackspec import StackSpec
+
+if TYPE_CHECKING:  # the kinds import backends' process helpers, and stackspec imports the kinds
+    from alertdrill.engine.stackspec import StackSpec
 
 __all__ = ["RunningStack", "ServiceHandle", "StackOptions", "start_stack"]
 

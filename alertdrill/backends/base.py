@@ -11,9 +11,9 @@ import requests
 from alertdrill.sink.protocol import Destination
 
 if TYPE_CHECKING:
+    from alertdrill.engine.stackspec import StackSpec
     from alertdrill.kinds.capabilities import CapabilityT
     from alertdrill.settings import Settings
-    from alertdrill.stackspec import StackSpec
 
 
 @dataclass(frozen=True)

@@ -19,23 +19,23 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 
 import requests
 
+from alertdrill.analysis.routing import min_group_interval, min_repeat_interval
+from alertdrill.analysis.seriesplan import StandIn, stand_ins
 from alertdrill.backends.base import RecoveryProbe, StackOptions
-from alertdrill.binaries import find_binary
+from alertdrill.backends.binaries import find_binary
+from alertdrill.backends.process import make_tempdir, run_id
 from alertdrill.durations import parse_duration
-from alertdrill.errors import ConfigError, StartupError
-from alertdrill.kinds.capabilities import CapabilityT, ReportsOn
-from alertdrill.process import make_tempdir, run_id
-from alertdrill.routing import min_group_interval, min_repeat_interval
-from alertdrill.seriesplan import StandIn, stand_ins
-from alertdrill.sink.protocol import Destination
-from alertdrill.stackspec import StackSpec
-from alertdrill.timescale import (
+from alertdrill.engine.stackspec import StackSpec
+from alertdrill.engine.timescale import (
     TimeScale,
     hold_scrape_timeouts,
     scale_alertmanager_config,
     scale_prometheus_config,
     scale_rule_file,
 )
+from alertdrill.errors import ConfigError, StartupError
+from alertdrill.kinds.capabilities import CapabilityT, ReportsOn
+from alertdrill.sink.protocol import Destination
 from alertdrill.yamlio import dump_yaml, load_yaml
 
 #: Alertmanager cluster flags both backends use (measured on 2 cores, see README › Alertmanager
@@ -56,7 +56,7 @@ class StackConfigs:
     alertmanager: dict[str, Any]
     prometheus: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
-    #: The plan of every ``series`` service, by service name (alertdrill.seriesplan).
+    #: The plan of every ``series`` service, by service name (alertdrill.analysis.seriesplan).
     series: dict[str, StandIn] = field(default_factory=dict)
 
 

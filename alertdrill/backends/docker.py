@@ -23,7 +23,7 @@ certificates, the services' SQLite files) live on the host in the stack's workdi
 bind-mounted, so the same fault classes work on both backends.
 
 Everything of a stack is removed in :meth:`DockerStack.close`, which start-up failures, Ctrl-C,
-SIGTERM and interpreter exit all reach (it is registered with ``alertdrill.process``);
+SIGTERM and interpreter exit all reach (it is registered with ``alertdrill.backends.process``);
 :func:`remove_leftovers` (``python -m alertdrill.backends.docker --remove-leftovers [--all]``)
 removes what crashed runs left, by label.
 """
@@ -47,6 +47,7 @@ from docker.errors import APIError, ImageNotFound
 from docker.types import IPAMConfig, IPAMPool
 
 from alertdrill.backends.base import StackOptions
+from alertdrill.backends.certs import Authority, make_authority
 from alertdrill.backends.common import (
     CLUSTER_FLAGS,
     StackBase,
@@ -59,6 +60,15 @@ from alertdrill.backends.common import (
     wait_usable,
     write_rule_copies,
 )
+from alertdrill.backends.containers import (
+    OWNER_LABEL,
+    RUN_LABEL,
+    Leftovers,
+    labelled_containers,
+    owner_label,
+    remove_labelled,
+    remove_leftovers,
+)
 from alertdrill.backends.docker_services import (
     Attachment,
     BuildContext,
@@ -68,31 +78,21 @@ from alertdrill.backends.docker_services import (
     raise_exited,
     wait_all_ready,
 )
-from alertdrill.certs import Authority, make_authority
-from alertdrill.containers import (
-    OWNER_LABEL,
-    RUN_LABEL,
-    Leftovers,
-    labelled_containers,
-    owner_label,
-    remove_labelled,
-    remove_leftovers,
-)
-from alertdrill.durations import format_duration
-from alertdrill.errors import AlertdrillError, ConfigError, StartupError
-from alertdrill.images import OFFICIAL, image_for, override_variable
-from alertdrill.instrument import TargetMap, instrument_alertmanager, instrument_prometheus
-from alertdrill.kinds import kind
-from alertdrill.kinds.python import PYTHON_USER
-from alertdrill.process import (
+from alertdrill.backends.images import OFFICIAL, image_for, override_variable
+from alertdrill.backends.process import (
     keep_tempdir,
     register_cleanup,
     remove_tempdir,
     run_id,
     unregister_cleanup,
 )
-from alertdrill.stackspec import StackSpec
-from alertdrill.timescale import prometheus_flags
+from alertdrill.durations import format_duration
+from alertdrill.engine.instrument import TargetMap, instrument_alertmanager, instrument_prometheus
+from alertdrill.engine.stackspec import StackSpec
+from alertdrill.engine.timescale import prometheus_flags
+from alertdrill.errors import AlertdrillError, ConfigError, StartupError
+from alertdrill.kinds import kind
+from alertdrill.kinds.python import PYTHON_USER
 
 __all__ = ["DockerStack", "Leftovers", "remove_leftovers"]
 
@@ -128,7 +128,7 @@ def resolve_images(client: Any, names: list[str], mode: str = "local") -> dict[s
             local.append(name)
     missing = [n for n in local if n not in _RESOLVED]
     if missing:
-        from alertdrill.images import build_images
+        from alertdrill.backends.images import build_images
 
         t0 = time.monotonic()
         for built in build_images(missing, client=client, log=sys.stderr):
@@ -231,7 +231,7 @@ class DockerStack(StackBase[DockerService]):
         self.warnings += configs.warnings
         self._check_names()
         if self.client is None:
-            from alertdrill.dockerd import ensure_engine
+            from alertdrill.backends.dockerd import ensure_engine
             self.client = ensure_engine().client
         names = sorted({kind(s.kind).image for s in self.spec.services.values()}
                        | {"prometheus", "alertmanager", "python"})

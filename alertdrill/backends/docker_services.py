@@ -29,14 +29,14 @@ import requests
 from docker.errors import APIError, NotFound
 from docker.types import EndpointConfig
 
-from alertdrill.certs import Authority
-from alertdrill.containers import LOOPBACK, log_tail
+from alertdrill.analysis.seriesplan import StandIn
+from alertdrill.backends.certs import Authority
+from alertdrill.backends.containers import LOOPBACK, log_tail
+from alertdrill.engine.stackspec import ServiceSpec
 from alertdrill.errors import StartupError
 from alertdrill.kinds import kind
 from alertdrill.kinds.base import HttpReady, TlsReady
 from alertdrill.kinds.capabilities import Capability, Capable
-from alertdrill.seriesplan import StandIn
-from alertdrill.stackspec import ServiceSpec
 
 #: Host ports are chosen below Linux's ephemeral range (32768…), so an outgoing connection of
 #: another program never holds one while its container is stopped.
@@ -292,7 +292,7 @@ class BuildContext:
     sink_port: int
     alertmanager_urls: list[str]
     authority: Callable[[], Authority]
-    #: The plan of every series service (alertdrill.seriesplan), built with the configs.
+    #: The plan of every series service (alertdrill.analysis.seriesplan), built with the configs.
     series: dict[str, StandIn] = field(default_factory=dict)
 
     def directory(self, name: str, owner: tuple[int, int] | None = None, mode: int = 0o755) -> Path:

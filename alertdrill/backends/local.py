@@ -16,7 +16,9 @@ import sys
 import time
 from pathlib import Path
 
+from alertdrill.analysis.seriesplan import StandIn
 from alertdrill.backends.base import StackOptions
+from alertdrill.backends.binaries import find_binary
 from alertdrill.backends.common import (
     CLUSTER_FLAGS,
     StackBase,
@@ -37,22 +39,20 @@ from alertdrill.backends.local_services import (
     wait_all_ready,
     wait_ports,
 )
-from alertdrill.binaries import find_binary
-from alertdrill.durations import format_duration
-from alertdrill.errors import ConfigError
-from alertdrill.instrument import TargetMap, instrument_alertmanager, instrument_prometheus
-from alertdrill.kinds import kind
-from alertdrill.ports import LOOPBACK, bind_listener, port_of
-from alertdrill.process import (
+from alertdrill.backends.ports import LOOPBACK, bind_listener, port_of
+from alertdrill.backends.process import (
     ManagedProcess,
     keep_tempdir,
     remove_tempdir,
 )
-from alertdrill.seriesplan import StandIn
-from alertdrill.stackspec import StackSpec
-from alertdrill.timescale import (
+from alertdrill.durations import format_duration
+from alertdrill.engine.instrument import TargetMap, instrument_alertmanager, instrument_prometheus
+from alertdrill.engine.stackspec import StackSpec
+from alertdrill.engine.timescale import (
     prometheus_flags,
 )
+from alertdrill.errors import ConfigError
+from alertdrill.kinds import kind
 
 logger = logging.getLogger(__name__)
 

@@ -19,16 +19,16 @@ from pathlib import Path
 
 import requests
 
-from alertdrill.certs import Authority, make_authority
+from alertdrill.analysis.seriesplan import StandIn
+from alertdrill.backends.certs import Authority, make_authority
+from alertdrill.backends.ports import LOOPBACK, bind_listener, port_of
+from alertdrill.backends.process import ManagedProcess
+from alertdrill.engine.stackspec import ServiceSpec, StackSpec
+from alertdrill.engine.timescale import TimeScale
 from alertdrill.errors import StartupError
 from alertdrill.kinds import kind
 from alertdrill.kinds.base import HttpReady, Process, TlsReady
 from alertdrill.kinds.capabilities import Capability, Capable
-from alertdrill.ports import LOOPBACK, bind_listener, port_of
-from alertdrill.process import ManagedProcess
-from alertdrill.seriesplan import StandIn
-from alertdrill.stackspec import ServiceSpec, StackSpec
-from alertdrill.timescale import TimeScale
 
 _POLL = 0.02
 

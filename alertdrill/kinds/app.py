@@ -10,7 +10,7 @@ from alertdrill.kinds.capabilities import Controllable, LogFloodable
 from alertdrill.kinds.python import PYTHON_USER, PythonKind
 
 if TYPE_CHECKING:
-    from alertdrill.stackspec import ServiceSpec
+    from alertdrill.engine.stackspec import ServiceSpec
 
 
 class App(PythonKind):

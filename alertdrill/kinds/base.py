@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from alertdrill.kinds.capabilities import Capability
 
 if TYPE_CHECKING:
-    from alertdrill.certs import Authority
-    from alertdrill.seriesplan import StandIn
-    from alertdrill.stackspec import ServiceSpec, StackSpec
-    from alertdrill.timescale import TimeScale
+    from alertdrill.analysis.seriesplan import StandIn
+    from alertdrill.backends.certs import Authority
+    from alertdrill.engine.stackspec import ServiceSpec, StackSpec
+    from alertdrill.engine.timescale import TimeScale
 
 
 # -- readiness ---------------------------------------------------------------------------------
@@ -167,7 +167,7 @@ class Kind(ABC):
 
     #: As ``kind:`` in alertdrill.yml names it.
     name: ClassVar[str]
-    #: The image its container runs (an ``alertdrill.images`` name).
+    #: The image its container runs (an ``alertdrill.backends.images`` name).
     image: ClassVar[str]
     #: Where it listens in its container when the manifest writes no port.
     container_port: ClassVar[int]
@@ -179,6 +179,9 @@ class Kind(ABC):
     provides: ClassVar[tuple[type[Capability], ...]] = ()
     #: Its place in the list of known kinds (messages): lower first, then by name.
     rank: ClassVar[int] = 100
+    #: The Debian packages its local process needs beyond Prometheus and Alertmanager (what
+    #: ``alertdrill init --ci`` installs for a stack that has one).
+    packages: ClassVar[tuple[str, ...]] = ()
 
     def option(self, spec: ServiceSpec, key: str) -> Any:
         """The manifest's ``key`` for this service, or the kind's default."""

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from alertdrill.binaries import find_binary
+from alertdrill.backends.binaries import BINARIES, find_binary
+from alertdrill.backends.ports import LOOPBACK
 from alertdrill.errors import ConfigError
 from alertdrill.kinds.base import Container, ContainerHost, Kind, Process, ProcessHost
-from alertdrill.ports import LOOPBACK
 from alertdrill.yamlio import dump_yaml, load_yaml
 
 if TYPE_CHECKING:
-    from alertdrill.stackspec import ServiceSpec, StackSpec
+    from alertdrill.engine.stackspec import ServiceSpec, StackSpec
 
 
 class BlackboxExporter(Kind):
@@ -20,6 +20,7 @@ class BlackboxExporter(Kind):
 
     name = "blackbox-exporter"
     image = "blackbox-exporter"
+    packages = (BINARIES["blackbox-exporter"].package,)
     container_port = 9115
     rank = 7
     defaults: ClassVar[dict[str, Any]] = {"config": "blackbox.yml"}

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from alertdrill.certs import Authority
-    from alertdrill.seriesplan import StandIn
+    from alertdrill.analysis.seriesplan import StandIn
+    from alertdrill.backends.certs import Authority
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Controllable(Capability):
 
 @dataclass(frozen=True)
 class SeriesDriven(Capability):
-    """A stand-in serving the families of ``plan`` (alertdrill.seriesplan): steps drive its
+    """A stand-in serving the families of ``plan`` (alertdrill.analysis.seriesplan): steps drive its
     series and check names against the plan."""
 
     plan: StandIn

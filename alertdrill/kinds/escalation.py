@@ -9,7 +9,7 @@ from alertdrill.kinds.base import Container, ContainerHost, HttpReady, Process, 
 from alertdrill.kinds.python import PythonKind, data_mount
 
 if TYPE_CHECKING:
-    from alertdrill.stackspec import ServiceSpec
+    from alertdrill.engine.stackspec import ServiceSpec
 
 
 class Escalation(PythonKind):

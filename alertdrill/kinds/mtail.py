@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from alertdrill.binaries import find_binary
+from alertdrill.backends.binaries import BINARIES, find_binary
+from alertdrill.backends.ports import LOOPBACK
 from alertdrill.errors import ConfigError
 from alertdrill.kinds.base import Container, ContainerHost, Kind, Process, ProcessHost
-from alertdrill.ports import LOOPBACK
 
 if TYPE_CHECKING:
-    from alertdrill.stackspec import ServiceSpec, StackSpec
+    from alertdrill.engine.stackspec import ServiceSpec, StackSpec
 
 
 class Mtail(Kind):
@@ -20,6 +20,7 @@ class Mtail(Kind):
 
     name = "mtail"
     image = "mtail"
+    packages = (BINARIES["mtail"].package,)
     container_port = 3903
     rank = 4
     defaults: ClassVar[dict[str, Any]] = {"progs": "mtail"}

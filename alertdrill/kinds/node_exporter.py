@@ -11,14 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from alertdrill.binaries import find_binary
+from alertdrill.backends.binaries import BINARIES, find_binary
+from alertdrill.backends.ports import LOOPBACK
+from alertdrill.backends.process import mount_tmpfs
 from alertdrill.kinds.base import Container, ContainerHost, Kind, Process, ProcessHost
 from alertdrill.kinds.capabilities import Fillable
-from alertdrill.ports import LOOPBACK
-from alertdrill.process import mount_tmpfs
 
 if TYPE_CHECKING:
-    from alertdrill.stackspec import ServiceSpec
+    from alertdrill.engine.stackspec import ServiceSpec
 
 
 class NodeExporter(Kind):
@@ -26,6 +26,7 @@ class NodeExporter(Kind):
 
     name = "node-exporter"
     image = "node-exporter"
+    packages = (BINARIES["node-exporter"].package,)
     container_port = 9100
     rank = 3
     defaults: ClassVar[dict[str, Any]] = {"filesystem_mb": 32}

@@ -9,7 +9,7 @@ from alertdrill.kinds.capabilities import Controllable
 from alertdrill.kinds.python import PythonKind
 
 if TYPE_CHECKING:
-    from alertdrill.stackspec import ServiceSpec
+    from alertdrill.engine.stackspec import ServiceSpec
 
 
 class OcspResponder(PythonKind):

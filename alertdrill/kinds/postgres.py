@@ -9,12 +9,12 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from alertdrill.backends.process import make_tempdir, run_id
 from alertdrill.errors import MissingBinaryError, StartupError
 from alertdrill.kinds.base import CheckReady, Container, ContainerHost, ExecReady, Kind, Process, ProcessHost
-from alertdrill.process import make_tempdir, run_id
 
 if TYPE_CHECKING:
-    from alertdrill.stackspec import ServiceSpec
+    from alertdrill.engine.stackspec import ServiceSpec
 
 #: Settings of every PostgreSQL of a stack: a drill needs no durability.
 _SETTINGS = ["-c", "fsync=off", "-c", "max_connections=50"]
@@ -25,6 +25,7 @@ class Postgres(Kind):
 
     name = "postgres"
     image = "postgres"
+    packages = ("postgresql",)
     container_port = 5432
     rank = 5
 

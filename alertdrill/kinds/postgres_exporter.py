@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from alertdrill.binaries import find_binary
+from alertdrill.backends.binaries import BINARIES, find_binary
+from alertdrill.backends.ports import LOOPBACK
 from alertdrill.errors import ConfigError
 from alertdrill.kinds.base import Container, ContainerHost, Kind, Process, ProcessHost
 from alertdrill.kinds.capabilities import ReportsOn
-from alertdrill.ports import LOOPBACK
 
 if TYPE_CHECKING:
-    from alertdrill.stackspec import ServiceSpec
+    from alertdrill.engine.stackspec import ServiceSpec
 
 
 class PostgresExporter(Kind):
@@ -20,6 +20,7 @@ class PostgresExporter(Kind):
 
     name = "postgres-exporter"
     image = "postgres-exporter"
+    packages = (BINARIES["postgres-exporter"].package,)
     container_port = 9187
     rank = 6
     defaults: ClassVar[dict[str, Any]] = {"of": "postgres"}

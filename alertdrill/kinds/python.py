@@ -16,7 +16,7 @@ from alertdrill.kinds.base import Container, ContainerHost, HttpReady, Kind, Pro
 from alertdrill.kinds.capabilities import Capability
 
 if TYPE_CHECKING:
-    from alertdrill.stackspec import ServiceSpec
+    from alertdrill.engine.stackspec import ServiceSpec
 
 #: The uid:gid the project's python image runs as (``alertdrill``); its files are made theirs.
 PYTHON_USER = (1000, 1000)

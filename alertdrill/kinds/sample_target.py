@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from alertdrill.kinds.python import PythonKind
 
 if TYPE_CHECKING:
-    from alertdrill.stackspec import ServiceSpec
+    from alertdrill.engine.stackspec import ServiceSpec
 
 
 class SampleTarget(PythonKind):

@@ -1,5 +1,5 @@
 """``series``: the stand-in serving the families the stack's rules select
-(alertdrill.targets.series, its plan from alertdrill.seriesplan). The default kind."""
+(alertdrill.targets.series, its plan from alertdrill.analysis.seriesplan). The default kind."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from alertdrill.kinds.capabilities import Controllable, SeriesDriven
 from alertdrill.kinds.python import PYTHON_USER, PythonKind
 
 if TYPE_CHECKING:
-    from alertdrill.seriesplan import StandIn
-    from alertdrill.stackspec import ServiceSpec
+    from alertdrill.analysis.seriesplan import StandIn
+    from alertdrill.engine.stackspec import ServiceSpec
 
 
 class Series(PythonKind):

@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from alertdrill.certs import issue_leaf
+from alertdrill.backends.certs import issue_leaf
+from alertdrill.backends.ports import LOOPBACK
 from alertdrill.kinds.base import Container, ContainerHost, Process, ProcessHost, TlsReady
 from alertdrill.kinds.capabilities import CertificateHolder
 from alertdrill.kinds.python import PYTHON_USER, PythonKind
-from alertdrill.ports import LOOPBACK
 
 if TYPE_CHECKING:
-    from alertdrill.certs import Authority
-    from alertdrill.stackspec import ServiceSpec
+    from alertdrill.backends.certs import Authority
+    from alertdrill.engine.stackspec import ServiceSpec
 
 #: Days a freshly issued certificate of a TLS endpoint is valid (until a fault reissues it).
 DEFAULT_CERT_DAYS = 90.0

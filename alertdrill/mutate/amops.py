@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from alertdrill.amroute import Matcher, MatcherError, parse_matchers
+from alertdrill.analysis.amroute import Matcher, MatcherError, parse_matchers
 from alertdrill.durations import format_duration, parse_duration
 from alertdrill.mutate import spans
 from alertdrill.mutate.model import Site

@@ -2,11 +2,11 @@
 
 A mutant of the routing tree is equivalent when every alert the stack's rules can produce
 reaches the same receivers, through routes with the same timing and grouping, before and after.
-"Every alert" is enumerated exactly, not sampled: per rule shape (``alertdrill.rulelabels``,
-with the labels the escalation service adds to its re-posts unknown, as
-``alertdrill.staticreach`` has them), each label that a matcher of either tree tests takes each
-of its possible values — a label the rules fix, its values; an unknown one, every literal the
-trees compare it with, one value none of them names, and absent. That covers every way the
+"Every alert" is enumerated exactly, not sampled: per rule shape
+(``alertdrill.analysis.rulelabels``, with the labels the escalation service adds to its
+re-posts unknown, as ``alertdrill.analysis.staticreach`` has them), each label that a matcher
+of either tree tests takes each of its possible values — a label the rules fix, its values; an
+unknown one, every literal the trees compare it with, one value none of them names, and absent. That covers every way the
 matchers can answer only when each regex on an unknown label is a list of literals (or
 ``.*``/``.+``); any other regex, or more than :data:`MAX_LABEL_SETS` combinations, and the
 mutant is "not proven" — it runs.
@@ -32,13 +32,13 @@ from dataclasses import dataclass
 
 import yaml
 
-from alertdrill.amroute import Matcher, Route, Tri, all3, match_routes, matchers_from_config
+from alertdrill.analysis.amroute import Matcher, Route, Tri, all3, match_routes, matchers_from_config
+from alertdrill.analysis.routing import RouteSettings, route_settings
+from alertdrill.analysis.rulelabels import ABSENT, Shape
+from alertdrill.analysis.staticreach import alert_shapes_of
+from alertdrill.engine.stackspec import StackSpec
 from alertdrill.mutate import spans
 from alertdrill.mutate.model import Mutant
-from alertdrill.routing import RouteSettings, route_settings
-from alertdrill.rulelabels import ABSENT, Shape
-from alertdrill.stackspec import StackSpec
-from alertdrill.staticreach import alert_shapes_of
 
 #: More concrete label sets than this per mutant and the routing is not enumerated.
 MAX_LABEL_SETS = 20000
@@ -70,7 +70,7 @@ class AmModel:
     @classmethod
     def parse(cls, text: str) -> AmModel | None:
         """None when the text has no routing tree the static view can read."""
-        from alertdrill.lint import _route  # the same reader the lint and the diff use
+        from alertdrill.analysis.lint import _route  # the same reader the lint and the diff use
 
         try:
             node = spans.compose(text)
@@ -229,7 +229,7 @@ class Checker:
 
     def _reaching(self, receivers: Iterable[str]) -> frozenset[str] | None:
         """Alerts that may reach any of ``receivers``."""
-        from alertdrill.staticreach import reachable_receivers
+        from alertdrill.analysis.staticreach import reachable_receivers
 
         wanted = set(receivers)
         reach = reachable_receivers(self.spec)

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import yaml
 
+from alertdrill.engine.stackspec import StackSpec
 from alertdrill.errors import ConfigError
 from alertdrill.mutate import amops, ruleops, spans
 from alertdrill.mutate.model import Mutant, Site
-from alertdrill.stackspec import StackSpec
 
 
 @dataclass(frozen=True)

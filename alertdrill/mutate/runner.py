@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from alertdrill.engine.stackspec import StackSpec
 from alertdrill.errors import ConfigError
 from alertdrill.mutate import selection
 from alertdrill.mutate.equivalence import judge_all
@@ -33,7 +34,6 @@ from alertdrill.mutate.model import Mutant
 from alertdrill.mutate.operators import counts, generate, parse_operators
 from alertdrill.mutate.order import ENV as ORDER_ENV
 from alertdrill.mutate.report import Outcome, Result
-from alertdrill.stackspec import StackSpec
 from alertdrill.text import plural
 
 _TOOL_TIMEOUT = 60
@@ -79,7 +79,7 @@ class Plan:
 
 def plan(options: MutateOptions) -> Plan:
     """Read and check everything; a bad option is a ConfigError before anything runs."""
-    from alertdrill.featurecheck import feature_files
+    from alertdrill.cli.featurecheck import feature_files
     from alertdrill.settings import resolve_stack_dir
 
     if options.parallel < 1:
@@ -134,7 +134,7 @@ def validate(stack: Path, mutant: Mutant | None, spec: StackSpec) -> str | None:
     amtool check-config for alertmanager.yml and its templates, promtool check rules for a
     rule file — only the tool of the file that changed (all of them for the original).
     """
-    from alertdrill.binaries import find_binary
+    from alertdrill.backends.binaries import find_binary
 
     checks: list[list[str]] = []
     am = stack / spec.alertmanager_config.relative_to(spec.root)
@@ -249,7 +249,7 @@ class _Runner:
         """Run every scenario of the stack on an unmutated copy: the ones that fail without
         any mutant (they would "kill" every mutant) as (feature file name, scenario name),
         and how many ran."""
-        from alertdrill.records import load_records
+        from alertdrill.report.records import load_records
 
         home = self.workdir / "baseline"
         stack = home / self.plan.spec.root.name
@@ -309,7 +309,7 @@ def _stop(child: subprocess.Popen[bytes]) -> int:
 def _outcome(mutant: Mutant, status: int | None, records: Path, log: Path,
              scenarios: Sequence[str]) -> Outcome:
     """Killed (by a failed claim, or by an error), survived, or an error of the run itself."""
-    from alertdrill.records import load_records
+    from alertdrill.report.records import load_records
 
     found = load_records(records) if records.is_dir() else []
     ran = [str(r.get("scenario", {}).get("name")) for r in found]

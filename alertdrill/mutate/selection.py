@@ -28,8 +28,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alertdrill.engine.stackspec import StackSpec
 from alertdrill.mutate.model import Mutant
-from alertdrill.stackspec import StackSpec
 from alertdrill.yamlio import load_yaml
 
 _QUOTED = re.compile(r'"([^"\n]*)"')
@@ -100,7 +100,7 @@ class StackNames:
     @classmethod
     def of(cls, spec: StackSpec) -> StackNames:
         """Alert names of the rules; receivers, services, integrations and stack names."""
-        from alertdrill.claimnames import BUILTIN_SERVICES, INTEGRATION_KEYS
+        from alertdrill.engine.claimnames import BUILTIN_SERVICES, INTEGRATION_KEYS
 
         names = cls()
         for path in spec.rule_files:

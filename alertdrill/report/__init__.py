@@ -1,6 +1,6 @@
 """The drill report: one self-contained HTML page and a Markdown twin, from scenario records.
 
-Input: the JSON records a run leaves in ``reports/drill/`` (see :mod:`alertdrill.records`).
+Input: the JSON records a run leaves in ``reports/drill/`` (see :mod:`alertdrill.report.records`).
 Output: ``drill-report.html`` (inline CSS and SVG, no script, no external URL) and
 ``drill-report.md`` (paste-able into a ticket) — with the mutation report as their last
 section when ``alertdrill mutate`` left one in ``<out>/mutate/``. For every scenario:
@@ -18,7 +18,7 @@ section when ``alertdrill mutate`` left one in ``<out>/mutate/``. For every scen
   failure what was expected beside what arrived (notifications in arrival order).
 
 Everything user-supplied is escaped, and every record passes the redaction pass again
-(:class:`alertdrill.redact.Redactor`) before it is rendered.
+(:class:`alertdrill.report.redact.Redactor`) before it is rendered.
 
 The package, one concern a module: :mod:`.model` (typed views of a record's claims,
 notifications and events), :mod:`.analysis` (SLA rows, anchors, escalations, what was observed
@@ -31,11 +31,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from alertdrill.errors import AlertdrillError
-from alertdrill.records import load_records
 from alertdrill.report.analysis import PHASES, SlaRow, action_label, is_escalation, observed_lines, sla_rows
 from alertdrill.report.chart import chart_svg
 from alertdrill.report.html import html_section, render_html
 from alertdrill.report.markdown import markdown, markdown_section
+from alertdrill.report.records import load_records
 
 __all__ = ["PHASES", "SlaRow", "action_label", "build", "chart_svg", "html_section",
            "is_escalation", "markdown", "markdown_section", "observed_lines", "render_html",

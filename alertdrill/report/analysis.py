@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from alertdrill import timeline as tl
-from alertdrill.claimkinds import ClaimKind
 from alertdrill.durations import human
+from alertdrill.engine import timeline as tl
+from alertdrill.engine.claimkinds import ClaimKind
 from alertdrill.report.cells import alert_label, clock, labels_text, short_alert, when
 from alertdrill.report.model import Claim, Event, Notification, claims, events, notifications
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from alertdrill import timeline as tl
 from alertdrill.durations import human
+from alertdrill.engine import timeline as tl
 
 PHASE_TITLE = {"detect": "Time to detect", "notify": "Time to notify",
                "escalate": "Time to escalate", "suppress": "Time to suppress",

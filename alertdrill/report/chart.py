@@ -14,13 +14,13 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-from alertdrill import timeline as tl
-from alertdrill.claimkinds import ClaimKind
-from alertdrill.integrations import INTEGRATIONS
-from alertdrill.redact import Redactor
+from alertdrill.engine import timeline as tl
+from alertdrill.engine.claimkinds import ClaimKind
 from alertdrill.report.analysis import action_label
 from alertdrill.report.cells import alert_label, clip, real, secs, when
 from alertdrill.report.model import Claim, Event, events, scale, stack_claims, stack_notifications
+from alertdrill.report.redact import Redactor
+from alertdrill.sink.integrations import INTEGRATIONS
 
 _INTEGRATION_COLOUR = {i.name: i.colour for i in INTEGRATIONS}
 _PASS, _FAIL = "#16a34a", "#dc2626"

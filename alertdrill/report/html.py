@@ -14,7 +14,6 @@ from importlib import resources
 from typing import Any
 
 from alertdrill.durations import human
-from alertdrill.redact import Redactor
 from alertdrill.report.analysis import SlaRow, observed_lines, sla_rows
 from alertdrill.report.cells import (
     PHASE_TITLE,
@@ -29,6 +28,7 @@ from alertdrill.report.cells import (
 )
 from alertdrill.report.chart import chart_svg
 from alertdrill.report.model import Claim, Event, claims, notifications, scale
+from alertdrill.report.redact import Redactor
 from alertdrill.report.tables import (
     CLAIM_HEADERS,
     SLA_HEADERS,

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from alertdrill.redact import Redactor
 from alertdrill.report.analysis import observed_lines
 from alertdrill.report.cells import OUTCOME_ICON, real, secs, short_alert, when
 from alertdrill.report.model import notifications, scale
+from alertdrill.report.redact import Redactor
 from alertdrill.report.tables import (
     CLAIM_HEADERS,
     SLA_HEADERS,

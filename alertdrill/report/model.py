@@ -1,7 +1,7 @@
 """Typed views of what the report reads from a scenario record: its claims, its notifications
 and its timeline events.
 
-The records on disk stay the JSON that :mod:`alertdrill.records` writes (and that
+The records on disk stay the JSON that :mod:`alertdrill.report.records` writes (and that
 ``alertdrill report --from`` reads from older runs too); these classes are how the report reads
 them, so that a field is named once, with its type and its default, instead of a
 ``dict.get("...")`` at every use. ``from_json`` keeps every value as the record holds it (no
@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from alertdrill.claimkinds import ClaimKind
-from alertdrill.records import claims_of, notifications_of
+from alertdrill.engine.claimkinds import ClaimKind
+from alertdrill.report.records import claims_of, notifications_of
 
 Labels = dict[str, str]
 

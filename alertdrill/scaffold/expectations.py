@@ -2,8 +2,8 @@
 
 - **Routing**: one label set per (alerting rule, scrape target), exactly as
   ``When every alerting rule's alert is pushed to Alertmanager`` pushes them
-  (:func:`alertdrill.rulelabels.rule_label_sets`; :func:`compute` checks it got the same list),
-  routed through alertmanager.yml's tree with :func:`alertdrill.amroute.match_routes` (held
+  (:func:`alertdrill.analysis.rulelabels.rule_label_sets`; :func:`compute` checks it got the same list),
+  routed through alertmanager.yml's tree with :func:`alertdrill.analysis.amroute.match_routes` (held
   against amtool in the tests). Both sides agree by construction, so the generated table passes
   on the unchanged config, and a changed receiver, matcher or rule label fails it.
 - **Inhibitions**: for each inhibit rule, a pair of those label sets (source, target) that the
@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alertdrill.amroute import Matcher, match_routes, matchers_from_config
+from alertdrill.analysis.amroute import Matcher, match_routes, matchers_from_config
+from alertdrill.analysis.lint import load_route_tree
+from alertdrill.analysis.routing import route_settings
+from alertdrill.analysis.rulelabels import Shape, rule_label_sets, rule_shapes
 from alertdrill.durations import parse_duration
+from alertdrill.engine.stackspec import StackSpec
 from alertdrill.errors import ConfigError
-from alertdrill.integrations import BY_CONFIG_KEY, RECEIVER_INTEGRATIONS
-from alertdrill.lint import load_route_tree
-from alertdrill.routing import route_settings
-from alertdrill.rulelabels import Shape, rule_label_sets, rule_shapes
-from alertdrill.stackspec import StackSpec
+from alertdrill.sink.integrations import BY_CONFIG_KEY, RECEIVER_INTEGRATIONS
 from alertdrill.yamlio import load_yaml
 
 #: Which integrations send resolved notifications when ``send_resolved`` is not written

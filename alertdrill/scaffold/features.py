@@ -32,7 +32,7 @@ _BARE = re.compile(r"^[^,\s\"]+$")
 
 
 class TripPlanLike(Protocol):
-    """What ``alertdrill.seriestrip.trip_steps`` returns (a TripPlan)."""
+    """What ``alertdrill.analysis.seriestrip.trip_steps`` returns (a TripPlan)."""
 
     steps: list[str]
     revert_steps: list[str]

@@ -28,7 +28,6 @@ from typing import Any, TextIO
 import yaml
 
 from alertdrill.errors import ConfigError
-from alertdrill.integrations import BY_CONFIG_KEY, RECEIVER_WORDS
 from alertdrill.scaffold import PROJECT_FILE, ci
 from alertdrill.scaffold.discover import Sources, discover
 from alertdrill.scaffold.expectations import Expectations, compute
@@ -42,6 +41,7 @@ from alertdrill.scaffold.stackcopy import (
     write_stack,
 )
 from alertdrill.scaffold.update import Diff, compare, summary
+from alertdrill.sink.integrations import BY_CONFIG_KEY, RECEIVER_WORDS
 from alertdrill.text import plural
 from alertdrill.yamlio import load_yaml
 
@@ -93,8 +93,8 @@ class Staged:
 
 
 def default_trip() -> tuple[TripProvider | None, str]:
-    """The series stand-ins' trip planner (``alertdrill.seriestrip.trip_steps``)."""
-    from alertdrill.seriestrip import trip_steps
+    """The series stand-ins' trip planner (``alertdrill.analysis.seriestrip.trip_steps``)."""
+    from alertdrill.analysis.seriestrip import trip_steps
 
     trip: TripProvider = trip_steps  # type: ignore[assignment]
     return trip, ""
@@ -126,7 +126,7 @@ def build(sources: Sources, name: str, tmp: Path, trip: TripProvider | None = No
 
 
 def _spec(stack: Path) -> object:
-    from alertdrill.stackspec import StackSpec
+    from alertdrill.engine.stackspec import StackSpec
 
     try:
         return StackSpec.load(stack)
@@ -207,6 +207,9 @@ def run_init(args: Any, out_stream: TextIO = sys.stdout, trip: TripProvider | No
     if trip is None and unavailable is None:
         trip, unavailable = default_trip()
     given = args.source or args.prometheus_config or args.alertmanager_config
+    if args.ci_shards != 1 and not args.ci:
+        raise ConfigError(f"--ci-shards {args.ci_shards} without --ci",
+                          "add --ci github or --ci gitlab (the shards are CI jobs)")
     if args.update:
         return _update(args, out, out_stream, trip, unavailable or "")
     if args.ci and not given:
@@ -215,7 +218,8 @@ def run_init(args: Any, out_stream: TextIO = sys.stdout, trip: TripProvider | No
             raise ConfigError(f"{out} is not a drill project (no {PROJECT_FILE})",
                               "run `alertdrill init --from CONFIG_DIR --out DIR --ci "
                               f"{args.ci}` to make one, or --out an existing project")
-        _write_ci(args.ci, project.root, project.stack, project.data, out_stream, args.force)
+        _write_ci(args.ci, project.root, project.stack, project.data, out_stream, args.force,
+                  args.ci_shards)
         return 0
     if out.exists() and any(out.iterdir()) and not args.force:
         raise ConfigError(f"{out} is not empty", "choose an empty --out DIR, --update an "
@@ -228,7 +232,8 @@ def run_init(args: Any, out_stream: TextIO = sys.stdout, trip: TripProvider | No
     if args.ci:
         project = find_project(out)
         assert project is not None
-        _write_ci(args.ci, out, project.stack, project.data, out_stream, args.force)
+        _write_ci(args.ci, out, project.stack, project.data, out_stream, args.force,
+                  args.ci_shards)
     out_stream.write(f"next:  cd {_shown(out)} && alertdrill run\n")
     return 0
 
@@ -264,10 +269,12 @@ def _report(staged: Staged, out: Path, stream: TextIO) -> None:
 
 
 def _write_ci(kind: str, root: Path, stack: Path, data: dict[str, Any], stream: TextIO,
-              force: bool) -> None:
+              force: bool, shards: int = 1) -> None:
     sources = [(root / str(v)) for k, v in (data.get("sources") or {}).items()]
-    path = ci.write(kind, root, stack, sources, now(), force=force)
-    stream.write(f"CI: {path} (runs `alertdrill run` in {_shown(root)} nightly and on changes)\n")
+    path = ci.write(kind, root, stack, sources, now(), force=force, shards=shards)
+    split = f" in {shards} shards, merged into one report" if shards > 1 else ""
+    stream.write(f"CI: {path} (runs `alertdrill run` in {_shown(root)}{split}, nightly and on "
+                 "changes)\n")
 
 
 def _update(args: Any, out: Path, stream: TextIO, trip: TripProvider | None,
@@ -300,7 +307,8 @@ def _update(args: Any, out: Path, stream: TextIO, trip: TripProvider | None,
             install(staged, out, config_dir)
             stream.write(f"written: {STACK_DIR}/ and the generated features of {_shown(out)}\n")
             if args.ci:
-                _write_ci(args.ci, out, out / STACK_DIR, project.data, stream, True)
+                _write_ci(args.ci, out, out / STACK_DIR, project.data, stream, True,
+                          args.ci_shards)
             return 0
     return _unwritten(diff, stream)
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from alertdrill.binaries import find_binary
+from alertdrill.backends.binaries import find_binary
 from alertdrill.errors import ConfigError
 from alertdrill.scaffold.discover import Pattern, Sources
 from alertdrill.text import plural

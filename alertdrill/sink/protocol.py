@@ -1,6 +1,6 @@
 """The wire contract between instrumented Alertmanager configs and the notification sink.
 
-Instrumentation (``alertdrill.instrument``) rewrites every integration of every receiver to an
+Instrumentation (``alertdrill.engine.instrument``) rewrites every integration of every receiver to an
 address built here; the sink (``alertdrill.sink.server``) parses the same addresses back. Keeping
 both directions in one module is what makes every delivery attributable to exactly one
 (peer, receiver, integration, index).
@@ -12,9 +12,9 @@ import binascii
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-from alertdrill.integrations import INTEGRATIONS as ALL_INTEGRATIONS
+from alertdrill.sink.integrations import INTEGRATIONS as ALL_INTEGRATIONS
 
-#: Integration kinds the sink understands (alertdrill.integrations). ``probe`` is the extra
+#: Integration kinds the sink understands (alertdrill.sink.integrations). ``probe`` is the extra
 #: webhook the instrumenter adds to every receiver so that each routing decision is observable
 #: with structured alerts, whatever integrations the receiver really has (Slack and email carry
 #: only rendered text).

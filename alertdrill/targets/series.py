@@ -3,7 +3,7 @@
 It stands in for an exporter the harness does not have (a team's Redis exporter, their API's
 own metrics …). The plan — families, their types, label sets, histogram buckets and a healthy
 baseline — is a JSON file the harness writes from the stack's rules
-(:mod:`alertdrill.seriesplan`). Values are served with the official ``prometheus_client``
+(:mod:`alertdrill.analysis.seriesplan`). Values are served with the official ``prometheus_client``
 library (a custom collector in its own registry, its text exposition), never hand-formatted.
 
 Values follow the clock of this process, in *measured* seconds: a counter at rate N grows by N

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from alertdrill.certs import CERT_FILE, KEY_FILE
+from alertdrill.backends.certs import CERT_FILE, KEY_FILE
 from alertdrill.targets.httpbase import (
     InheritedSocketServer,
     JSONHandler,

@@ -1,0 +1,282 @@
+"""Every name a scenario's steps use, checked against its stack before anything starts.
+
+A claim about a receiver, alert, integration or service the stack does not have cannot fail in
+the way its author meant: ``"storefrnt-team" is never notified …`` holds trivially, and
+``"paymnets-team" is notified …`` waits out its whole window before it says nothing happened.
+So, like an undefined step, such a name refuses the scenario at once, with a did-you-mean from
+the stack's own names — in the pytest plugin (before the scenario's stack starts) and in
+``alertdrill check --features``.
+
+Which argument of a step is which kind of name is read from the argument's name in the step's
+pattern (``receiver``, ``receivers``, ``alertname``, ``integration``, ``service``, ``peer``):
+the step vocabulary already spells them consistently, so no step needs a second declaration.
+A step that *introduces* a name (pushing an alert that no rule defines) is marked with
+:func:`introduces`; later steps of the same scenario may then use it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alertdrill.analysis.rulelabels import ABSENT, Shape
+from alertdrill.analysis.staticreach import alert_shapes_of
+from alertdrill.engine.stackspec import StackSpec
+from alertdrill.engine.stepsyntax import parse_labels, parse_names
+from alertdrill.errors import StepError
+from alertdrill.sink.integrations import RECEIVER_INTEGRATIONS
+from alertdrill.text import plural
+from alertdrill.yamlio import load_yaml
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The step-argument names that are names of something in the stack, and what they name.
+ARGUMENT_KINDS: Mapping[str, str] = {
+    "receiver": "receiver",
+    "receivers": "receiver",
+    "alertname": "alert",
+    "integration": "integration",
+    "service": "service",
+    "peer": "service",
+}
+_INTRODUCES = "__alertdrill_introduces__"
+_STARTS_STACK = "__alertdrill_starts_stack__"
+#: alertmanager.yml keys of the integrations a receiver may have, by the word steps use.
+INTEGRATION_KEYS: Mapping[str, str] = {i.name: str(i.config_key) for i in RECEIVER_INTEGRATIONS}
+#: Services every stack has besides its manifest's (``alertmanager-N`` are added per peer).
+BUILTIN_SERVICES = ("prometheus", "sink")
+
+
+def introduces(*arguments: str) -> Callable[[F], F]:
+    """Mark a step whose ``arguments`` bring a new name into the scenario (a pushed alert).
+
+    Put it below the ``@when``/``@given`` decorator (it must see the plain function).
+    """
+
+    def mark(func: F) -> F:
+        setattr(func, _INTRODUCES, frozenset(arguments))
+        return func
+
+    return mark
+
+
+def introduced_by(func: Callable[..., Any]) -> frozenset[str]:
+    """The argument names a step function introduces (see :func:`introduces`)."""
+    return frozenset(getattr(func, _INTRODUCES, frozenset()))
+
+
+def starts_stack(argument: str | None = None) -> Callable[[F], F]:
+    """Mark a step that starts a stack: the steps after it are checked against that stack's
+    names. ``argument`` names the step argument holding the stack's name (None: the run's
+    default stack)."""
+
+    def mark(func: F) -> F:
+        setattr(func, _STARTS_STACK, argument or "")
+        return func
+
+    return mark
+
+
+def stack_argument(func: Callable[..., Any]) -> str | None:
+    """For a step marked with :func:`starts_stack`: the argument naming the stack ("" for the
+    default stack); None for any other step."""
+    return getattr(func, _STARTS_STACK, None)
+
+
+@dataclass(frozen=True)
+class StackNames:
+    """The names a stack defines, which claims about it may use."""
+
+    stack: str
+    #: receiver → the integrations it has (``slack``, ``webhook`` …).
+    receivers: Mapping[str, frozenset[str]]
+    alerts: frozenset[str]
+    services: frozenset[str]
+    #: alertname → the label shapes the rules give its alerts (for "with labels …").
+    shapes: Mapping[str, tuple[Shape, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, spec: StackSpec, peers: int | None = None) -> StackNames:
+        """Read them from the stack's alertmanager.yml, rule files and manifest."""
+        config = load_yaml(spec.alertmanager_config, "alertmanager.yml")
+        receivers: dict[str, frozenset[str]] = {}
+        for raw in config.get("receivers") or []:
+            if isinstance(raw, Mapping) and raw.get("name") is not None:
+                receivers[str(raw["name"])] = frozenset(
+                    word for word, key in INTEGRATION_KEYS.items() if raw.get(key))
+        alerts = set()
+        for path in spec.rule_files:
+            for group in load_yaml(path, "rule file").get("groups") or []:
+                for rule in (group or {}).get("rules") or []:
+                    if isinstance(rule, Mapping) and rule.get("alert"):
+                        alerts.add(str(rule["alert"]))
+        count = peers or spec.peers
+        services = {*spec.services, *BUILTIN_SERVICES, *(f"alertmanager-{i}" for i in range(count))}
+        shapes = {name: tuple(found) for name, found in alert_shapes_of(spec).items()}
+        return cls(spec.name, receivers, frozenset(alerts), frozenset(services), shapes)
+
+
+@dataclass(frozen=True)
+class ParsedStep:
+    """One step of a scenario as the checker sees it: its text and its named arguments."""
+
+    text: str
+    line: int
+    arguments: Mapping[str, object]
+    introduces: frozenset[str] = frozenset()
+    #: Set on a step that starts a stack: the stack's name, "" for the run's default.
+    starts_stack: str | None = None
+
+
+@dataclass(frozen=True)
+class NameProblem:
+    """A name in a step that the stack does not define."""
+
+    step: str
+    line: int
+    kind: str
+    name: str
+    known: tuple[str, ...]
+    context: str = ""
+
+    def message(self) -> str:
+        """One line: what is unknown, where, and the closest names the stack has."""
+        close = difflib.get_close_matches(self.name, self.known, n=3, cutoff=0.6)
+        guess = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        where = f" {self.context}" if self.context else ""
+        return f"line {self.line} ‹{self.step}›: no {self.kind} {self.name!r}{where}{guess}"
+
+
+def problems(steps: Sequence[ParsedStep],
+             resolve: Callable[[str], StackNames]) -> list[NameProblem]:
+    """Every name in ``steps`` that their stack does not define, in step order.
+
+    Each step is checked against the stack the latest stack-starting step before it started
+    (``resolve`` turns its name, "" for the default, into the stack's names); steps before any
+    are not checked. Alert names a step introduces (pushed alerts) count as defined for the
+    steps after it.
+    """
+    found: list[NameProblem] = []
+    names: StackNames | None = None
+    alerts: set[str] = set()
+    pushed: set[str] = set()  # alerts a step pushed: their labels are the scenario's own
+    for step in steps:
+        if step.starts_stack is not None:
+            names = resolve(step.starts_stack)
+            alerts = set(names.alerts)
+            continue
+        if names is None:
+            continue
+        args = step.arguments
+        for arg, value in args.items():
+            kind = ARGUMENT_KINDS.get(arg)
+            if kind is None or value is None or value == "":
+                continue
+            if arg in step.introduces:
+                if kind == "alert":
+                    alerts.add(str(value))
+                    pushed.add(str(value))
+                continue
+            for name in _names(arg, value):
+                problem = _check(kind, name, args, names, alerts, step)
+                if problem is not None:
+                    found.append(problem)
+        if args.get("labels") and "labels" not in step.introduces \
+                and str(args.get("alertname")) not in pushed:
+            found += _label_problems(step, names)
+    return found
+
+
+def _label_problems(step: ParsedStep, names: StackNames) -> list[NameProblem]:
+    """Labels in "with labels …" that no alert of the named rule can carry: a name no shape of
+    it has, or a value outside the values it can have (where the rules fix them)."""
+    alertname = step.arguments.get("alertname")
+    shapes = names.shapes.get(str(alertname)) if alertname else None
+    if not shapes:
+        return []  # an alert a step pushed, or no alert named: its labels are not known here
+    try:
+        wanted = parse_labels(str(step.arguments["labels"]))
+    except StepError:
+        return []  # the step itself reports labels it cannot read
+    found = []
+    for label, value in wanted.items():
+        if label == "alertname":
+            continue
+        possible = [shape.get(label) for shape in shapes]
+        if any(p is None for p in possible):
+            continue  # unknown without running the rule (an exporter's own label)
+        values = {v for p in possible if p is not None for v in p}
+        if values <= {ABSENT}:
+            carried = sorted({n for shape in shapes for n, p in shape.labels.items()
+                              if p != frozenset({ABSENT}) and n != "__name__"})
+            found.append(NameProblem(step.text, step.line, "label", label, tuple(carried),
+                                     f"on the alerts of {alertname!r} (they carry "
+                                     f"{', '.join(carried)})"))
+        elif value not in values:
+            shown = sorted(v for v in values if v != ABSENT)
+            found.append(NameProblem(step.text, step.line, "value", f"{label}={value}",
+                                     tuple(f"{label}={v}" for v in shown),
+                                     f"for the alerts of {alertname!r} (their {label} is "
+                                     f"{' or '.join(shown)})"))
+    return found
+
+
+def _names(arg: str, value: object) -> list[str]:
+    if arg == "receivers":
+        try:
+            return parse_names(str(value))
+        except StepError:
+            return []  # the step itself reports a list it cannot read
+    return [str(value)]
+
+
+def _check(kind: str, name: str, args: Mapping[str, object], names: StackNames,
+           alerts: set[str], step: ParsedStep) -> NameProblem | None:
+    def problem(known: Iterable[str], context: str = "") -> NameProblem:
+        return NameProblem(step.text, step.line, kind, name, tuple(sorted(known)), context)
+
+    if kind == "receiver":
+        if name not in names.receivers:
+            return problem(names.receivers, f"in the alertmanager.yml of stack {names.stack!r}")
+    elif kind == "alert":
+        if name not in alerts:
+            return problem(alerts, f"among the alerting rules of stack {names.stack!r} (nor "
+                                   "pushed by an earlier step)")
+    elif kind == "service":
+        if name not in names.services:
+            return problem(names.services, f"in stack {names.stack!r}")
+    elif kind == "integration":
+        receiver = args.get("receiver")
+        if receiver is not None and str(receiver) in names.receivers:
+            has = names.receivers[str(receiver)]
+            if name not in has:
+                return NameProblem(step.text, step.line, "integration", name, tuple(sorted(has)),
+                                   f"on receiver {str(receiver)!r} (it has "
+                                   f"{', '.join(sorted(has)) or 'no integration'})")
+        elif receiver is None and not any(name in has for has in names.receivers.values()):
+            return problem({i for has in names.receivers.values() for i in has},
+                           f"on any receiver of stack {names.stack!r}")
+    return None
+
+
+def refusal(found: Sequence[NameProblem], where: str) -> StepError:
+    """The one error that refuses a scenario (or a feature file) for its unknown names."""
+    lines = "\n    ".join(p.message() for p in found)
+    return StepError(f"{where}: {plural(len(found), 'unknown name')} — "
+                     f"a claim about a name the stack does not have cannot fail as meant:\n    "
+                     f"{lines}", "fix the spelling, or add the receiver, rule or service to the "
+                                 "stack")
+
+
+_CACHE: dict[tuple[Path, int | None], StackNames] = {}
+
+
+def stack_names(root: Path, peers: int | None = None) -> StackNames:
+    """The names of the stack at ``root`` (read once per process and stack)."""
+    key = (root.resolve(), peers)
+    if key not in _CACHE:
+        _CACHE[key] = StackNames.of(StackSpec.load(root), peers)
+    return _CACHE[key]
