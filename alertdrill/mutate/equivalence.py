@@ -6,10 +6,10 @@ reaches the same receivers, through routes with the same timing and grouping, be
 (``alertdrill.analysis.rulelabels``, with the labels the escalation service adds to its
 re-posts unknown, as ``alertdrill.analysis.staticreach`` has them), each label that a matcher
 of either tree tests takes each of its possible values — a label the rules fix, its values; an
-unknown one, every literal the trees compare it with, one value none of them names, and absent. That covers every way the
-matchers can answer only when each regex on an unknown label is a list of literals (or
-``.*``/``.+``); any other regex, or more than :data:`MAX_LABEL_SETS` combinations, and the
-mutant is "not proven" — it runs.
+unknown one, every literal the trees compare it with, one value none of them names, and absent.
+That covers every way the matchers can answer only when each regex on an unknown label is a
+list of literals (or ``.*``/``.+``); any other regex, or more than :data:`MAX_LABEL_SETS`
+combinations, and the mutant is "not proven" — it runs.
 
 A mutant of the inhibit rules is equivalent only when the rule it changes can never apply,
 before or after (no alert of the rules can be its source, or its target, or their ``equal``
