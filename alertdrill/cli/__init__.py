@@ -1,7 +1,7 @@
 """The ``alertdrill`` command: parsing only; each subcommand calls an engine module.
 
 run (alertdrill.cli.runner) · up/down/inject/revert/watch (alertdrill.cli.supervisor, gameday, watch,
-leftovers) · report · steps · check · scale.
+leftovers) · report · steps · check · scale · diff · init · mutate (alertdrill.mutate).
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(sub)
     _add_diff(sub)
     _add_init(sub)
+    _add_mutate(sub)
     report = sub.add_parser(
         "report", help="build the drill report (HTML and Markdown) from the last run's records",
         description="Read the per-scenario records a run wrote (default: $ALERTDRILL_REPORT_DIR "
@@ -344,6 +345,67 @@ def _add_init(sub: _Sub[argparse.ArgumentParser]) -> None:
                       "run --shard I/N) and merge their reports in one more job (default: 1)")
 
 
+def _add_mutate(sub: _Sub[argparse.ArgumentParser]) -> None:
+    from alertdrill.mutate.operators import OPERATORS
+
+    ops = "\n".join(f"  {op.name:<24} {op.summary}" for op in OPERATORS)
+    mutate = sub.add_parser(
+        "mutate", help="the mutation score of your scenarios: would they notice a broken config?",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Make one-change mutants of the stack's configs (a receiver swapped, a "
+        "matcher misspelt, a for removed, …), set aside those the static routing proves "
+        "equivalent, validate the rest with amtool/promtool, and run the scenarios that could "
+        "see each one (stopping at the first failed claim). Reports the score — killed / "
+        "(total − equivalent − invalid) — who killed each mutant, and every survivor's diff "
+        "with a claim that would catch it: terminal, mutation-report.md/.html/.json.\n\n"
+        f"Operators:\n{ops}\n\n"
+        "Exit status: 0 done (and at or above --min-score), 1 below --min-score (or nothing "
+        "to score), 2 interrupted, 3 a tool is missing, 4 usage error.",
+        epilog="examples:\n"
+        "  alertdrill mutate --stack examples/shop/stack --features examples/shop/features --list\n"
+        "  alertdrill mutate --stack examples/shop/stack --features examples/shop/features \\\n"
+        "      --operators receiver-swapped,for-removed --min-score 0.8")
+    mutate.add_argument("--stack", required=True, metavar="DIR",
+                        help="the stack directory to mutate (or a name under stack/)")
+    mutate.add_argument("--features", action="append", type=Path, required=True, metavar="DIR",
+                        help="the suite to score: feature files or directories (repeatable)")
+    mutate.add_argument("--operators", default=None, metavar="A,B",
+                        help="only these operators (comma-separated; default: all)")
+    mutate.add_argument("--mutants", default=None, metavar="M001,M002",
+                        help="only these mutants (ids as --list prints them)")
+    mutate.add_argument("--parallel", "-n", type=_count(1), default=1, metavar="N",
+                        help="run N mutants at once (each starts its own stacks; default 1)")
+    mutate.add_argument("--min-score", type=float, default=None, metavar="S",
+                        help="exit 1 when the score is below S (0…1)")
+    mutate.add_argument("--list", action="store_true",
+                        help="print the mutants (and which are equivalent) without running")
+    mutate.add_argument("--report-dir", type=Path, default=Path("reports") / "mutate",
+                        metavar="DIR", help="where mutation-report.md/.html/.json go "
+                        "(default: reports/mutate)")
+    mutate.add_argument("--records", action="append", type=Path, default=[], metavar="DIR",
+                        help="earlier scenario records to order scenarios fastest-first "
+                        "(default: reports/drill when it exists)")
+    mutate.add_argument("--timeout", type=_seconds, default=1800.0, metavar="S",
+                        help="seconds one mutant's run may take (default 1800)")
+    mutate.add_argument("--baseline", action="store_true",
+                        help="first run the stack's scenarios on an unmutated copy and leave "
+                        "out those that fail (they would kill every mutant); scenarios whose "
+                        "latest --records entry failed are left out in any case")
+
+
+def _mutate(args: argparse.Namespace) -> int:
+    from alertdrill.mutate.runner import MutateOptions, run
+
+    records = args.records or [p for p in (Path("reports") / "drill",) if p.is_dir()]
+    options = MutateOptions(stack=args.stack, features=args.features, operators=args.operators,
+                            mutants=args.mutants, parallel=args.parallel,
+                            min_score=args.min_score, list_only=args.list,
+                            report_dir=args.report_dir, records=records, timeout=args.timeout,
+                            baseline=args.baseline)
+    status, _result = run(options)
+    return status
+
+
 def _init(args: argparse.Namespace) -> int:
     from alertdrill.scaffold.project import run_init
 
@@ -395,6 +457,8 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args.sources, args.out, args.history, args.runs, args.pushgateway)
         if args.command == "init":
             return _init(args)
+        if args.command == "mutate":
+            return _mutate(args)
     except AlertdrillError as exc:
         print(f"alertdrill: {exc}", file=sys.stderr)
         return exit_status(exc)

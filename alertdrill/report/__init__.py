@@ -2,7 +2,8 @@
 
 Input: the JSON records a run leaves in ``reports/drill/`` (see :mod:`alertdrill.report.records`).
 Output: ``drill-report.html`` (inline CSS and SVG, no script, no external URL) and
-``drill-report.md`` (paste-able into a ticket). For every scenario:
+``drill-report.md`` (paste-able into a ticket) — with the mutation report as their last
+section when ``alertdrill mutate`` left one in ``<out>/mutate/``. For every scenario:
 
 - a **timeline chart** (inline SVG): x in measured seconds, with the real-world equivalent
   (× K) under each tick; a lane for the actions, one per alert Prometheus evaluated, one for what
@@ -59,7 +60,19 @@ def build(source: Path, out: Path, history: Path | None = None,
     trend = Trend.of(history, records, runs) if history is not None else None
     out.mkdir(parents=True, exist_ok=True)
     html_path, md_path = out / "drill-report.html", out / "drill-report.md"
-    html_path.write_text(render_html(records, trend), encoding="utf-8")
-    md_path.write_text(markdown(records, trend), encoding="utf-8")
+    page, text = render_html(records, trend), markdown(records, trend)
+    mutation = out / "mutate"  # `alertdrill mutate`'s default --report-dir, beside this one
+    if (mutation / "mutation-section.html").is_file():
+        page = page.replace("
+</main>", "
+" + (mutation / "mutation-section.html").read_text(
+            encoding="utf-8") + "
+</main>", 1)
+    if (mutation / "mutation-report.md").is_file():
+        text += "
+" + (mutation / "mutation-report.md").read_text(encoding="utf-8").replace(
+            "# Mutation report", "## Mutation report", 1)
+    html_path.write_text(page, encoding="utf-8")
+    md_path.write_text(text, encoding="utf-8")
     write_metrics(records, out)
     return html_path, md_path

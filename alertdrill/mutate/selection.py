@@ -1,0 +1,182 @@
+"""Which scenarios could see a mutant, fastest first — so a mutant does not run the whole suite.
+
+Read from the feature text alone, and conservative: a scenario is left out only when it
+surely cannot observe the change. It is *kept* when
+
+- it starts the mutated stack (``Given the stack is running`` — the run's ``--stack`` — or
+  ``Given the stack "NAME" is running`` with the mutated directory's name), and any of:
+- it names (in a step, a table or a doc string) an alert or a receiver the mutant affects —
+  the static view's answer (equivalence.py): for a route, the alerts whose routing changes;
+  for a rule, the rule's alert and the alerts an inhibit rule pairs it with; for an
+  integration, the receiver and the alerts that may reach it;
+- the static view cannot say what the mutant affects (a template line, an unreadable tree);
+- it names no alert of the stack at all, or uses "every alerting rule" (what it observes is
+  not in its text);
+- for a change to alertmanager.yml: it names something that is not a name of the stack (an
+  alert it pushes with labels of its own may route anywhere).
+
+Order: the scenarios that took least time in earlier records (a ``reports/drill`` of a
+previous ``alertdrill run``, and every mutant already run) first, so a mutant the suite kills
+is usually killed cheaply; scenarios with no record after them, in file order.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alertdrill.engine.stackspec import StackSpec
+from alertdrill.mutate.model import Mutant
+from alertdrill.yamlio import load_yaml
+
+_QUOTED = re.compile(r'"([^"\n]*)"')
+_NAMED_STACK = re.compile(r'^the stack "([^"]+)" is running$')
+_DEFAULT_STACK = "the stack is running"
+_ALL_RULES = "every alerting rule"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One scenario of a feature file, as selection reads it."""
+
+    feature: Path
+    name: str
+    #: Stack names its steps start ("" for the run's default stack).
+    stacks: frozenset[str]
+    #: Every quoted string and table cell of its steps (background included).
+    names: frozenset[str]
+    all_rules: bool
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(feature file, scenario name): what the order plugin matches items by."""
+        return str(self.feature), self.name
+
+
+def read_scenarios(files: Iterable[Path]) -> list[Scenario]:
+    """The scenarios of feature files (an outline once, with its examples' values)."""
+    from pytest_bdd.parser import FeatureParser
+
+    found = []
+    for file in files:
+        feature = FeatureParser(str(file.parent), file.name).parse()
+        for template in feature.scenarios.values():
+            stacks: set[str] = set()
+            names: set[str] = set()
+            all_rules = False
+            for step in template.steps:
+                text = step.name.strip()
+                named = _NAMED_STACK.match(text)
+                if named:
+                    stacks.add(named.group(1))
+                elif text == _DEFAULT_STACK:
+                    stacks.add("")
+                all_rules = all_rules or _ALL_RULES in text
+                names.update(_QUOTED.findall(text))
+                if step.datatable is not None:
+                    for row in step.datatable.rows:
+                        for cell in row.cells:
+                            names.update(p.strip() for p in str(cell.value).split(","))
+                if step.docstring:
+                    names.update(_QUOTED.findall(str(step.docstring)))
+            for examples in template.examples:
+                for context in examples.as_contexts():
+                    names.update(str(v) for v in context.values())
+            found.append(Scenario(file.resolve(), template.name, frozenset(stacks),
+                                  frozenset(n for n in names if n), all_rules))
+    return found
+
+
+@dataclass
+class StackNames:
+    """Every name a scenario of the stack may use: anything else may be a pushed alert."""
+
+    alerts: set[str] = field(default_factory=set)
+    other: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, spec: StackSpec) -> StackNames:
+        """Alert names of the rules; receivers, services, integrations and stack names."""
+        from alertdrill.engine.claimnames import BUILTIN_SERVICES, INTEGRATION_KEYS
+
+        names = cls()
+        for path in spec.rule_files:
+            for group in load_yaml(path, "rule file").get("groups") or []:
+                for rule in (group or {}).get("rules") or []:
+                    if isinstance(rule, dict) and rule.get("alert"):
+                        names.alerts.add(str(rule["alert"]))
+        am = load_yaml(spec.alertmanager_config, "alertmanager.yml")
+        names.other |= {str(r.get("name")) for r in am.get("receivers") or [] if isinstance(r, dict)}
+        names.other |= set(spec.services) | set(BUILTIN_SERVICES) | set(INTEGRATION_KEYS)
+        names.other |= {f"alertmanager-{i}" for i in range(9)} | {spec.root.name, spec.name}
+        return names
+
+
+def sees(scenario: Scenario, mutant: Mutant, stack_name: str, names: StackNames) -> bool:
+    """Could ``scenario`` observe ``mutant`` (of the stack called ``stack_name``)?"""
+    if not scenario.stacks & {"", stack_name}:
+        return False
+    affected = mutant.affected_alerts
+    if affected is None or scenario.all_rules:
+        return True
+    if scenario.names & (affected | mutant.affected_receivers | mutant.site.receivers):
+        return True
+    if not scenario.names & names.alerts:
+        return True
+    if mutant.site.scope in ("routing", "inhibition", "receiver", "time-interval"):
+        return bool(scenario.names - names.alerts - names.other)
+    return False
+
+
+def durations(directories: Iterable[Path]) -> dict[tuple[str, str], float]:
+    """(feature file name, scenario name) → seconds, from the records in ``directories``
+    (the latest record of a scenario wins)."""
+    found: dict[tuple[str, str], tuple[str, float]] = {}
+    for directory in directories:
+        for path in sorted(Path(directory).glob("*.json")):
+            try:
+                record = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            if not isinstance(record, dict) or record.get("duration") is None:
+                continue
+            key = (Path(str(record.get("feature", {}).get("file", ""))).name,
+                   str(record.get("scenario", {}).get("name", "")))
+            started = str(record.get("started") or "")
+            if key not in found or started >= found[key][0]:
+                found[key] = (started, float(record["duration"]))
+    return {key: seconds for key, (_, seconds) in found.items()}
+
+
+def failing(directories: Iterable[Path]) -> set[tuple[str, str]]:
+    """(feature file name, scenario name) of every scenario whose latest record in
+    ``directories`` did not pass."""
+    found: dict[tuple[str, str], tuple[str, str]] = {}
+    for directory in directories:
+        for path in sorted(Path(directory).glob("*.json")):
+            try:
+                record = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            if not isinstance(record, dict) or "outcome" not in record:
+                continue
+            key = (Path(str(record.get("feature", {}).get("file", ""))).name,
+                   str(record.get("scenario", {}).get("name", "")))
+            started = str(record.get("started") or "")
+            if key not in found or started >= found[key][0]:
+                found[key] = (started, str(record["outcome"]))
+    return {key for key, (_, outcome) in found.items() if outcome in ("failed", "error")}
+
+
+def ordered(scenarios: Sequence[Scenario],
+            known: Mapping[tuple[str, str], float]) -> list[Scenario]:
+    """Fastest first by ``known`` durations; the unknown after them, in their given order."""
+    def key(item: tuple[int, Scenario]) -> tuple[int, float, int]:
+        index, scenario = item
+        seconds = known.get((scenario.feature.name, scenario.name))
+        return (0, seconds, index) if seconds is not None else (1, 0.0, index)
+
+    return [s for _, s in sorted(enumerate(scenarios), key=key)]
