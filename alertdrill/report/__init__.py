@@ -63,14 +63,10 @@ def build(source: Path, out: Path, history: Path | None = None,
     page, text = render_html(records, trend), markdown(records, trend)
     mutation = out / "mutate"  # `alertdrill mutate`'s default --report-dir, beside this one
     if (mutation / "mutation-section.html").is_file():
-        page = page.replace("
-</main>", "
-" + (mutation / "mutation-section.html").read_text(
-            encoding="utf-8") + "
-</main>", 1)
+        page = page.replace("\n</main>", "\n" + (mutation / "mutation-section.html").read_text(
+            encoding="utf-8") + "\n</main>", 1)
     if (mutation / "mutation-report.md").is_file():
-        text += "
-" + (mutation / "mutation-report.md").read_text(encoding="utf-8").replace(
+        text += "\n" + (mutation / "mutation-report.md").read_text(encoding="utf-8").replace(
             "# Mutation report", "## Mutation report", 1)
     html_path.write_text(page, encoding="utf-8")
     md_path.write_text(text, encoding="utf-8")
