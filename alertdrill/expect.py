@@ -10,7 +10,8 @@ real-world SLA, measured SLA, tolerance and, when it passed, the time of the eve
 it — what the drill report's SLA table and chart are built from.
 
 Size (~535 lines): one method per claim kind (``ClaimKind``) sharing the window, the wait and
-the failure message; what a claim looks at lives in :mod:`alertdrill.matches`.
+the failure message; what a claim looks at lives in :mod:`alertdrill.matches`; the claims on a
+notification's content are in :mod:`alertdrill.expect_content` (mixed in).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from alertdrill import timeline as tl
 from alertdrill.claimkinds import ClaimKind
 from alertdrill.durations import human
 from alertdrill.errors import ExpectationFailed
+from alertdrill.expect_content import ContentClaims
 from alertdrill.matches import Match, NotificationMatch, Window, labels_text
 from alertdrill.observe import Observer
 from alertdrill.text import plural
@@ -37,7 +39,7 @@ from alertdrill.timescale import TimeScale
 CHECK_EVERY = 0.05
 
 
-class Expect:
+class Expect(ContentClaims):
     """The claims steps make, bound to one scenario's timeline and observer."""
 
     def __init__(
