@@ -496,7 +496,12 @@ class Drill:
         self.push(AlertPush(alertname, labels, annotations or {}, resolved=resolved))
 
     def push(self, alert: AlertPush) -> None:
-        """Send ``alert`` (with its own timing and content) to every peer; an anchor."""
+        """Send ``alert`` (with its own timing and content) to every peer; an anchor.
+
+        The anchor is the moment of the push's own clock reading (before the first peer gets
+        it): an alert that started longer than group_wait ago is notified at once, so its
+        notification can arrive before the last peer has answered."""
+        at = self.timeline.now()
         body = alert.payload(datetime.now(UTC), self.scale)
         sent = 0
         for api in self.alertmanagers:
@@ -507,7 +512,7 @@ class Drill:
                 logger.info("peer %d refused the alert: %s", api.peer, exc)
         if sent == 0:
             raise StepError(f'no Alertmanager peer accepted the alert "{alert.alertname}"')
-        self.timeline.add(tl.ACTION, alert.alertname, body["labels"], anchor=True,
+        self.timeline.add(tl.ACTION, alert.alertname, body["labels"], t=at, anchor=True,
                           note=f"{alert.describe()} to {sent} peer(s)")
 
 
