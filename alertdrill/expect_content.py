@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from alertdrill import timeline as tl
 from alertdrill.claimkinds import ClaimKind
 from alertdrill.contentmatch import AlertRow, FieldCheck, alert_set_problem, describe_alert
-from alertdrill.matches import NotificationMatch, Window
+from alertdrill.matches import Match, NotificationMatch, TicketMatch, Window
 from alertdrill.observe import parse_rfc3339
 from alertdrill.readable import field_path, read_field
 from alertdrill.timeline import Event, Timeline
@@ -43,15 +43,16 @@ class ContentClaims:
         def _fail(self, expected: str, match: Callable[[Event], bool], window: Window,
                   kinds: Iterable[str] = (), found: list[Event] | None = None) -> None: ...
 
-    def _candidates(self, match: NotificationMatch, window: Window) -> list[Event]:
+    def _candidates(self, match: Match, window: Window) -> list[Event]:
         return [e for e in self.timeline.events([tl.NOTIFICATION])
                 if match(e) and window.contains(e.t)]
 
-    def notification_field(self, match: NotificationMatch, check: FieldCheck,
+    def notification_field(self, match: NotificationMatch | TicketMatch, check: FieldCheck,
                            within_real: float) -> Event:
         """A notification ``match`` picks arrives in the window with ``check`` holding on the
-        field it names (for "does not contain": at least one arrives, and none has it)."""
-        integration = match.integration or "probe"
+        field it names (for "does not contain": at least one arrives, and none has it). A
+        :class:`TicketMatch` reads the Jira ticket the ticket service created."""
+        integration = "jira" if isinstance(match, TicketMatch) else match.integration or "probe"
         field_path(integration, check.field)  # an unknown field is a StepError, at once
         window = self.window(within_real, match.alertname)
 
@@ -74,8 +75,8 @@ class ContentClaims:
         text = f"{match.describe()}, {check.describe()}"
         self._claim(ClaimKind.NOTIFICATION_FIELD, text, window, found, match, passed=passed,
                     offending=bad, field=check.field, op=check.op, expected_text=check.text,
-                    receiver=match.receiver, alertname=match.alertname, status=match.status,
-                    integration=match.integration)
+                    receiver=getattr(match, "receiver", None), alertname=match.alertname,
+                    status=getattr(match, "status", None), integration=integration)
         if not passed:
             lines = "".join(f"\n      t={e.t:+.3f}s {check.field}: {value(e)!r}" for e in seen)
             got = (f"; the {check.field} of each notification of the window:{lines}" if seen

@@ -22,7 +22,7 @@ from alertdrill.contentmatch import (
 from alertdrill.errors import ExpectationFailed, StepError
 from alertdrill.expect import Expect
 from alertdrill.integrations import INTEGRATIONS, RECEIVER_INTEGRATIONS, fields_of
-from alertdrill.matches import NotificationMatch
+from alertdrill.matches import NotificationMatch, TicketMatch
 from alertdrill.push import DEFAULT_VALIDITY, AlertPush
 from alertdrill.readable import read_field, read_path, render
 from alertdrill.sink.protocol import Destination
@@ -256,6 +256,19 @@ def test_a_field_claim_passes_on_the_text_and_fails_showing_what_came() -> None:
     claims = [e.detail for e in timeline.events([tl.CLAIM])]
     assert [c["passed"] for c in claims] == [True, False, False]
     assert claims[0]["claim"] == "notification_field"
+
+
+def test_a_tickets_fields_are_read_from_its_jira_call() -> None:
+    timeline, expect = _expect()
+    fields = {"fields": {"summary": "[ALERT] DiskFull: full", "project": {"key": "OPS"},
+                         "description": "h2. DiskFull\n*Runbook:* https://r"}}
+    timeline.add(tl.NOTIFICATION, "ticket-service", t=0.01, integration="jira", index=0,
+                 status=None, response_code=201,
+                 _delivery=_delivery("jira", fields, code=201))
+    expect.notification_field(TicketMatch("DiskFull", "OPS"),
+                              FieldCheck("description", "contains", "*Runbook:* https://r"), 0.1)
+    with pytest.raises(ExpectationFailed, match="project: 'OPS'"):
+        expect.notification_field(TicketMatch("DiskFull"), FieldCheck("project", "is", "DEV"), 0.1)
 
 
 def test_does_not_contain_needs_a_notification_and_checks_every_one() -> None:

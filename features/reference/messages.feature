@@ -22,6 +22,8 @@ Feature: What the notifications say: seed 001's templates, a runbook in every pa
     And the title of the slack notification to "dev-critical" of "WebAppDown" is "🔴 CRITICAL: Development Alert" within 3 minutes
     And the text of the slack notification to "dev-critical" of "WebAppDown" contains "Runbook: https://wiki.techcorp.invalid/runbooks/web-app-down" within 3 minutes
     And the text of the slack notification to "dev-critical" of "WebAppDown" does not contain "<no value>" within 3 minutes
+    And the summary of the ticket in project "DEV" for "WebAppDown" is "[ALERT] WebAppDown: Web application is down" within 3 minutes
+    And the description of the ticket in project "DEV" for "WebAppDown" contains "*Runbook:* https://wiki.techcorp.invalid/runbooks/web-app-down" within 3 minutes
     When the service "web-app" is started again
     Then the text of the resolved slack notification to "dev-critical" of "WebAppDown" contains "[RESOLVED] WebAppDown" within 7 minutes
 
@@ -72,5 +74,6 @@ Feature: What the notifications say: seed 001's templates, a runbook in every pa
     When the webhook[1] integration of "dev-critical" fails with http 500
     And the service "api-service" is stopped
     Then "dev-critical" is notified via webhook[0] of "APIDown" within 3 minutes
+    And the common annotations of the webhook[0] notification to "dev-critical" of "APIDown" contain "runbook_url: https://wiki.techcorp.invalid/runbooks/api-down" within 3 minutes
     And "dev-critical" is never notified via webhook[1] of "APIDown" within 3 minutes
     And no ticket is opened for "APIDown" within 3 minutes
