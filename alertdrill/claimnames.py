@@ -256,7 +256,7 @@ def _check(kind: str, name: str, args: Mapping[str, object], names: StackNames,
         integration = str(args.get("integration") or "probe")
         fields = fields_of(integration)
         if name not in fields:
-            return problem(fields, f"in a {integration} notification (what a human reads there)")
+            return problem(fields, f"in {integration} notifications (what a human reads there)")
     elif kind == "service":
         if name not in names.services:
             return problem(names.services, f"in stack {names.stack!r}")

@@ -114,7 +114,11 @@ def parse_alert_table(table: Sequence[Sequence[str]]) -> list[AlertRow]:
     for raw in table[1:]:
         cells = dict(zip(header, (c.strip() for c in raw), strict=True))
         labels: dict[str, str] = {}
-        row: dict[str, object] = {}
+        annotations: dict[str, str] = {}
+        status: str | None = None
+        starts: float | None = None
+        ends: float | None = None
+        no_end = False
         for column, cell in cells.items():
             key = column.lower()
             if not cell:
@@ -122,19 +126,17 @@ def parse_alert_table(table: Sequence[Sequence[str]]) -> list[AlertRow]:
             if key == STATUS:
                 if cell not in ("firing", "resolved"):
                     raise StepError(f"status {cell!r} is neither firing nor resolved")
-                row["status"] = cell
+                status = cell
             elif key == ANNOTATIONS:
-                row["annotations"] = parse_labels(cell)
+                annotations = parse_labels(cell)
             elif key == STARTS:
-                row["starts"] = parse_offset(cell)
+                starts = parse_offset(cell)
             elif key == ENDS:
-                if cell.lower() == "none":
-                    row["no_end"] = True
-                else:
-                    row["ends"] = parse_offset(cell)
+                no_end = cell.lower() == "none"
+                ends = None if no_end else parse_offset(cell)
             else:
                 labels[column] = cell
-        rows.append(AlertRow(labels, **row))  # type: ignore[arg-type]
+        rows.append(AlertRow(labels, status, annotations, starts, ends, no_end))
     return rows
 
 

@@ -26,7 +26,7 @@ def field_path(integration: str, field: str) -> str:
     """The payload path of ``field`` for ``integration``; StepError names the fields it has."""
     fields = fields_of(integration)
     if field not in fields:
-        raise StepError(f"a {integration} notification has no field {field!r}",
+        raise StepError(f"{integration} notifications have no field {field!r}",
                         f"{integration} fields: {', '.join(fields) or 'none'}")
     return fields[field]
 

@@ -390,7 +390,7 @@ def test_a_position_past_the_receivers_integrations_is_refused_before_start() ->
 def test_a_field_the_integration_does_not_have_is_refused_before_start() -> None:
     assert _check({"receiver": "dev-critical", "integration": "email", "field": "subject"}) == []
     [message] = _check({"receiver": "dev-critical", "integration": "slack", "field": "subject"})
-    assert "no field 'subject' in a slack notification" in message
+    assert "no field 'subject' in slack notifications" in message
 
 
 def test_stack_names_count_each_receivers_integrations() -> None:
@@ -415,3 +415,30 @@ def test_every_critical_rule_of_the_reference_stack_carries_a_runbook() -> None:
     pagers = [pd for r in config["receivers"] for pd in r.get("pagerduty_configs") or []]
     assert pagers and all("techcorp.runbook" in pd["links"][0]["href"]
                           and "techcorp.runbook" in pd["details"]["runbook"] for pd in pagers)
+
+
+@pytest.mark.slow
+def test_a_position_out_of_range_refuses_the_scenario_before_any_process_starts(
+        tmp_path: Path) -> None:
+    from tests.helpers import run_pytest
+
+    reference = ROOT / "stack" / "reference"
+    (tmp_path / "f.feature").write_text(
+        "Feature: positions\n"
+        f'  Scenario: a third webhook\n    Given the stack "{reference}" is running\n'
+        '    When the webhook[2] integration of "dev-critical" fails with http 500\n'
+        '    Then "dev-critical" is notified via webhook[2] of "APIDown" within 3 minutes\n'
+        f'  Scenario: a field e-mail has not\n    Given the stack "{reference}" is running\n'
+        '    Then the title of the email notification to "dev-critical" of "APIDown" is "x" '
+        "within 3 minutes\n")
+    (tmp_path / "test_f.py").write_text(
+        f"from pytest_bdd import scenarios\nscenarios({str(tmp_path / 'f.feature')!r})\n")
+    work = tmp_path / "tmp"
+    work.mkdir()
+    result = run_pytest([str(tmp_path / "test_f.py"), "--rootdir", str(ROOT), "-c",
+                         str(ROOT / "pyproject.toml")], env={"ALERTDRILL_TMPDIR": str(work)})
+    out = result.stdout + result.stderr
+    assert result.returncode == 1 and "2 failed" in out, out[-3000:]
+    assert out.count("no integration 'webhook[2]' on receiver 'dev-critical'") >= 2, out[-3000:]
+    assert "no field 'title' in email notifications" in out, out[-3000:]
+    assert list(work.iterdir()) == [], "a stack was started"
