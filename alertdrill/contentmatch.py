@@ -63,7 +63,8 @@ class FieldCheck:
 
 
 #: The columns of an alert table that are not labels.
-STATUS, ANNOTATIONS, STARTS, ENDS = "status", "annotations", "startsat", "endsat"
+STATUS, ANNOTATIONS, STARTS, ENDS, SOURCE = ("status", "annotations", "startsat", "endsat",
+                                             "generatorurl")
 _OFFSET_RE = re.compile(r"^\s*([+-])\s*(\d+(?:\.\d+)?\s*[a-z]+)\s*$")
 
 
@@ -79,6 +80,8 @@ class AlertRow:
     ends: float | None = None
     #: endsAt is Go's zero time (what Alertmanager writes on a firing alert).
     no_end: bool = False
+    #: The alert's generatorURL (None: not checked).
+    generator_url: str | None = None
 
     def describe(self) -> str:
         """E.g. '{alertname=DiskFull, instance=h2} resolved'."""
@@ -93,6 +96,8 @@ class AlertRow:
             parts.append("no endsAt")
         elif self.ends is not None:
             parts.append(f"endsAt {_offset_text(self.ends)}")
+        if self.generator_url is not None:
+            parts.append(f"generatorURL {self.generator_url}")
         return " ".join(parts)
 
 
@@ -102,7 +107,7 @@ def parse_alert_table(table: Sequence[Sequence[str]]) -> list[AlertRow]:
     Columns: ``alertname`` and any other label; ``status`` (firing/resolved); ``annotations``
     (``summary="x", runbook_url=…``: those must be present, others may be); ``startsAt`` and
     ``endsAt`` as offsets from the scenario's latest action (``-10 minutes``, ``+5 minutes``;
-    ``endsAt`` may be ``none``). An empty cell checks nothing.
+    ``endsAt`` may be ``none``); ``generatorURL``. An empty cell checks nothing.
     """
     if len(table) < 2:
         raise StepError("the alert table has no rows", "give a header row and one row per alert")
@@ -119,6 +124,7 @@ def parse_alert_table(table: Sequence[Sequence[str]]) -> list[AlertRow]:
         starts: float | None = None
         ends: float | None = None
         no_end = False
+        source: str | None = None
         for column, cell in cells.items():
             key = column.lower()
             if not cell:
@@ -134,9 +140,11 @@ def parse_alert_table(table: Sequence[Sequence[str]]) -> list[AlertRow]:
             elif key == ENDS:
                 no_end = cell.lower() == "none"
                 ends = None if no_end else parse_offset(cell)
+            elif key == SOURCE:
+                source = cell
             else:
                 labels[column] = cell
-        rows.append(AlertRow(labels, status, annotations, starts, ends, no_end))
+        rows.append(AlertRow(labels, status, annotations, starts, ends, no_end, source))
     return rows
 
 
@@ -164,6 +172,8 @@ def row_matches(row: AlertRow, alert: NotifiedAlert, offset_of: Callable[[str], 
     if row.status is not None and alert.status != row.status:
         return False
     if any(alert.annotations.get(k) != v for k, v in row.annotations.items()):
+        return False
+    if row.generator_url is not None and alert.generator_url != row.generator_url:
         return False
     if row.starts is not None:
         got = offset_of(alert.starts_at)
@@ -214,4 +224,5 @@ def describe_alert(alert: NotifiedAlert, offset_of: Callable[[str], float | None
     times = f" startsAt {_offset_text(starts) if starts is not None else 'none'}, endsAt " \
             f"{_offset_text(ends) if ends is not None else 'none'}"
     notes = f" annotations {alert.annotations}" if alert.annotations else ""
-    return f"{labels} {alert.status or '?'}{times}{notes}"
+    source = f" generatorURL {alert.generator_url}" if alert.generator_url else ""
+    return f"{labels} {alert.status or '?'}{times}{notes}{source}"

@@ -56,7 +56,7 @@ def notification_alerts(drill: Drill, receiver: str, status: str | None, integra
 
     And no other alert. Columns: alertname and other labels, status (the alert's own),
     annotations (name="value", …), startsAt / endsAt as offsets from the latest action
-    (-10 minutes, +5 minutes; endsAt none). Empty cells are not checked.
+    (-10 minutes, +5 minutes; endsAt none), generatorURL. Empty cells are not checked.
 
     Example: Then "ops-team" gets a firing notification of "DiskFull" holding exactly these alerts within 11 minutes:
     """

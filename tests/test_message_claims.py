@@ -210,6 +210,12 @@ def test_times_and_annotations_are_checked_with_the_tolerance() -> None:
     assert alert_set_problem(row, [_alert("db-1", starts="-600", ends="60", summary="full")],
                              _offset, 30.0)
     assert alert_set_problem(row, [_alert("db-1", starts="-600", summary="empty")], _offset, 30.0)
+    source = [AlertRow({"instance": "db-1"}, generator_url="http://prom/graph")]
+    sent = NotifiedAlert({"instance": "db-1"}, {}, "firing", "", "", "f", "http://prom/graph")
+    assert alert_set_problem(source, [sent], _offset, 30.0) is None
+    assert alert_set_problem(source, [_alert("db-1")], _offset, 30.0) is not None
+    assert parse_alert_table([["alertname", "generatorURL"], ["A", "http://prom/graph"]])[0] \
+        .generator_url == "http://prom/graph"
     ends = [AlertRow({"instance": "db-1"}, ends=300.0)]
     assert alert_set_problem(ends, [_alert("db-1", ends="310")], _offset, 30.0) is None
     assert alert_set_problem(ends, [_alert("db-1", ends="600")], _offset, 30.0) is not None

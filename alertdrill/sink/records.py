@@ -48,6 +48,8 @@ class NotifiedAlert:
     starts_at: str
     ends_at: str
     fingerprint: str
+    #: Where the alert came from (Prometheus's graph link), as Alertmanager forwards it.
+    generator_url: str = ""
 
     @property
     def alertname(self) -> str:
@@ -59,7 +61,7 @@ class NotifiedAlert:
         return {
             "labels": dict(self.labels), "annotations": dict(self.annotations),
             "status": self.status, "startsAt": self.starts_at, "endsAt": self.ends_at,
-            "fingerprint": self.fingerprint,
+            "fingerprint": self.fingerprint, "generatorURL": self.generator_url,
         }
 
     @classmethod
@@ -72,6 +74,7 @@ class NotifiedAlert:
             starts_at=str(data.get("startsAt", data.get("starts_at", "")) or ""),
             ends_at=str(data.get("endsAt", data.get("ends_at", "")) or ""),
             fingerprint=str(data.get("fingerprint", "") or ""),
+            generator_url=str(data.get("generatorURL", "") or ""),
         )
 
 

@@ -30,8 +30,8 @@ Feature: What the notifications say: seed 001's templates, a runbook in every pa
   Scenario: an alert pushed with no end keeps its start, and resolve_timeout (5 minutes) resolves it
     When the alert "DiskFull" is pushed to Alertmanager with labels severity=warning, team=operations, instance=db-1, with annotations summary="disk full on db-1", with generator URL "http://prometheus.techcorp.invalid/graph", started 10 minutes ago, with no end
     Then "ops-team" gets a firing notification of "DiskFull" holding exactly these alerts within 2 minutes:
-      | alertname | instance | status | annotations                 | startsAt    | endsAt |
-      | DiskFull  | db-1     | firing | summary="disk full on db-1" | -10 minutes | none   |
+      | alertname | instance | status | annotations                 | startsAt    | endsAt | generatorURL                            |
+      | DiskFull  | db-1     | firing | summary="disk full on db-1" | -10 minutes | none   | http://prometheus.techcorp.invalid/graph |
     And the subject of the email notification to "ops-team" of "DiskFull" is "[OPS] DiskFull" within 2 minutes
     And "ops-team" gets a resolved notification of "DiskFull" holding exactly these alerts within 12 minutes:
       | alertname | instance | status   | startsAt    | endsAt     |
