@@ -10,21 +10,37 @@ from alertdrill.durations import parse_human
 from alertdrill.engine import timeline as tl
 from alertdrill.engine.claimnames import introduces
 from alertdrill.engine.drill import Drill
+from alertdrill.engine.push import AlertPush
 from alertdrill.engine.stepsyntax import parse_labels, parse_names
 from alertdrill.errors import StepError
 
 from .patterns import DURATION, quoted, rx
 
+_OFFSET = r"\d+(?:\.\d+)?\s*[a-z]+"
+
 
 @when(rx(rf"the alert {quoted('alertname')} is pushed to Alertmanager"
-         r"(?: with labels (?P<labels>.+))?"))
+         r"(?: with labels (?P<labels>.+?))?"
+         r"(?:,? with annotations (?P<annotations>.+?))?"
+         r'(?:,? with generator URL "(?P<generator_url>[^"]+)")?'
+         rf"(?:,? started (?P<started>{_OFFSET}) ago)?"
+         rf"(?:,? (?:ending in (?P<ending>{_OFFSET})|(?P<no_end>with no end)))?"))
 @introduces("alertname", "labels")
-def alert_pushed(drill: Drill, alertname: str, labels: str | None) -> None:
-    """Send an alert straight to every Alertmanager peer, as Prometheus would.
+def alert_pushed(drill: Drill, alertname: str, labels: str | None, annotations: str | None,
+                 generator_url: str | None, started: str | None, ending: str | None,
+                 no_end: str | None) -> None:
+    """Send an alert straight to every Alertmanager peer, as Prometheus would, or with its own timing.
 
-    Example: When the alert "DiskFull" is pushed to Alertmanager with labels severity=critical, team=ops
+    Its own timing: a start in the past, an end in the future, or no end at all (Alertmanager's
+    resolve_timeout then ends it); annotations and a generator URL as Prometheus sets them.
+    Clauses in this order, each optional; durations are real-world (scaled).
+
+    Example: When the alert "DiskFull" is pushed to Alertmanager with labels severity=critical, team=ops, with annotations summary="disk full", started 10 minutes ago, ending in 5 minutes
     """
-    drill.push_alert(alertname, parse_labels(labels or ""))
+    drill.push(AlertPush(
+        alertname, parse_labels(labels or ""), parse_labels(annotations or ""), generator_url,
+        started_ago=parse_human(started) if started else None,
+        ends_in=parse_human(ending) if ending else None, no_end=bool(no_end)))
 
 
 @when(rx(rf"the alert {quoted('alertname')} is resolved in Alertmanager"

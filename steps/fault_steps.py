@@ -63,16 +63,19 @@ def service_resumed(drill: Drill, service: str) -> None:
 
 
 _FAILURE = r"(?P<failure>http 500|http 503|http 429|timeout|connection reset)"
-_INTEGRATION = step_pattern()
 
 
-@when(rx(rf"the {_INTEGRATION} integration of {quoted('receiver')} fails with {_FAILURE}"))
-def integration_broken(drill: Drill, integration: str, receiver: str, failure: str) -> None:
+@when(rx(rf"the {step_pattern(indexed=True)} integration of {quoted('receiver')} fails with "
+         rf"{_FAILURE}"))
+def integration_broken(drill: Drill, integration: str, index: str | None, receiver: str,
+                       failure: str) -> None:
     """One integration of a receiver fails at the sink until healed (a receiver outage).
 
-    Example: When the slack integration of "team-web" fails with http 500
+    Every one of its kind, or one by position (webhook[1]: the receiver's second webhook).
+
+    Example: When the webhook[1] integration of "dev-critical" fails with http 500
     """
-    drill.break_receiver(receiver, integration, failure)
+    drill.break_receiver(receiver, integration, failure, int(index) if index else None)
 
 
 @when(rx(rf"the receiver {quoted('receiver')} is healed"))

@@ -13,20 +13,27 @@ from alertdrill.sink.integrations import step_pattern
 from .patterns import DURATION, quoted, rx
 
 _INTEGRATION = step_pattern()
-_VIA = rf"(?: via {_INTEGRATION})?"
-_LABELS = r"(?: with labels (?P<labels>.+?))?"
+#: "via slack", or one integration of its kind by position: "via webhook[1]".
+_VIA = rf"(?: via {step_pattern(indexed=True)})?"
+#: Labels stop before the count and status words of the steps below, so that no text
+#: matches two steps ("… with labels x=1 exactly once within …" is the count step's).
+_LABELS = r"(?: with labels (?P<labels>(?:(?! exactly | at least | as (?:firing|resolved) ).)+?))?"
+#: The alert's own status inside the notification ("sent as firing").
+_AS = r"(?: as (?P<status>firing|resolved))?"
 
 
 def _match(receiver: str | None, alertname: str, status: str | None, integration: str | None,
-           labels: str | None) -> NotificationMatch:
+           labels: str | None, index: str | None = None, per_alert: bool = False
+           ) -> NotificationMatch:
     return NotificationMatch(receiver, alertname, status, integration,
-                             tuple(sorted(parse_labels(labels or "").items())))
+                             tuple(sorted(parse_labels(labels or "").items())),
+                             int(index) if index else None, per_alert)
 
 
 @then(rx(rf"{quoted('receiver')} is notified{_VIA} of {quoted('alertname')}{_LABELS} "
          rf"within {DURATION}"))
-def notified(drill: Drill, receiver: str, integration: str | None, alertname: str,
-             labels: str | None, duration: str) -> None:
+def notified(drill: Drill, receiver: str, integration: str | None, index: str | None,
+             alertname: str, labels: str | None, duration: str) -> None:
     """The receiver gets a firing notification of the alert within the SLA.
 
     Without "via", this is Alertmanager's routing decision (the harness's probe webhook on
@@ -35,26 +42,26 @@ def notified(drill: Drill, receiver: str, integration: str | None, alertname: st
 
     Example: Then "team-web" is notified via slack of "TargetDown" within 3 minutes
     """
-    drill.expect.notified(_match(receiver, alertname, "firing", integration, labels),
+    drill.expect.notified(_match(receiver, alertname, "firing", integration, labels, index),
                           parse_human(duration))
 
 
 @then(rx(rf"{quoted('receiver')} is notified{_VIA} that {quoted('alertname')}{_LABELS} resolved "
          rf"within {DURATION}"))
-def notified_resolved(drill: Drill, receiver: str, integration: str | None, alertname: str,
-                      labels: str | None, duration: str) -> None:
+def notified_resolved(drill: Drill, receiver: str, integration: str | None, index: str | None,
+                      alertname: str, labels: str | None, duration: str) -> None:
     """The receiver gets the resolved notification within the SLA (from the last action).
 
     Example: Then "team-web" is notified that "TargetDown" resolved within 3 minutes
     """
-    drill.expect.notified(_match(receiver, alertname, "resolved", integration, labels),
+    drill.expect.notified(_match(receiver, alertname, "resolved", integration, labels, index),
                           parse_human(duration))
 
 
 @then(rx(rf"{quoted('receiver')} is notified{_VIA} of {quoted('alertname')}{_LABELS} between "
          rf"(?P<earliest>\d+(?:\.\d+)?) and {DURATION}"))
-def notified_between(drill: Drill, receiver: str, integration: str | None, alertname: str,
-                     labels: str | None, earliest: str, duration: str) -> None:
+def notified_between(drill: Drill, receiver: str, integration: str | None, index: str | None,
+                     alertname: str, labels: str | None, earliest: str, duration: str) -> None:
     """The first firing notification comes no earlier and no later than stated (a schedule).
 
     Both bounds count from the last action and share the unit of the second one.
@@ -63,43 +70,57 @@ def notified_between(drill: Drill, receiver: str, integration: str | None, alert
     """
     latest = parse_human(duration)
     unit = duration.lstrip("0123456789. ")
-    drill.expect.notified_between(_match(receiver, alertname, "firing", integration, labels),
+    drill.expect.notified_between(_match(receiver, alertname, "firing", integration, labels, index),
                                   parse_human(f"{earliest} {unit}"), latest)
 
 
-@then(rx(rf"{quoted('receiver')} is notified of {quoted('alertname')} at least "
+@then(rx(rf"{quoted('receiver')} is notified{_VIA} of {quoted('alertname')}{_LABELS}{_AS} at least "
          rf"(?P<times>once|twice|\d+ times) within {DURATION}"))
-def notified_at_least(drill: Drill, receiver: str, alertname: str, times: str,
+def notified_at_least(drill: Drill, receiver: str, integration: str | None, index: str | None,
+                      alertname: str, labels: str | None, status: str | None, times: str,
                       duration: str) -> None:
     """At least N firing notifications (repeats included) reach the receiver in the window.
 
+    Takes "via INTEGRATION[i]" and "with labels" like the notified step; "as firing"/"as resolved" counts notifications in which the alert itself (with the labels)
+    has that status — a resolved alert inside a still-firing group is not sent as firing.
+
     Example: Then "dev-critical" is notified of "WebAppDown" at least twice within 12 minutes
     """
-    drill.expect.notified_at_least(NotificationMatch(receiver, alertname), _times(times),
-                                   parse_human(duration))
+    drill.expect.notified_at_least(
+        _match(receiver, alertname, status or "firing", integration, labels, index, bool(status)),
+        _times(times), parse_human(duration))
 
 
-@then(rx(rf"{quoted('receiver')} is never notified of {quoted('alertname')} "
+@then(rx(rf"{quoted('receiver')} is never notified{_VIA} of {quoted('alertname')}{_LABELS}{_AS} "
          rf"within {DURATION}"))
-def never_notified(drill: Drill, receiver: str, alertname: str, duration: str) -> None:
+def never_notified(drill: Drill, receiver: str, integration: str | None, index: str | None,
+                   alertname: str, labels: str | None, status: str | None, duration: str) -> None:
     """No notification of the alert reaches the receiver during the whole window (waited out).
 
-    Example: Then "team-db" is never notified of "TargetDown" within 3 minutes
+    "as firing" allows notifications in which the alert (with the labels) is resolved: an
+    inhibited alert is never sent as firing, yet rightly comes in the resolved batch.
+
+    Example: Then "dev-backend" is never notified of "APIHighErrorRate" with labels severity=warning as firing within 3 minutes
     """
-    drill.expect.never_notified(NotificationMatch(receiver, alertname, None),
-                                parse_human(duration))
+    drill.expect.never_notified(
+        _match(receiver, alertname, status, integration, labels, index, bool(status)),
+        parse_human(duration))
 
 
-@then(rx(rf"{quoted('receiver')} is notified of {quoted('alertname')} exactly "
+@then(rx(rf"{quoted('receiver')} is notified{_VIA} of {quoted('alertname')}{_LABELS}{_AS} exactly "
          rf"(?P<times>once|twice|\d+ times) within {DURATION}"))
-def notified_exactly(drill: Drill, receiver: str, alertname: str, times: str,
+def notified_exactly(drill: Drill, receiver: str, integration: str | None, index: str | None,
+                     alertname: str, labels: str | None, status: str | None, times: str,
                      duration: str) -> None:
     """Exactly N firing notifications of the alert reach the receiver in the window.
 
-    Example: Then "oncall-pager" is notified of "TargetDown" exactly once within 3 minutes
+    Takes "via INTEGRATION[i]", "with labels" and "as firing"/"as resolved" like the others.
+
+    Example: Then "oncall-pager" is notified via webhook[1] of "TargetDown" as firing exactly once within 3 minutes
     """
-    drill.expect.notified_exactly(NotificationMatch(receiver, alertname), _times(times),
-                                  parse_human(duration))
+    drill.expect.notified_exactly(
+        _match(receiver, alertname, status or "firing", integration, labels, index, bool(status)),
+        _times(times), parse_human(duration))
 
 
 @then(rx(rf"only (?P<receivers>.+) (?:is|are) notified of {quoted('alertname')} "

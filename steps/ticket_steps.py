@@ -5,8 +5,10 @@ from __future__ import annotations
 from pytest_bdd import then
 
 from alertdrill.durations import parse_human
+from alertdrill.engine.contentmatch import FIELD_OPS, FieldCheck
 from alertdrill.engine.drill import Drill
 from alertdrill.engine.matches import TicketMatch
+from alertdrill.sink.integrations import fields_of
 
 from .patterns import DURATION, quoted, rx
 
@@ -40,3 +42,19 @@ def no_ticket(drill: Drill, alertname: str, duration: str) -> None:
     Example: Then no ticket is opened for "APISlowResponse" within 12 minutes
     """
     drill.expect.never_notified(TicketMatch(alertname), parse_human(duration))
+
+
+_TICKET_FIELD = rf"(?P<ticket_field>{'|'.join(fields_of('jira'))})"
+_OP = rf"(?P<op>{'|'.join(sorted(FIELD_OPS, key=len, reverse=True))})"
+
+
+@then(rx(rf"the {_TICKET_FIELD} of the ticket(?: in project {quoted('project')})? for "
+         rf"{quoted('alertname')} {_OP} " r'"(?P<text>.*)"' rf" within {DURATION}"))
+def ticket_field(drill: Drill, ticket_field: str, project: str | None, alertname: str, op: str,
+                 text: str, duration: str) -> None:
+    """What the ticket says (its Jira summary, description, project or labels) holds the text.
+
+    Example: Then the description of the ticket in project "DEV" for "WebAppDown" contains "runbooks/web-app-down" within 3 minutes
+    """
+    drill.expect.notification_field(TicketMatch(alertname, project),
+                                    FieldCheck(ticket_field, op, text), parse_human(duration))

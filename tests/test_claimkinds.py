@@ -9,12 +9,20 @@ from pathlib import Path
 import pytest
 
 import alertdrill.engine.expect
+import alertdrill.engine.expect_content
 from alertdrill.engine.claimkinds import ClaimKind
 from alertdrill.report import sla_rows
 
 
 def _emitted() -> set[str]:
-    tree = ast.parse(Path(alertdrill.engine.expect.__file__).read_text())
+    found = set()
+    for module in (alertdrill.engine.expect, alertdrill.engine.expect_content):
+        found |= _emitted_by(Path(str(module.__file__)))
+    return found
+
+
+def _emitted_by(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
     found = set()
     for node in ast.walk(tree):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
@@ -45,6 +53,10 @@ CASES = {
     ClaimKind.PER_GROUP: ({"alertname": "A"}, None),
     ClaimKind.REPEATS: ({"receiver": "team", "alertname": "A"}, None),
     ClaimKind.EVENTUALLY: ({}, None),
+    ClaimKind.NOTIFICATION_FIELD: ({"receiver": "team", "alertname": "A", "status": "firing",
+                                    "field": "subject"}, None),
+    ClaimKind.NOTIFICATION_ALERTS: ({"receiver": "team", "alertname": "A", "status": "firing",
+                                     "rows": 2}, None),
 }
 
 

@@ -20,6 +20,7 @@ from tests.helpers import ROOT, run_pytest
 pytestmark = pytest.mark.slow
 
 AM = "alertmanager/alertmanager.yml"
+TMPL = "alertmanager/templates/techcorp.tmpl"
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,53 @@ MUTANTS = [
            "    target_matchers: ['alertname!=\"NodeDown\"']\n    equal: [host]",
            "    target_matchers: ['alertname!=\"NodeDown\"']\n    equal: [instance]",
            "NodeDown_inhibits", '"WebAppDown" is inhibited'),
+    # Issue 14: what the messages say (features/reference/messages.feature).
+    Mutant("the Slack template drops the runbook link", TMPL,
+           "  {{ if .Annotations.runbook_url }}Runbook: {{ .Annotations.runbook_url }}{{ end }}\n", "",
+           "WebAppDowns_messages",
+           'the text of the slack notification to "dev-critical" of "WebAppDown" contains "Runbook'),
+    Mutant("the page's runbook template emptied", TMPL,
+           '{{ define "techcorp.runbook" }}{{ (index .Alerts 0).Annotations.runbook_url }}{{ end }}',
+           '{{ define "techcorp.runbook" }}{{ end }}',
+           "WebAppDowns_messages",
+           'the links of the pagerduty notification to "executive-escalation" of "WebAppDown"'),
+    Mutant("a paging rule loses its runbook_url", "prometheus/rules/web-app.yml",
+           '          runbook_url: "https://wiki.techcorp.invalid/runbooks/web-app-down"\n', "",
+           "WebAppDowns_messages",
+           'the links of the pagerduty notification to "executive-escalation" of "WebAppDown"'),
+    Mutant("the e-mail subject names the instance, not the alert", AM,
+           "Subject: '🔴 [DEV-CRITICAL] {{ .GroupLabels.alertname }}'",
+           "Subject: '🔴 [DEV-CRITICAL] {{ .CommonLabels.instance }}'",
+           "WebAppDowns_messages",
+           'the subject of the email notification to "dev-critical" of "WebAppDown" is'),
+    Mutant("resolve_timeout doubled", AM,
+           "  resolve_timeout: 5m\n", "  resolve_timeout: 10m\n",
+           "pushed_with_no_end",
+           '"ops-team" gets a resolved notification of "DiskFull" holding exactly these alerts'),
+    Mutant("the root route groups by instance too", AM,
+           "  group_by: [cluster, alertname, team]\n", "  group_by: [cluster, alertname, team, instance]\n",
+           "one_alert_of_a_group",
+           '"default-receiver" gets a firing notification of "QueueBacklog" holding exactly these'),
+    Mutant("the critical-hides-warning inhibit rule deleted", AM,
+           "  - source_matchers: ['severity=\"critical\"']\n"
+           "    target_matchers: ['severity=\"warning\"']\n"
+           "    equal: [alertname, instance, service]\n", "",
+           "inhibited_warning_is_never",
+           '"dev-backend" is never notified of "APIHighErrorRate" with labels severity=warning as firing'),
+    Mutant("dev-critical's two webhooks swapped", AM,
+           "      - url: http://escalation-service:5000/webhook\n"
+           "        http_config:\n"
+           "          basic_auth:\n"
+           "            username: alertmanager\n"
+           "            password: webhook-secret\n"
+           "      - url: http://ticket-service:5001/webhook\n",
+           "      - url: http://ticket-service:5001/webhook\n"
+           "      - url: http://escalation-service:5000/webhook\n"
+           "        http_config:\n"
+           "          basic_auth:\n"
+           "            username: alertmanager\n"
+           "            password: webhook-secret\n",
+           "ticket_webhook", 'no ticket is opened for "APIDown"'),
 ]
 
 

@@ -223,6 +223,14 @@ def test_warnings_need_create_ticket_and_resolved_alerts_never_open_one() -> Non
     assert issue_fields(_alert(severity="warning"))["fields"]["priority"]["name"] == "High"
 
 
+def test_a_ticket_links_the_alerts_runbook_when_it_has_one() -> None:
+    """Seed 001's ticket service added the runbook link; so does the corrected one."""
+    alert = _alert()
+    assert "Runbook" not in issue_fields(alert)["fields"]["description"]
+    alert["annotations"]["runbook_url"] = "https://wiki.invalid/runbooks/x"
+    assert "*Runbook:* https://wiki.invalid/runbooks/x" in issue_fields(alert)["fields"]["description"]
+
+
 def test_jira_failure_answers_502_and_a_retry_creates_the_ticket(tmp_path: Path, jira: Any) -> None:
     desk = _desk(tmp_path, jira)
     jira.fail = 503

@@ -129,7 +129,7 @@ def test_webhook_alerts_are_parsed_with_a_monotonic_arrival(sink: Sink) -> None:
     assert delivery.alerts[0] == NotifiedAlert(
         labels={"alertname": "A", "instance": "x:1", "severity": "page"},
         annotations={"summary": "x:1 down"}, status="firing", starts_at="2026-11-23T08:00:00Z",
-        ends_at="0001-01-01T00:00:00Z", fingerprint="aaa")
+        ends_at="0001-01-01T00:00:00Z", fingerprint="aaa", generator_url="http://prom/graph")
     assert delivery.alerts[1].status == "resolved"
     assert delivery.payload == WEBHOOK and delivery.ok and delivery.fault is None
     assert Delivery.from_json(json.loads(json.dumps(delivery.to_json()))) == delivery

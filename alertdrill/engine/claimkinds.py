@@ -27,12 +27,18 @@ class ClaimKind(enum.StrEnum):
     PER_GROUP = "per_group"
     REPEATS = "repeats"
     EVENTUALLY = "eventually"
+    #: A field a human reads (Slack title, e-mail subject, PagerDuty summary) holds a text.
+    NOTIFICATION_FIELD = "notification_field"
+    #: A structured notification holds exactly the alerts stated (labels, status, times).
+    NOTIFICATION_ALERTS = "notification_alerts"
 
     @property
     def is_latency(self) -> bool:
         """Whether the claim measures how long something took (a row of the SLA table: time to
         detect, notify, escalate, suppress, resolve), rather than a count, an absence, a
-        bound or a routing decision (shown in the claims table only)."""
+        bound or a routing decision (shown in the claims table only). The content claims are
+        not latencies either: they wait for a notification, but what they decide is what it
+        says — its time is already the row of the notified claim before it."""
         return self in _LATENCIES
 
 

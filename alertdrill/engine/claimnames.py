@@ -27,7 +27,7 @@ from alertdrill.analysis.staticreach import alert_shapes_of
 from alertdrill.engine.stackspec import StackSpec
 from alertdrill.engine.stepsyntax import parse_labels, parse_names
 from alertdrill.errors import StepError
-from alertdrill.sink.integrations import RECEIVER_INTEGRATIONS
+from alertdrill.sink.integrations import RECEIVER_INTEGRATIONS, fields_of
 from alertdrill.text import plural
 from alertdrill.yamlio import load_yaml
 
@@ -41,6 +41,7 @@ ARGUMENT_KINDS: Mapping[str, str] = {
     "integration": "integration",
     "service": "service",
     "peer": "service",
+    "field": "field",
 }
 _INTRODUCES = "__alertdrill_introduces__"
 _STARTS_STACK = "__alertdrill_starts_stack__"
@@ -129,16 +130,22 @@ class StackNames:
     services: frozenset[str]
     #: alertname → the label shapes the rules give its alerts (for "with labels …").
     shapes: Mapping[str, tuple[Shape, ...]] = field(default_factory=dict)
+    #: receiver → integration → how many of that kind it has (for ``webhook[1]``).
+    counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, spec: StackSpec, peers: int | None = None) -> StackNames:
         """Read them from the stack's alertmanager.yml, rule files and manifest."""
         config = load_yaml(spec.alertmanager_config, "alertmanager.yml")
         receivers: dict[str, frozenset[str]] = {}
+        counts: dict[str, dict[str, int]] = {}
         for raw in config.get("receivers") or []:
             if isinstance(raw, Mapping) and raw.get("name") is not None:
                 receivers[str(raw["name"])] = frozenset(
                     word for word, key in INTEGRATION_KEYS.items() if raw.get(key))
+                counts[str(raw["name"])] = {
+                    word: len(raw[key]) for word, key in INTEGRATION_KEYS.items()
+                    if isinstance(raw.get(key), list) and raw.get(key)}
         alerts = set()
         for path in spec.rule_files:
             for group in load_yaml(path, "rule file").get("groups") or []:
@@ -148,7 +155,7 @@ class StackNames:
         count = peers or spec.peers
         services = {*spec.services, *BUILTIN_SERVICES, *(f"alertmanager-{i}" for i in range(count))}
         shapes = {name: tuple(found) for name, found in alert_shapes_of(spec).items()}
-        return cls(spec.name, receivers, frozenset(alerts), frozenset(services), shapes)
+        return cls(spec.name, receivers, frozenset(alerts), frozenset(services), shapes, counts)
 
 
 @dataclass(frozen=True)
@@ -281,6 +288,11 @@ def _check(kind: str, name: str, args: Mapping[str, object], names: StackNames,
         if name not in alerts:
             return problem(alerts, f"among the alerting rules of stack {names.stack!r} (nor "
                                    "pushed by an earlier step)")
+    elif kind == "field":
+        integration = str(args.get("integration") or "probe")
+        fields = fields_of(integration)
+        if name not in fields:
+            return problem(fields, f"in {integration} notifications (what a human reads there)")
     elif kind == "service":
         if name not in names.services:
             return problem(names.services, f"in stack {names.stack!r}")
@@ -292,6 +304,13 @@ def _check(kind: str, name: str, args: Mapping[str, object], names: StackNames,
                 return NameProblem(step.text, step.line, "integration", name, tuple(sorted(has)),
                                    f"on receiver {str(receiver)!r} (it has "
                                    f"{', '.join(sorted(has)) or 'no integration'})")
+            index = args.get("index")
+            count = names.counts.get(str(receiver), {}).get(name)
+            if index not in (None, "") and count is not None and int(str(index)) >= count:
+                known = tuple(f"{name}[{i}]" for i in range(count))
+                return NameProblem(step.text, step.line, "integration", f"{name}[{index}]", known,
+                                   f"on receiver {str(receiver)!r} (it has {count} {name} "
+                                   f"integration(s): {', '.join(known)})")
         elif receiver is None and not any(name in has for has in names.receivers.values()):
             return problem({i for has in names.receivers.values() for i in has},
                            f"on any receiver of stack {names.stack!r}")

@@ -49,6 +49,7 @@ from alertdrill.engine.faults import (
 from alertdrill.engine.health import Health, LagMonitor, metric_samples
 from alertdrill.engine.health import snapshot as health_snapshot
 from alertdrill.engine.observe import AlertmanagerAPI, Observer, PrometheusAPI
+from alertdrill.engine.push import AlertPush
 from alertdrill.engine.timeline import Timeline
 from alertdrill.engine.timescale import TimeScale
 from alertdrill.errors import ConfigError, StepError
@@ -406,8 +407,10 @@ class Drill:
                               'replace it first: When the certificate of "NAME" is reissued to '
                               "expire in 10 days", every=True)
 
-    def break_receiver(self, receiver: str, integration: str | None, failure: str) -> Fault:
-        """Make one receiver's integration fail at the sink until ``heal_receiver``."""
+    def break_receiver(self, receiver: str, integration: str | None, failure: str,
+                       index: int | None = None) -> Fault:
+        """Make one receiver's integration (all of that kind, or the one at ``index``) fail at
+        the sink until ``heal_receiver``."""
         if failure not in RECEIVER_FAILURES:
             raise StepError(f"unknown receiver failure {failure!r}",
                             f"use one of: {', '.join(RECEIVER_FAILURES)}")
@@ -416,7 +419,7 @@ class Drill:
             raise StepError(f'the stack has no receiver "{receiver}"',
                             f"receivers of this stack: {', '.join(sorted(known))}")
         return self.apply(BreakReceiver(self.timeline, sink=self.sink, receiver=receiver,
-                                        integration=integration, failure=failure))
+                                        integration=integration, failure=failure, index=index))
 
     def heal_receiver(self, receiver: str) -> None:
         """Revert every break of ``receiver``."""
@@ -524,35 +527,32 @@ class Drill:
     def push_alert(self, alertname: str, labels: dict[str, str],
                    annotations: dict[str, str] | None = None, resolved: bool = False) -> None:
         """Send an alert to every peer, as Prometheus does; an anchor on the timeline."""
-        now = datetime.now(UTC)
-        alert: dict[str, Any] = {
-            "labels": {"alertname": alertname, **labels},
-            "annotations": annotations or {},
-            "startsAt": now.isoformat(),
-        }
-        if resolved:
-            alert["endsAt"] = now.isoformat()
-        else:
-            # Like Prometheus: valid for a while, so the alert does not resolve by itself.
-            alert["endsAt"] = (now + timedelta(hours=1)).isoformat()
+        self.push(AlertPush(alertname, labels, annotations or {}, resolved=resolved))
+
+    def push(self, alert: AlertPush) -> None:
+        """Send ``alert`` (with its own timing and content) to every peer; an anchor.
+
+        The anchor is the moment of the push's own clock reading (before the first peer gets
+        it): an alert that started longer than group_wait ago is notified at once, so its
+        notification can arrive before the last peer has answered."""
+        at = self.timeline.now()
+        body = alert.payload(datetime.now(UTC), self.scale)
         sent = 0
         for api in self.alertmanagers:
             try:
-                api.post_alerts([alert])
+                api.post_alerts([body])
                 sent += 1
             except Exception as exc:
                 logger.info("peer %d refused the alert: %s", api.peer, exc)
         if sent == 0:
-            raise StepError(f'no Alertmanager peer accepted the alert "{alertname}"')
-        key = _silence_key({"alertname": alertname, **labels})
-        if resolved:
+            raise StepError(f'no Alertmanager peer accepted the alert "{alert.alertname}"')
+        key = _silence_key({"alertname": alert.alertname, **alert.labels})
+        if alert.resolved:
             self._pushed.pop(key, None)
-        else:
-            self._pushed[key] = (alertname, dict(labels))
-        self.timeline.add(
-            tl.ACTION, alertname, alert["labels"], anchor=True,
-            note=f"{'resolved' if resolved else 'pushed'} to {sent} peer(s)",
-        )
+        else:  # resolved at the end on a stack that outlives the scenario (_clean_shared_stack)
+            self._pushed[key] = (alert.alertname, dict(alert.labels))
+        self.timeline.add(tl.ACTION, alert.alertname, body["labels"], t=at, anchor=True,
+                          note=f"{alert.describe()} to {sent} peer(s)")
 
 
 def _static_reach(stack: RunningStack) -> Callable[[str], frozenset[str] | None] | None:

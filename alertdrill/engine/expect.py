@@ -10,7 +10,8 @@ real-world SLA, measured SLA, tolerance and, when it passed, the time of the eve
 it — what the drill report's SLA table and chart are built from.
 
 Size (~535 lines): one method per claim kind (``ClaimKind``) sharing the window, the wait and
-the failure message; what a claim looks at lives in :mod:`alertdrill.engine.matches`.
+the failure message; what a claim looks at lives in :mod:`alertdrill.engine.matches`; the claims on a
+notification's content are in :mod:`alertdrill.engine.expect_content` (mixed in).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wa
 from alertdrill.durations import human
 from alertdrill.engine import timeline as tl
 from alertdrill.engine.claimkinds import ClaimKind
+from alertdrill.engine.expect_content import ContentClaims
 from alertdrill.engine.matches import Match, NotificationMatch, Window, labels_text
 from alertdrill.engine.observe import Observer
 from alertdrill.engine.timeline import Event, Timeline
@@ -37,7 +39,7 @@ from alertdrill.text import plural
 CHECK_EVERY = 0.05
 
 
-class Expect:
+class Expect(ContentClaims):
     """The claims steps make, bound to one scenario's timeline and observer."""
 
     def __init__(

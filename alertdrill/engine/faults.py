@@ -259,19 +259,23 @@ class BreakReceiver(Fault):
     integration: str | None = None
     failure: str = "http 500"
     timeout_seconds: float = 30.0
+    #: Only the receiver's integration at this position among those of its kind (webhook[1]).
+    index: int | None = None
     _fault_id: str | None = None
 
     @property
     def name(self) -> str:
         via = f" {self.integration}" if self.integration else ""
-        return f"break {self.receiver}{via} ({self.failure})"
+        at = f"[{self.index}]" if self.index is not None else ""
+        return f"break {self.receiver}{via}{at} ({self.failure})"
 
     def _apply(self) -> None:
         assert self.sink is not None
         mode, status = RECEIVER_FAILURES[self.failure]
         self._fault_id = self.sink.add_fault(self.receiver, self.integration, mode,
                                              status=status or 500,
-                                             seconds=self.timeout_seconds if mode == "delay" else 0)
+                                             seconds=self.timeout_seconds if mode == "delay" else 0,
+                                             index=self.index)
 
     def _revert(self) -> None:
         assert self.sink is not None

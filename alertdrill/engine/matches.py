@@ -68,12 +68,21 @@ class NotificationMatch:
     #: Labels one of the notified alerts must carry (structured notifications only: the probe
     #: or a webhook), e.g. escalation=level-2 to tell an escalated copy from the original.
     labels: tuple[tuple[str, str], ...] = ()
+    #: One integration of its kind by position (``webhook[1]``); None: any of them.
+    index: int | None = None
+    #: ``status`` is the *alert's own* status inside the notification, not the notification's
+    #: ("sent as firing": a resolved alert inside a still-firing group is not). Structured
+    #: notifications only; text-only ones know just the notification's status.
+    per_alert: bool = False
 
     def __post_init__(self) -> None:
         if self.labels and self.integration not in (None, "webhook", "probe"):
             raise StepError(f"labels cannot be checked on {self.integration} notifications: they "
                             "carry rendered text only", "drop the labels, or drop 'via …' (the "
                             "receiver's structured probe is checked then)")
+        if self.index is not None and self.integration is None:
+            raise StepError("an integration's position needs the integration",
+                            "write e.g. via webhook[1]")
 
     def __call__(self, event: Event) -> bool:
         if event.kind != tl.NOTIFICATION:
@@ -83,6 +92,8 @@ class NotificationMatch:
         integration = self.integration or "probe"
         if event.detail.get("integration") != integration:
             return False
+        if self.index is not None and event.detail.get("index") != self.index:
+            return False
         code = int(event.detail.get("response_code") or 0)
         if integration != "probe" and not 200 <= code < 300:
             return False  # a failed attempt (receiver outage) is not a notification received
@@ -90,6 +101,9 @@ class NotificationMatch:
         # Text-only integrations (Slack with a custom title, e-mail) may not reveal the status
         # (None); then only the rendered text decides below. The probe always knows it.
         status_known = status is not None or integration == "probe"
+        structured = integration in ("probe", "webhook")
+        if self.per_alert and structured:
+            return self._alert_with_status(event)
         if self.status is not None and status != self.status and status_known:
             return False
         if self.labels:
@@ -102,12 +116,25 @@ class NotificationMatch:
         delivery = event.detail.get("_delivery")
         return delivery is not None and self.alertname in delivery.text
 
+    def _alert_with_status(self, event: Event) -> bool:
+        """A notified alert of this name, with these labels, is itself in ``status``."""
+        delivery = event.detail.get("_delivery")
+        wanted = {"alertname": self.alertname, **dict(self.labels)}
+        return delivery is not None and any(
+            all(alert.labels.get(k) == v for k, v in wanted.items())
+            and (self.status is None or alert.status == self.status)
+            for alert in delivery.alerts)
+
     def describe(self) -> str:
         """Human form of the match."""
         who = f'"{self.receiver}"' if self.receiver else "any receiver"
-        via = f" via {self.integration}" if self.integration else ""
-        what = {"firing": "of", "resolved": "that it resolved:"}.get(self.status or "", "about")
+        at = f"[{self.index}]" if self.index is not None else ""
+        via = f" via {self.integration}{at}" if self.integration else ""
         labels = labels_text(dict(self.labels))
+        if self.per_alert:
+            state = f" as {self.status}" if self.status else ""
+            return f'{who} notified{via} of "{self.alertname}"{labels}{state}'
+        what = {"firing": "of", "resolved": "that it resolved:"}.get(self.status or "", "about")
         return f'{who} notified{via} {what} "{self.alertname}"{labels}'
 
 

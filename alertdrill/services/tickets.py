@@ -74,9 +74,12 @@ def issue_fields(alert: dict[str, Any]) -> dict[str, Any]:
     project, issue_type, components = TEMPLATES.get(team, TEMPLATES[DEFAULT_TEAM])
     severity = labels.get("severity", "warning")
     summary = annotations.get("summary") or labels.get("alertname", "alert")
+    # 001's ticket service linked the runbook too (its "Add runbook link if available").
+    runbook = [f"*Runbook:* {annotations['runbook_url']}", ""] if annotations.get("runbook_url") \
+        else []
     description = "\n".join(
         [f"h2. {labels.get('alertname', 'alert')}", "",
-         annotations.get("description", ""), "", "h2. Labels", ""]
+         annotations.get("description", ""), "", *runbook, "h2. Labels", ""]
         + [f"*{k}:* {v}" for k, v in sorted(labels.items())]
         + [f"*startsAt:* {alert.get('startsAt', '')}"])
     return {"fields": {

@@ -63,10 +63,14 @@ class SinkClient:
         self._call("POST", "/_reset")
 
     def add_fault(self, receiver: str | None, integration: str | None, mode: str,
-                  status: int = 500, seconds: float = 0.0) -> str:
-        """Make matching deliveries fail (``status``, ``delay`` or ``drop``); returns the fault id."""
-        spec = {"receiver": receiver, "integration": integration, "mode": mode,
-                "status": status, "seconds": seconds}
+                  status: int = 500, seconds: float = 0.0, index: int | None = None) -> str:
+        """Make matching deliveries fail (``status``, ``delay`` or ``drop``); returns the fault id.
+
+        ``index`` restricts it to one integration of its kind (``webhook[1]``)."""
+        spec: dict[str, object] = {"receiver": receiver, "integration": integration, "mode": mode,
+                                   "status": status, "seconds": seconds}
+        if index is not None:
+            spec["index"] = index
         return str(self._call("POST", "/_faults", json=spec)["id"])
 
     def heal(self, fault_id: str | None = None) -> None:

@@ -5,7 +5,9 @@ the field holding its URL, the sink's delivery addresses, the step words (`via s
 `the pagerduty integration of "R" fails …`), the GameDay's fault vocabulary, the name check of
 claims, the scaffold's resolved-notification expectations, the report's colours. They are all
 derived from :data:`INTEGRATIONS`; adding an integration is one entry here (plus the sink's
-wire format in ``alertdrill.sink.formats`` when it speaks a new one).
+wire format in ``alertdrill.sink.formats`` when it speaks a new one). What a human reads in each
+integration's message (a Slack title, an e-mail subject, a PagerDuty summary) is its ``fields``:
+paths into the payload the sink recorded, read by ``alertdrill.engine.readable``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ class Integration:
     send_resolved_default: bool
     #: Colour of its lane and marks in the drill report's chart.
     colour: str
+    #: What a human reads in its messages: step word → path into the recorded payload
+    #: (``a.b[0].c``; ``x|y`` takes the first that is not empty). See ``alertdrill.engine.readable``.
+    fields: tuple[tuple[str, str], ...] = ()
 
     @property
     def in_receivers(self) -> bool:
@@ -35,17 +40,39 @@ class Integration:
         return self.config_key is not None
 
 
+#: Webhook (and probe) fields: Alertmanager's webhook payload, version 4.
+_WEBHOOK_FIELDS = (
+    ("status", "status"), ("receiver", "receiver"), ("group labels", "groupLabels"),
+    ("common labels", "commonLabels"), ("common annotations", "commonAnnotations"),
+    ("external URL", "externalURL"),
+)
+
 INTEGRATIONS: tuple[Integration, ...] = (
-    Integration("webhook", "webhook_configs", "url", True, "#0284c7"),
-    Integration("slack", "slack_configs", "api_url", False, "#7c3aed"),
-    Integration("pagerduty", "pagerduty_configs", "url", True, "#059669"),
-    Integration("email", "email_configs", None, False, "#d97706"),
-    Integration("opsgenie", "opsgenie_configs", "api_url", True, "#db2777"),
-    Integration("victorops", "victorops_configs", "api_url", True, "#ea580c"),
+    Integration("webhook", "webhook_configs", "url", True, "#0284c7", _WEBHOOK_FIELDS),
+    Integration("slack", "slack_configs", "api_url", False, "#7c3aed", (
+        ("title", "attachments[0].title"), ("text", "attachments[0].text|text"),
+        ("pretext", "attachments[0].pretext"), ("channel", "channel"),
+        ("fallback", "attachments[0].fallback"))),
+    Integration("pagerduty", "pagerduty_configs", "url", True, "#059669", (
+        ("summary", "payload.summary|description"), ("severity", "payload.severity"),
+        ("details", "payload.custom_details|details"), ("links", "links"),
+        ("source", "payload.source"), ("component", "payload.component"),
+        ("group", "payload.group"), ("class", "payload.class"))),
+    Integration("email", "email_configs", None, False, "#d97706", (
+        ("subject", "subject"), ("body", "text|html"),
+        ("recipients", "headers.X-Alertdrill-Original-To"))),
+    Integration("opsgenie", "opsgenie_configs", "api_url", True, "#db2777", (
+        ("message", "message"), ("description", "description"), ("priority", "priority"),
+        ("details", "details"), ("tags", "tags"))),
+    Integration("victorops", "victorops_configs", "api_url", True, "#ea580c", (
+        ("message type", "message_type"), ("display name", "entity_display_name"),
+        ("state message", "state_message"))),
     # The harness's own: the probe webhook added to every receiver (structured routing
     # decisions), and the Jira REST calls of the ticket service.
-    Integration("probe", None, None, True, "#64748b"),
-    Integration("jira", None, None, False, "#0f766e"),
+    Integration("probe", None, None, True, "#64748b", _WEBHOOK_FIELDS),
+    Integration("jira", None, None, False, "#0f766e", (
+        ("summary", "fields.summary"), ("description", "fields.description"),
+        ("project", "fields.project.key"), ("labels", "fields.labels"))),
 )
 
 BY_NAME: dict[str, Integration] = {i.name: i for i in INTEGRATIONS}
@@ -58,6 +85,23 @@ BY_CONFIG_KEY: dict[str, Integration] = {i.config_key: i for i in RECEIVER_INTEG
                                          if i.config_key is not None}
 
 
-def step_pattern(group: str = "integration") -> str:
-    """A regex alternative of the receiver integrations' words, captured as ``group``."""
-    return rf"(?P<{group}>{'|'.join(RECEIVER_WORDS)})"
+def step_pattern(group: str = "integration", indexed: bool = False) -> str:
+    """A regex alternative of the receiver integrations' words, captured as ``group``.
+
+    ``indexed`` also accepts one integration of a receiver by its position among the
+    receiver's integrations of that kind (``webhook[1]``), captured as ``index``: two webhooks
+    of one receiver are told apart that way.
+    """
+    words = rf"(?P<{group}>{'|'.join(RECEIVER_WORDS)})"
+    return words + r"(?:\[(?P<index>\d+)\])?" if indexed else words
+
+
+#: Every field word any integration has, longest first (a step pattern's alternative).
+FIELD_WORDS: tuple[str, ...] = tuple(sorted({word for i in INTEGRATIONS for word, _ in i.fields},
+                                            key=lambda w: (-len(w), w)))
+
+
+def fields_of(integration: str) -> dict[str, str]:
+    """The integration's field words → payload paths (``{}`` for an unknown integration)."""
+    known = BY_NAME.get(integration)
+    return dict(known.fields) if known is not None else {}

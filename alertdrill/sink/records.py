@@ -48,6 +48,8 @@ class NotifiedAlert:
     starts_at: str
     ends_at: str
     fingerprint: str
+    #: Where the alert came from (Prometheus's graph link), as Alertmanager forwards it.
+    generator_url: str = ""
 
     @property
     def alertname(self) -> str:
@@ -59,7 +61,7 @@ class NotifiedAlert:
         return {
             "labels": dict(self.labels), "annotations": dict(self.annotations),
             "status": self.status, "startsAt": self.starts_at, "endsAt": self.ends_at,
-            "fingerprint": self.fingerprint,
+            "fingerprint": self.fingerprint, "generatorURL": self.generator_url,
         }
 
     @classmethod
@@ -72,6 +74,7 @@ class NotifiedAlert:
             starts_at=str(data.get("startsAt", data.get("starts_at", "")) or ""),
             ends_at=str(data.get("endsAt", data.get("ends_at", "")) or ""),
             fingerprint=str(data.get("fingerprint", "") or ""),
+            generator_url=str(data.get("generatorURL", "") or ""),
         )
 
 
@@ -158,6 +161,8 @@ class Fault:
     mode: str
     status: int = 500
     seconds: float = 0.0
+    #: Only the integration at this position among the receiver's of its kind (None: all).
+    index: int | None = None
 
     @classmethod
     def from_spec(cls, fault_id: str, spec: object) -> Fault:
@@ -177,11 +182,17 @@ class Fault:
             raise ValueError(f"status {status} is not an HTTP status code")
         if not 0 <= seconds <= 3600:
             raise ValueError(f"seconds {seconds} must be between 0 and 3600")
-        return cls(fault_id, receiver, integration, mode, status, seconds)
+        index = spec.get("index")
+        if index is not None and (not isinstance(index, int) or isinstance(index, bool)
+                                  or index < 0 or integration is None):
+            raise ValueError("index must be a non-negative integer, with an integration")
+        return cls(fault_id, receiver, integration, mode, status, seconds, index)
 
     def matches(self, dest: Destination) -> bool:
         """True when this fault applies to deliveries for ``dest``."""
-        return self.receiver in (None, dest.receiver) and self.integration in (None, dest.integration)
+        return (self.receiver in (None, dest.receiver)
+                and self.integration in (None, dest.integration)
+                and self.index in (None, dest.index))
 
     def describe(self) -> str:
         """Short text recorded on each faulted delivery."""
@@ -190,8 +201,12 @@ class Fault:
 
     def to_json(self) -> dict[str, Any]:
         """JSON form for the control API."""
-        return {"id": self.id, "receiver": self.receiver, "integration": self.integration,
-                "mode": self.mode, "status": self.status, "seconds": self.seconds}
+        data: dict[str, Any] = {"id": self.id, "receiver": self.receiver,
+                                "integration": self.integration, "mode": self.mode,
+                                "status": self.status, "seconds": self.seconds}
+        if self.index is not None:
+            data["index"] = self.index
+        return data
 
 
 class Store:
