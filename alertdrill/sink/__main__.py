@@ -16,10 +16,12 @@ import signal
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 
 from alertdrill.sink.forward import ForwardTable
 from alertdrill.sink.server import SinkHTTPServer, SMTPSink, Store
+from alertdrill.stopsignal import POLL
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +89,11 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd: a line per SMTP command
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    # The handlers only record the signal (alertdrill.stopsignal): set here, before binding,
+    # so a SIGTERM during start-up is not lost either.
+    received: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: received.append(signum))
     try:
         http_sock = _listener(args.http, args.http_fd)
         smtp_sock = _listener(args.smtp, args.smtp_fd)
@@ -108,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.ready_file:
         _write_ready(args.ready_file, http_port, smtp_port)
     logger.info("sink ready: http %s, smtp %s, pid %d", http_port, smtp_port, os.getpid())
-    while not stop.wait(0.5):  # the wait returns early when a signal handler sets the event
-        pass
+    while not received:  # a signal interrupts the sleep; no lock is ever taken in its handler
+        time.sleep(POLL)
     logger.info("sink stopping")
     http.shutdown()
     http.server_close()

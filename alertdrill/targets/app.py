@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import socket
 import sys
 import threading
@@ -26,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from alertdrill.stopsignal import serve_until_stop_signal
 from alertdrill.targets.httpbase import add_listen_arguments, listening_socket
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0)
@@ -251,16 +251,12 @@ def main(argv: list[str] | None = None) -> int:
     sock = listening_socket(args)
     app = App(args.flavor, args.log_file)
     server = _Server(sock, app)
-    stop = threading.Event()
-
-    def _stop(*_: object) -> None:
-        stop.set()
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    stop = threading.Event()  # set by the main thread, never by a signal handler
     _load(sock.getsockname()[1], args.rate, args.workers, stop)
-    server.serve_forever(poll_interval=0.05)
+    try:
+        serve_until_stop_signal(server, close=False)
+    finally:
+        stop.set()
     return 0
 
 

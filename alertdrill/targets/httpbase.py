@@ -13,12 +13,12 @@ from __future__ import annotations
 import argparse
 import errno
 import json
-import signal
 import socket
-import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from alertdrill.stopsignal import serve_until_stop_signal
 
 
 def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
@@ -112,15 +112,9 @@ class JSONHandler(BaseHTTPRequestHandler):
 
 
 def serve_until_signalled(server: ThreadingHTTPServer) -> None:
-    """Serve until SIGTERM or SIGINT, then return (the caller closes its own resources)."""
-
-    def _stop(*_: object) -> None:
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    server.serve_forever(poll_interval=0.05)
-    server.server_close()
+    """Serve until SIGTERM or SIGINT, then return (the caller closes its own resources); the
+    signal handler takes no lock (see alertdrill.stopsignal)."""
+    serve_until_stop_signal(server)
 
 
 class WebhookHandler(JSONHandler):

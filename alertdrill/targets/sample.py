@@ -7,13 +7,13 @@ the harness (``--fd``), which is how the harness knows its port before it starts
 from __future__ import annotations
 
 import argparse
-import signal
 import socket
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from alertdrill.stopsignal import serve_until_stop_signal
 from alertdrill.targets.httpbase import add_listen_arguments, listening_socket
 
 
@@ -78,12 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     sock = listening_socket(args)
     server = _Server(sock, args.name)
 
-    def _stop(*_: object) -> None:
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    server.serve_forever(poll_interval=0.05)
+    serve_until_stop_signal(server, close=False)
     return 0
 
 
