@@ -3,7 +3,7 @@
 Steps hold a ``Drill`` and call its methods; everything stateful lives here so that steps stay
 parsing-only and so that the same engine drives the CLI's GameDay mode.
 
-Size (~540 lines): one method per action a step or a GameDay can take, each a few lines over
+Size (~610 lines): one method per action a step or a GameDay can take, each a few lines over
 a fault or a capability; the facade is the point (steps and the supervisor see only ``Drill``).
 """
 
