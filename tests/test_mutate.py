@@ -503,7 +503,11 @@ def test_the_operators_make_the_hand_written_mutants_of_test_mutations(
     (they double the last letter where the hand wrote an s)."""
     from tests.test_mutations import MUTANTS
 
-    for hand in MUTANTS:
+    # The seven edits of the routing and rules; the mutants after them target the message
+    # claims (template edits, resolve_timeout, webhooks swapped) that no operator aims at.
+    seven = MUTANTS[:7]
+    assert seven[-1].name == "inhibition compares the wrong label (the seed's)"
+    for hand in seven:
         before = (REFERENCE / hand.file).read_text()
         after = before.replace(hand.before, hand.after)
         same_file = [m for m in reference if m.file == hand.file]

@@ -245,6 +245,16 @@ class Route:
         matchers = ", ".join(map(str, self.matchers)) or "no matchers"
         return f"{{{matchers}}} → {self.receiver}"
 
+    @property
+    def effective_receiver(self) -> str | None:
+        """Its receiver, or the nearest parent's: a route that names none inherits it."""
+        route: Route | None = self
+        while route is not None:
+            if route.receiver:
+                return route.receiver
+            route = route.parent
+        return None
+
     def walk(self) -> Iterator[Route]:
         """This route and every route below it, depth first, in config order."""
         yield self

@@ -70,15 +70,8 @@ def _receivers(root: Route, shape: Any) -> set[str]:
     for route in candidates:
         if any(all3(child.matchers, shape) is Tri.YES for child in route.routes):
             continue
-        receiver = _receiver_of(route)
+        receiver = route.effective_receiver
         if receiver:
             found.add(receiver)
     return found
 
-
-def _receiver_of(route: Route | None) -> str | None:
-    while route is not None:
-        if route.receiver:
-            return route.receiver
-        route = route.parent
-    return None

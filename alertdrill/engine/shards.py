@@ -10,13 +10,13 @@ counts the same, which balances the counts.
 
 from __future__ import annotations
 
-import json
 import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from alertdrill.errors import ConfigError
+from alertdrill.report.records import latest_records
 
 #: The weight of a scenario no earlier record knows (any constant balances by count).
 UNKNOWN_SECONDS = 1.0
@@ -43,20 +43,9 @@ def scenario_key(nodeid: str) -> str:
 
 def durations_from(directories: Iterable[Path]) -> dict[str, float]:
     """Seconds each scenario took in the records found in ``directories`` (the latest wins)."""
-    found: dict[str, tuple[str, float]] = {}
-    for directory in directories:
-        for path in sorted(Path(directory).glob("*.json")):
-            try:
-                record = json.loads(path.read_text())
-            except (OSError, ValueError):
-                continue
-            if not isinstance(record, dict) or record.get("duration") is None:
-                continue
-            key = scenario_key(str(record.get("nodeid", "")))
-            started = str(record.get("started") or "")
-            if key not in found or started >= found[key][0]:
-                found[key] = (started, float(record["duration"]))
-    return {key: seconds for key, (_, seconds) in found.items()}
+    latest = latest_records(directories, lambda r: scenario_key(str(r.get("nodeid", ""))),
+                            keep=lambda r: r.get("duration") is not None)
+    return {key: float(record["duration"]) for key, record in latest.items()}
 
 
 def assign(nodeids: Sequence[str], total: int,

@@ -93,7 +93,7 @@ class AmModel:
         two routes to one receiver are two notifications."""
         found = []
         for route in match_routes(self.tree, labels):
-            receiver = _receiver_of(route)
+            receiver = route.effective_receiver
             if receiver:
                 found.append((receiver, self.settings[id(route)]))
         return tuple(sorted(found, key=repr))
@@ -102,13 +102,6 @@ class AmModel:
         """Every matcher of the routing tree."""
         return [m for route in self.tree.walk() for m in route.matchers]
 
-
-def _receiver_of(route: Route | None) -> str | None:
-    while route is not None:
-        if route.receiver:
-            return route.receiver
-        route = route.parent
-    return None
 
 
 class Checker:

@@ -22,14 +22,15 @@ is usually killed cheaply; scenarios with no record after them, in file order.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from alertdrill.engine.stackspec import StackSpec
 from alertdrill.mutate.model import Mutant
+from alertdrill.report.records import latest_records
 from alertdrill.yamlio import load_yaml
 
 _QUOTED = re.compile(r'"([^"\n]*)"')
@@ -131,44 +132,25 @@ def sees(scenario: Scenario, mutant: Mutant, stack_name: str, names: StackNames)
     return False
 
 
+def _scenario_of(record: dict[str, Any]) -> tuple[str, str]:
+    return (Path(str(record.get("feature", {}).get("file", ""))).name,
+            str(record.get("scenario", {}).get("name", "")))
+
+
 def durations(directories: Iterable[Path]) -> dict[tuple[str, str], float]:
     """(feature file name, scenario name) → seconds, from the records in ``directories``
     (the latest record of a scenario wins)."""
-    found: dict[tuple[str, str], tuple[str, float]] = {}
-    for directory in directories:
-        for path in sorted(Path(directory).glob("*.json")):
-            try:
-                record = json.loads(path.read_text())
-            except (OSError, ValueError):
-                continue
-            if not isinstance(record, dict) or record.get("duration") is None:
-                continue
-            key = (Path(str(record.get("feature", {}).get("file", ""))).name,
-                   str(record.get("scenario", {}).get("name", "")))
-            started = str(record.get("started") or "")
-            if key not in found or started >= found[key][0]:
-                found[key] = (started, float(record["duration"]))
-    return {key: seconds for key, (_, seconds) in found.items()}
+    latest = latest_records(directories, _scenario_of,
+                            keep=lambda r: r.get("duration") is not None)
+    return {key: float(record["duration"]) for key, record in latest.items()}
 
 
 def failing(directories: Iterable[Path]) -> set[tuple[str, str]]:
     """(feature file name, scenario name) of every scenario whose latest record in
     ``directories`` did not pass."""
-    found: dict[tuple[str, str], tuple[str, str]] = {}
-    for directory in directories:
-        for path in sorted(Path(directory).glob("*.json")):
-            try:
-                record = json.loads(path.read_text())
-            except (OSError, ValueError):
-                continue
-            if not isinstance(record, dict) or "outcome" not in record:
-                continue
-            key = (Path(str(record.get("feature", {}).get("file", ""))).name,
-                   str(record.get("scenario", {}).get("name", "")))
-            started = str(record.get("started") or "")
-            if key not in found or started >= found[key][0]:
-                found[key] = (started, str(record["outcome"]))
-    return {key for key, (_, outcome) in found.items() if outcome in ("failed", "error")}
+    latest = latest_records(directories, _scenario_of, keep=lambda r: "outcome" in r)
+    return {key for key, record in latest.items()
+            if record["outcome"] in ("failed", "error")}
 
 
 def ordered(scenarios: Sequence[Scenario],

@@ -21,11 +21,11 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alertdrill.backends.process import run_id
 from alertdrill.engine import timeline as tl
@@ -34,6 +34,8 @@ from alertdrill.report.redact import Redactor, secrets_of_files
 from alertdrill.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+K = TypeVar("K", bound=Hashable)
 
 SCHEMA = "alertdrill.engine.scenario-record/1"
 #: Outcomes a record can have.
@@ -256,6 +258,28 @@ def load_records(directory: Path) -> list[dict[str, Any]]:
             records.append(data)
     records.sort(key=lambda r: (str(r.get("started") or ""), str(r.get("id"))))
     return records
+
+
+def latest_records(directories: Iterable[Path], key: Callable[[dict[str, Any]], K],
+                   keep: Callable[[dict[str, Any]], bool] = lambda record: True
+                   ) -> dict[K, dict[str, Any]]:
+    """The latest record (by its ``started``) of each ``key`` in ``directories``: what earlier
+    runs say of a scenario — its duration for the shards and the mutation runs' order, its
+    outcome for leaving out what fails without a mutant. Unreadable files are skipped."""
+    found: dict[K, dict[str, Any]] = {}
+    for directory in directories:
+        for path in sorted(Path(directory).glob("*.json")):
+            try:
+                record = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            if not isinstance(record, dict) or not keep(record):
+                continue
+            k = key(record)
+            if k not in found or str(record.get("started") or "") >= str(
+                    found[k].get("started") or ""):
+                found[k] = record
+    return found
 
 
 # -- digests of a timeline (JSON events) ---------------------------------------------------------
