@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from alertdrill import clock
 from alertdrill import timeline as tl
 from alertdrill.backends.base import PartitionableStack, RunningStack
 from alertdrill.cluster import (
@@ -158,6 +159,14 @@ class Drill:
         return lines
 
     # -- actions --------------------------------------------------------------------------
+    def wait(self, real_seconds: float) -> None:
+        """Let ``real_seconds`` of the modelled world pass (see alertdrill.clock)."""
+        clock.wait_for(self.timeline, self.scale, real_seconds)
+
+    def wait_until(self, real_seconds: float) -> None:
+        """Block until the scenario clock reads ``real_seconds`` (see alertdrill.clock)."""
+        clock.wait_until(self.timeline, self.scale, real_seconds, self.settings.tolerance)
+
     def apply(self, fault: Fault) -> Fault:
         """Apply a fault and keep it for automatic revert."""
         self.faults.append(fault)

@@ -1,0 +1,51 @@
+"""The scenario clock: waits are scaled, a past time is refused, neither is an anchor."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from alertdrill import clock
+from alertdrill.errors import StepError
+from alertdrill.timeline import Timeline
+from alertdrill.timescale import TimeScale
+
+K600 = TimeScale(600, 0.25)
+
+
+def test_a_wait_lasts_the_scaled_duration_and_is_no_anchor() -> None:
+    timeline = Timeline()
+    started = time.monotonic()
+    measured = clock.wait_for(timeline, K600, 60)  # one real-world minute: 0.1 s
+    elapsed = time.monotonic() - started
+    assert measured == pytest.approx(0.1)
+    assert 0.1 <= elapsed < 0.3  # tolerance: sleep overshoot on a loaded 2-core machine
+    assert [e.anchor for e in timeline.events()] == [False]
+
+
+def test_waiting_until_a_scenario_time_ends_there() -> None:
+    timeline = Timeline()
+    clock.wait_until(timeline, K600, 120, tolerance=0.5)  # 2 real-world minutes: t=0.2 s
+    assert 0.2 <= timeline.now() < 0.4
+    assert not any(e.anchor for e in timeline.events())
+
+
+def test_a_time_already_past_is_refused_with_where_the_clock_is() -> None:
+    now = [100.0]
+    timeline = Timeline(clock=lambda: now[0])
+    now[0] += 2.0  # the scenario is at t=2 s measured, 20 real-world minutes at K=600
+    with pytest.raises(StepError, match=r"already at 20m.*past 1m"):
+        clock.wait_until(timeline, K600, 60, tolerance=0.5)
+
+
+def test_a_time_past_by_less_than_the_tolerance_is_now() -> None:
+    now = [100.0]
+    timeline = Timeline(clock=lambda: now[0])
+    now[0] += 0.3  # 0.2 s late for t=0.1 s, within the 0.5 s tolerance
+    assert clock.wait_until(timeline, K600, 60, tolerance=0.5) == 0.0
+
+
+def test_a_wait_must_be_positive() -> None:
+    with pytest.raises(StepError, match="cannot wait"):
+        clock.wait_for(Timeline(), K600, 0)
