@@ -58,6 +58,7 @@ from alertdrill.rulelabels import rule_label_sets
 from alertdrill.seriescontrol import select
 from alertdrill.seriesplan import StandIn, did_you_mean
 from alertdrill.settings import Settings
+from alertdrill.silences import Matcher, silence_key, silence_window
 from alertdrill.sink.client import SinkClient
 from alertdrill.staticreach import reachable_receivers
 from alertdrill.timeline import Timeline
@@ -410,12 +411,12 @@ class Drill:
         for fault in found if every else found[:1]:
             fault.revert()
 
-    def create_silence(self, labels: dict[str, str], duration_real: float, created_by: str,
-                       comment: str) -> str:
+    def create_silence(self, matchers: list[Matcher], duration_real: float, created_by: str,
+                       comment: str, starts_in_real: float = 0.0) -> str:
         """A silence as the on-call guide demands it: an author, a comment, a bounded length.
 
-        The length is real-world (scaled like every other duration); the guide forbids
-        silences without a comment, so the harness refuses them too.
+        The length and the delay before it starts are real-world (scaled like every other
+        duration); the guide forbids silences without a comment, so the harness refuses them.
         """
         if not comment.strip():
             raise StepError("a silence without a comment is refused",
@@ -423,30 +424,37 @@ class Drill:
                             'with comment "…"')
         if not created_by.strip():
             raise StepError("a silence without an author is refused", 'add by "name"')
-        if not labels:
+        if not matchers:
             raise StepError("a silence needs at least one matcher", 'e.g. alertname="X"')
-        now = datetime.now(UTC)
-        ends = now + timedelta(seconds=self.scale.measured(duration_real))
-        matchers = [{"name": k, "value": v, "isRegex": False, "isEqual": True}
-                    for k, v in labels.items()]
+        starts, ends = silence_window(datetime.now(UTC), self.scale.measured(starts_in_real),
+                                      self.scale.measured(duration_real))
         last_error: Exception | None = None
         for api in self.alertmanagers:
             try:
-                silence_id = api.create_silence(matchers, now.isoformat(), ends.isoformat(),
+                silence_id = api.create_silence([m.to_api() for m in matchers],
+                                                starts.isoformat(), ends.isoformat(),
                                                 created_by, comment)
+            except requests.HTTPError as exc:  # a refusal: every peer would say the same
+                body = exc.response.text.strip() if exc.response is not None else ""
+                raise StepError(f"Alertmanager refused the silence {silence_key(matchers)}: "
+                                f"{body or exc}") from None
             except requests.RequestException as exc:
                 last_error = exc
                 continue
-            self.silences[_silence_key(labels)] = silence_id
-            self.timeline.add(tl.ACTION, "silence", labels, anchor=True, silence_id=silence_id,
-                              created_by=created_by, comment=comment,
-                              note=f"silence {silence_id[:8]} by {created_by}: {comment}")
+            self.silences[silence_key(matchers)] = silence_id
+            later = f", starting in {self.scale.measured(starts_in_real):.3f} s measured" \
+                if starts_in_real else ""
+            self.timeline.add(tl.ACTION, "silence", _matcher_labels(matchers),
+                              anchor=True, silence_id=silence_id, created_by=created_by,
+                              comment=comment, matchers=silence_key(matchers),
+                              note=f"silence {silence_id[:8]} by {created_by}: {comment}{later}")
             return silence_id
         raise StepError(f"no Alertmanager peer accepted the silence: {last_error}")
 
-    def remove_silence(self, labels: dict[str, str]) -> None:
+    def remove_silence(self, matchers: list[Matcher]) -> None:
         """Expire the silence this scenario created for exactly these matchers."""
-        silence_id = self.silences.pop(_silence_key(labels), None)
+        key = silence_key(matchers)
+        silence_id = self.silences.pop(key, None)
         if silence_id is None:
             raise StepError("this scenario created no silence with these matchers",
                             f"silences created: {sorted(self.silences) or 'none'}")
@@ -456,7 +464,7 @@ class Drill:
                 break
             except requests.RequestException:
                 continue
-        self.timeline.add(tl.ACTION, "silence", labels, anchor=True,
+        self.timeline.add(tl.ACTION, "silence", _matcher_labels(matchers), anchor=True,
                           note=f"silence {silence_id[:8]} removed")
 
     def failed_notifications(self, integration: str, attempts: bool = False) -> float:
@@ -571,8 +579,9 @@ def _target_of(fault: Fault) -> str | None:
     return getattr(fault, "receiver", None)
 
 
-def _silence_key(labels: dict[str, str]) -> str:
-    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+def _matcher_labels(matchers: list[Matcher]) -> dict[str, str]:
+    """A silence's matchers as timeline labels: an equality's value, else operator and value."""
+    return {m.name: m.value if m.op == "=" else f"{m.op}{m.value}" for m in matchers}
 
 
 def _startup_note(startup: dict[str, float]) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alertdrill.argcheck import syntax_problems
 from alertdrill.claimnames import ParsedStep, StackNames, problems, stack_names
 from alertdrill.errors import AlertdrillError
 from alertdrill.plugin import parse_step
@@ -78,6 +79,8 @@ def check_features(paths: Iterable[Path], resolve_stack: Callable[[str, Path], P
             def resolve(stack: str, where: Path = file.parent) -> StackNames:
                 return stack_names(resolve_stack(stack, where), peers)
 
+            for malformed in syntax_problems(parsed):
+                found.append(FeatureProblem(file, name, malformed))
             try:
                 for problem in problems(parsed, resolve):
                     found.append(FeatureProblem(file, name, problem.message()))

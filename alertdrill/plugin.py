@@ -282,7 +282,14 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
                 hint,
             )
         parsed.append(parse_step(step, context))
-    _refuse_unknown_names(request, parsed, f"{feature.rel_filename}: {scenario.name}")
+    where = f"{feature.rel_filename}: {scenario.name}"
+    from alertdrill.argcheck import syntax_problems
+
+    malformed = syntax_problems(parsed)
+    if malformed:
+        raise AlertdrillError(f"{where}: a step argument cannot be read:\n    "
+                              + "\n    ".join(malformed), "fix the step's text")
+    _refuse_unknown_names(request, parsed, where)
 
 
 def parse_step(step: Any, context: Any) -> ParsedStep:

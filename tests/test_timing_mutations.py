@@ -41,6 +41,56 @@ MUTANTS = [
 ]
 
 
+@dataclass(frozen=True)
+class ScenarioMutant:
+    """A bundled feature file with one change to what a step asks of the stack."""
+
+    name: str
+    feature: str
+    before: str
+    after: str
+    scenarios: str
+    failing_step: str
+
+
+SCENARIO_MUTANTS = [
+    ScenarioMutant("the negative matcher made positive", "sample/silences.feature",
+                   'alertname=~"Cache.*", severity!="critical" is created',
+                   'alertname=~"Cache.*", severity="critical" is created',
+                   "negative", '"CacheMissesHigh" is silenced within 1 minute'),
+    ScenarioMutant("the regex matcher widened to every alert", "sample/silences.feature",
+                   'alertname=~"Cache.*", severity!="critical" is created',
+                   'alertname=~".+", severity!="critical" is created',
+                   "negative", '"team-web" is notified of "ApiSlow" within 2 minutes'),
+    ScenarioMutant("the silence starting at once", "sample/silences.feature",
+                   'for 15 minutes starting in 3 minutes with comment',
+                   'for 15 minutes with comment',
+                   "starting", '"team-web" is notified of "CacheMissesHigh" within 1 minute'),
+]
+
+
+@pytest.mark.parametrize("mutant", SCENARIO_MUTANTS, ids=[m.name for m in SCENARIO_MUTANTS])
+def test_the_changed_scenario_fails(mutant: ScenarioMutant, tmp_path: Path) -> None:
+    text = (ROOT / "features" / mutant.feature).read_text()
+    assert text.count(mutant.before) == 1, f"mutation site not unique in {mutant.feature}"
+    feature = tmp_path / Path(mutant.feature).name
+    feature.write_text(text.replace(mutant.before, mutant.after))
+    (tmp_path / "test_f.py").write_text(
+        f"from pytest_bdd import scenarios\nscenarios({str(feature)!r})\n")
+    result = run_pytest([str(tmp_path / "test_f.py"), "-p", "no:xdist", "--rootdir", str(ROOT),
+                         "-c", str(ROOT / "pyproject.toml"), "-k", mutant.scenarios, "-x", "-q"],
+                        env={}, timeout=300)
+    _caught(result.stdout + result.stderr, result.returncode, mutant.name, mutant.failing_step)
+
+
+def _caught(output: str, returncode: int, name: str, failing_step: str) -> None:
+    assert " passed" in output or " failed" in output, output[-2000:]
+    assert returncode == 1, f"the scenario did not catch '{name}':\n{output[-3000:]}"
+    failed_step = next((ln for ln in output.splitlines() if ln.startswith("step: ")), "")
+    assert failing_step in failed_step, (
+        f"'{name}' was caught, but not by the expected step:\n{output[-3000:]}")
+
+
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_the_scenario_catches(mutant: Mutant, tmp_path: Path) -> None:
     stack = tmp_path / mutant.stack
@@ -51,9 +101,4 @@ def test_the_scenario_catches(mutant: Mutant, tmp_path: Path) -> None:
     target.write_text(text.replace(mutant.before, mutant.after))
     result = run_pytest(["features", "-p", "no:xdist", "-k", mutant.scenarios, "-x", "-q"],
                         env={"ALERTDRILL_STACK_DIRS": str(tmp_path)}, timeout=300)
-    output = result.stdout + result.stderr
-    assert " passed" in output or " failed" in output, output[-2000:]
-    assert result.returncode == 1, f"the scenario did not catch '{mutant.name}':\n{output[-3000:]}"
-    failed_step = next((ln for ln in output.splitlines() if ln.startswith("step: ")), "")
-    assert mutant.failing_step in failed_step, (
-        f"'{mutant.name}' was caught, but not by the expected step:\n{output[-3000:]}")
+    _caught(result.stdout + result.stderr, result.returncode, mutant.name, mutant.failing_step)
