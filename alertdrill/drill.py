@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from alertdrill import clock
+from alertdrill import clock, liveconfig
 from alertdrill import timeline as tl
 from alertdrill.backends.base import PartitionableStack, RunningStack
 from alertdrill.cluster import (
@@ -466,6 +466,36 @@ class Drill:
                 continue
         self.timeline.add(tl.ACTION, "silence", _matcher_labels(matchers), anchor=True,
                           note=f"silence {silence_id[:8]} removed")
+
+    def replace_alertmanager_config(self, relative: str) -> None:
+        """Replace the stack's alertmanager.yml by ``relative`` (in the stack directory),
+        scaled and instrumented as at start, and reload every peer (alertdrill.liveconfig)."""
+        _, doc = liveconfig.change_file(self.stack.spec.root, relative, "alertmanager")
+        config, warnings = liveconfig.scaled_alertmanager(doc, self.scale)
+        for warning in warnings:
+            self.timeline.add(tl.STACK_WARNING, "stack", note=f"{relative}: {warning}")
+        started = self.timeline.now()  # the first peer runs it from its reload on
+        done = liveconfig.reload_alertmanagers(self.stack, self.alertmanager_view(config),
+                                               relative)
+        self.timeline.add(tl.ACTION, "config", t=started, anchor=True,
+                          note=f"alertmanager.yml replaced by {relative}: {done.details} "
+                               f"(took {self.timeline.now() - started:.3f} s)")
+
+    def replace_rule_file(self, rule_file: str, relative: str) -> None:
+        """Replace one of the stack's rule files by ``relative`` (both in the stack directory),
+        scaled as at start, and reload Prometheus; returns once Prometheus lists its
+        Alertmanagers again (about 5 s measured: see alertdrill.liveconfig)."""
+        root = self.stack.spec.root
+        _, doc = liveconfig.change_file(root, relative, "rules")
+        done = liveconfig.reload_rules(self.stack, (root / rule_file).resolve(), doc, self.scale,
+                                       relative)
+        self.timeline.add(tl.ACTION, "config", anchor=True,
+                          note=f"{rule_file} replaced by {relative}: {done.details}",
+                          discovery_gap=round(done.gap, 3))
+
+    def alertmanager_view(self, config: dict[str, Any]) -> dict[str, Any]:
+        """A scaled alertmanager.yml as this scenario runs it: with its time-of-day shift."""
+        return config
 
     def failed_notifications(self, integration: str, attempts: bool = False) -> float:
         """Failures Alertmanager counted for ``integration``, summed over the reachable peers.

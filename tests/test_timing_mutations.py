@@ -38,6 +38,17 @@ MUTANTS = [
            "      receiver: ops-team\n      group_by: [alertname, instance]\n"
            "      group_interval: 1m\n",
            "joining", 'with labels mountpoint=/logs between 3 and 4 minutes'),
+    Mutant("a live alertmanager.yml that Alertmanager refuses", "sample",
+           "changes/alertmanager-web-pages.yml",
+           "'severity=\"warning\"']\n      receiver: oncall-pager",
+           "'severity=\"warning\"']\n      receiver: oncall-pagr",
+           "routing_change", "the stack's alertmanager.yml is replaced by"),
+    Mutant("a live rule file that Prometheus refuses", "sample", "changes/availability-slow.yml",
+           "expr: up == 0", "expr: up ==",
+           "rule_change", 'the rule file "rules/availability.yml" is replaced by'),
+    Mutant("a live rule change that keeps the old for", "sample", "changes/availability-slow.yml",
+           "for: 5m", "for: 30s",
+           "rule_change", '"oncall-pager" is never notified of "TargetDown" within 4 minutes'),
 ]
 
 

@@ -15,6 +15,7 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from alertdrill.backends.base import StackOptions
 from alertdrill.backends.common import (
@@ -40,7 +41,12 @@ from alertdrill.backends.local_services import (
 from alertdrill.binaries import find_binary
 from alertdrill.durations import format_duration
 from alertdrill.errors import ConfigError
-from alertdrill.instrument import TargetMap, instrument_alertmanager, instrument_prometheus
+from alertdrill.instrument import (
+    Instrumented,
+    TargetMap,
+    instrument_alertmanager,
+    instrument_prometheus,
+)
 from alertdrill.kinds import kind
 from alertdrill.ports import LOOPBACK, bind_listener, port_of
 from alertdrill.process import (
@@ -173,15 +179,9 @@ class LocalStack(StackBase[LocalService]):
     def _start_alertmanagers(self, binary: str, config: dict) -> None:
         clustered = self.peers > 1
         timeout = self.peer_timeout = peer_timeout(config, self.peers, self.scale.factor)
+        self.alertmanager_source = config
         for index in range(self.peers):
-            instrumented = instrument_alertmanager(
-                config,
-                config_dir=self.spec.alertmanager_config.parent,
-                sink_url=self.sink_url,
-                smtp_address=f"{LOOPBACK}:{self.smtp_port}",
-                peer=index,
-                services=self._addresses(),
-            )
+            instrumented = self._instrument_peer(config, index)
             path = instrumented.dump(self.workdir / f"alertmanager-{index}.yml")
             self._configs[path.name] = path
             if index == 0:
@@ -196,6 +196,16 @@ class LocalStack(StackBase[LocalService]):
                 wait_ports(am, clustered)
         for am in self.alertmanagers:
             wait_ports(am, clustered)
+
+    def _instrument_peer(self, config: dict[str, Any], index: int) -> Instrumented:
+        """Peer ``index``'s copy of a (scaled) alertmanager.yml, delivering to the sink."""
+        return instrument_alertmanager(config, config_dir=self.spec.alertmanager_config.parent,
+                                       sink_url=self.sink_url,
+                                       smtp_address=f"{LOOPBACK}:{self.smtp_port}", peer=index,
+                                       services=self._addresses())
+
+    def _refresh_forwards(self) -> None:
+        self._write_forwards()
 
     def _addresses(self) -> dict[str, str]:
         """Every address the configs know a service of the stack by → the service's name."""
