@@ -96,7 +96,7 @@ from alertdrill.process import (
     run_id,
     unregister_cleanup,
 )
-from alertdrill.stackspec import StackSpec
+from alertdrill.stackspec import StackSpec, with_flags
 from alertdrill.timescale import prometheus_flags
 
 __all__ = ["DockerStack", "Leftovers", "remove_leftovers"]
@@ -405,6 +405,7 @@ class DockerStack(StackBase[DockerService]):
                                            cluster_ips[index]))
             else:
                 argv.append("--cluster.listen-address=")
+            argv = with_flags(argv, self.spec.alertmanager_flags)
             # The stack directory is mounted where it is on the host: the instrumented config
             # names its templates by their host paths.
             self.alertmanagers.append(self._service(
@@ -456,9 +457,10 @@ class DockerStack(StackBase[DockerService]):
         self._configs[path.name] = path
         self.prometheus = self._service(
             "prometheus", image,
-            ["--config.file=/etc/alertdrill/prometheus.yml", "--storage.tsdb.path=/prometheus",
-             f"--web.listen-address=0.0.0.0:{PROM_WEB}", "--web.enable-lifecycle",
-             *prometheus_flags(self.scale), "--log.level=info"],
+            with_flags(["--config.file=/etc/alertdrill/prometheus.yml",
+                        "--storage.tsdb.path=/prometheus", f"--web.listen-address=0.0.0.0:{PROM_WEB}",
+                        "--web.enable-lifecycle", *prometheus_flags(self.scale), "--log.level=info"],
+                       self.spec.prometheus_flags),
             PROM_WEB, [Attachment(self.network, ["prometheus"]),
                        Attachment(self.alerting_network, ["prometheus.alerting"])],
             ready_path="/-/ready", mounts={str(directory): ("/etc/alertdrill", "ro")})

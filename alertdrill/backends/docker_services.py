@@ -36,7 +36,7 @@ from alertdrill.kinds import kind
 from alertdrill.kinds.base import HttpReady, TlsReady
 from alertdrill.kinds.capabilities import Capability, Capable
 from alertdrill.seriesplan import StandIn
-from alertdrill.stackspec import ServiceSpec
+from alertdrill.stackspec import ServiceSpec, with_flags
 
 #: Host ports are chosen below Linux's ephemeral range (32768…), so an outgoing connection of
 #: another program never holds one while its container is stopped.
@@ -340,7 +340,8 @@ def build_service(ctx: BuildContext, spec: ServiceSpec) -> DockerService:
     port = listen_port(spec)
     container = declared.container(spec, ctx, port)
     svc = DockerService(
-        name=spec.name, image=ctx.images[declared.image], command=container.command,
+        name=spec.name, image=ctx.images[declared.image],
+        command=with_flags(container.command, spec.flags),
         client=ctx.client, labels=ctx.labels,
         networks=[Attachment(ctx.stack_network, aliases_of(spec))],
         port=port if container.published else 0, container_name=f"{spec.name}-{ctx.suffix}",

@@ -55,7 +55,7 @@ from alertdrill.process import (
     remove_tempdir,
 )
 from alertdrill.seriesplan import StandIn
-from alertdrill.stackspec import StackSpec
+from alertdrill.stackspec import StackSpec, with_flags
 from alertdrill.timescale import (
     prometheus_flags,
 )
@@ -252,7 +252,8 @@ class LocalStack(StackBase[LocalService]):
                         argv.append(f"--cluster.peer={LOOPBACK}:{other.extra['cluster']}")
             else:
                 argv.append("--cluster.listen-address=")
-            return ManagedProcess(name, argv, self._log(name))
+            return ManagedProcess(name, with_flags(argv, self.spec.alertmanager_flags),
+                                  self._log(name))
 
         svc = LocalService(name, launch, "/-/ready")
         return svc
@@ -295,7 +296,8 @@ class LocalStack(StackBase[LocalService]):
                 *prometheus_flags(self.scale),
                 "--log.level=info",
             ]
-            return ManagedProcess("prometheus", argv, self._log("prometheus"))
+            return ManagedProcess("prometheus", with_flags(argv, self.spec.prometheus_flags),
+                                  self._log("prometheus"))
 
         svc = LocalService("prometheus", launch, "/-/ready")
         self.prometheus = svc

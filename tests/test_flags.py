@@ -1,0 +1,78 @@
+"""Extra process flags from alertdrill.yml: checked before start, passed to the processes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from alertdrill.backends.base import StackOptions
+from alertdrill.backends.local import LocalStack
+from alertdrill.errors import ConfigError
+from alertdrill.stackspec import StackSpec, with_flags
+from tests.helpers import write_stack
+
+
+def _manifest(stack: Path, **changes: object) -> Path:
+    path = stack / "alertdrill.yml"
+    manifest = yaml.safe_load(path.read_text())
+    for key, value in changes.items():
+        if key == "alertmanager":
+            manifest.setdefault("alertmanager", {}).update(value)
+        elif key.startswith("service:"):
+            manifest["services"][key.split(":", 1)[1]].update(value)
+        else:
+            manifest[key] = value
+    path.write_text(yaml.safe_dump(manifest))
+    return stack
+
+
+def test_flags_are_read_for_prometheus_the_peers_and_a_service(tmp_path: Path) -> None:
+    stack = _manifest(write_stack(tmp_path), prometheus_flags=["--query.max-samples=1234567"],
+                      alertmanager={"flags": ["--log.format=json"]},
+                      **{"service:web": {"flags": ["--verbose"]}})
+    spec = StackSpec.load(stack)
+    assert spec.prometheus_flags == ("--query.max-samples=1234567",)
+    assert spec.alertmanager_flags == ("--log.format=json",)
+    assert spec.services["web"].flags == ("--verbose",)
+    assert "flags" not in spec.services["web"].options
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"prometheus_flags": "--x=1"}, "must be a list of strings"),
+    ({"prometheus_flags": ["query.max-samples=1"]}, "is not a flag"),
+    ({"prometheus_flags": ["--config.file=/etc/p.yml"]}, "--config.file is set by alertdrill"),
+    ({"prometheus_flags": ["--rules.alert.resend-delay=1m"]}, "set by alertdrill"),
+    ({"alertmanager": {"flags": ["--cluster.peer=10.0.0.1:9094"]}}, "--cluster.peer is set by"),
+    ({"alertmanager": {"flags": ["--storage.path=/x"]}}, "--storage.path is set by"),
+    ({"service:web": {"flags": [3]}}, "services.web.flags must be a list of strings"),
+])
+def test_bad_flags_are_refused_before_start(tmp_path: Path, changes: dict[str, object],
+                                            message: str) -> None:
+    stack = _manifest(write_stack(tmp_path), **changes)
+    with pytest.raises(ConfigError, match=message):
+        StackSpec.load(stack)
+
+
+def test_a_flag_the_manifest_sets_replaces_the_harness_default() -> None:
+    argv = ["prometheus", "--log.level=info", "--web.enable-lifecycle"]
+    assert with_flags(argv, ("--log.level=debug", "--query.timeout=1m")) == [
+        "prometheus", "--web.enable-lifecycle", "--log.level=debug", "--query.timeout=1m"]
+    assert with_flags(argv, ()) == argv
+
+
+@pytest.mark.slow
+def test_the_local_backend_passes_them_to_prometheus_and_every_peer(tmp_path: Path) -> None:
+    stack = _manifest(write_stack(tmp_path), prometheus_flags=["--query.max-samples=1234567"],
+                      alertmanager={"flags": ["--log.format=json"]})
+    with LocalStack(StackSpec.load(stack), StackOptions(peers=2)) as running:
+        flags = requests.get(running.prometheus_url + "/api/v1/status/flags", timeout=2).json()
+        assert flags["data"]["query.max-samples"] == "1234567"
+        for index in range(2):
+            log = (running.workdir / f"alertmanager-{index}.log").read_text()
+            first = next(line for line in log.splitlines() if line.strip())
+            assert first.startswith("{"), first  # --log.format=json took effect
+    assert not os.path.exists(running.workdir)
