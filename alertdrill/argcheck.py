@@ -1,10 +1,10 @@
 """Step arguments whose syntax is checked before a scenario's stack starts.
 
 Like the name check (alertdrill.claimnames), by the argument's name in the step's pattern: a
-step whose pattern captures ``matchers`` gets them parsed by :func:`parse_matchers` when the
-scenario is collected, so ``severity!!="info"`` refuses the scenario at once instead of after a
-stack came up. The pytest plugin and ``alertdrill check --features`` both call
-:func:`syntax_problems`.
+step whose pattern captures ``matchers`` gets them parsed by :func:`parse_matchers` (``moment``:
+by :func:`parse_moment`) when the scenario is collected, so ``severity!!="info"`` refuses the
+scenario at once instead of after a stack came up. The pytest plugin and ``alertdrill check
+--features`` both call :func:`syntax_problems`.
 """
 
 from __future__ import annotations
@@ -15,16 +15,13 @@ from typing import Any
 from alertdrill.claimnames import ParsedStep
 from alertdrill.errors import StepError
 from alertdrill.silences import parse_matchers
+from alertdrill.timeofday import parse_moment
 
 #: Argument name → the parser that must accept it (it raises StepError).
 ARGUMENT_SYNTAX: dict[str, Callable[[str], Any]] = {
     "matchers": parse_matchers,
+    "moment": parse_moment,
 }
-
-
-def register(argument: str, parser: Callable[[str], Any]) -> None:
-    """Check every step argument named ``argument`` with ``parser`` before start."""
-    ARGUMENT_SYNTAX[argument] = parser
 
 
 def syntax_problems(steps: Sequence[ParsedStep],

@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from alertdrill import clock, liveconfig
+from alertdrill import clock, liveconfig, timeofday
 from alertdrill import timeline as tl
 from alertdrill.backends.base import PartitionableStack, RunningStack
 from alertdrill.cluster import (
@@ -92,6 +92,11 @@ class Drill:
         self.final_cluster: list[PeerState] = []
         self.faults: list[Fault] = []
         self.silences: dict[str, str] = {}
+        #: The moment the time intervals see, and the real instant it was set at.
+        self.time_of_day: tuple[timeofday.Moment, datetime] | None = None
+        #: The scaled alertmanager.yml the scenario runs, before its time-of-day shift (None:
+        #: the stack's own, unchanged).
+        self._am_config: dict[str, Any] | None = None
         self._closed = False
 
     def begin(self) -> Drill:
@@ -477,6 +482,7 @@ class Drill:
         started = self.timeline.now()  # the first peer runs it from its reload on
         done = liveconfig.reload_alertmanagers(self.stack, self.alertmanager_view(config),
                                                relative)
+        self._am_config = config
         self.timeline.add(tl.ACTION, "config", t=started, anchor=True,
                           note=f"alertmanager.yml replaced by {relative}: {done.details} "
                                f"(took {self.timeline.now() - started:.3f} s)")
@@ -495,7 +501,30 @@ class Drill:
 
     def alertmanager_view(self, config: dict[str, Any]) -> dict[str, Any]:
         """A scaled alertmanager.yml as this scenario runs it: with its time-of-day shift."""
-        return config
+        if self.time_of_day is None:
+            return config
+        moment, since = self.time_of_day
+        return timeofday.shift_config(config, moment.at, since)
+
+    def set_time_of_day(self, moment: timeofday.Moment) -> None:
+        """Make every time interval of the running alertmanager.yml see ``moment`` now, for
+        the rest of the scenario (also in a config replaced later): rewritten and reloaded on
+        every peer. Intervals then run in real time (see alertdrill.timeofday)."""
+        config = self._am_config if self._am_config is not None else self.stack.alertmanager_source
+        names = timeofday.interval_names(config)
+        if not names:
+            raise StepError("the stack's alertmanager.yml has no time intervals, so the time of "
+                            "day changes nothing it does",
+                            "time of day matters to routes with mute_time_intervals or "
+                            "active_time_intervals (defined under time_intervals:)")
+        started = self.timeline.now()
+        self.time_of_day = (moment, datetime.now(UTC))
+        done = liveconfig.reload_alertmanagers(self.stack, self.alertmanager_view(config),
+                                               f"the time intervals for {moment.text}")
+        self._am_config = config
+        self.timeline.add(tl.ACTION, "clock", t=started, anchor=True,
+                          note=f"it is {moment.describe()} for the time intervals "
+                               f"{', '.join(names)}: {done.details}")
 
     def failed_notifications(self, integration: str, attempts: bool = False) -> float:
         """Failures Alertmanager counted for ``integration``, summed over the reachable peers.

@@ -12,8 +12,9 @@ from .patterns import DURATION, rx
 
 @when(rx(rf"{DURATION} pass(?:es)?"))
 def time_passes(drill: Drill, duration: str) -> None:
-    """Let a real-world duration pass (scaled); not an anchor: later claims still count from the
-    latest action.
+    """Let a real-world duration pass (scaled); not an anchor.
+
+    Claims after it still count from the latest action.
 
     Example: When 2 minutes pass
     """
@@ -22,8 +23,10 @@ def time_passes(drill: Drill, duration: str) -> None:
 
 @when(rx(rf"the scenario clock reaches {DURATION}"))
 def clock_reaches(drill: Drill, duration: str) -> None:
-    """Wait until the real-world time since the stack became usable (t=0) is reached, so that
-    the next action lands at that time (e.g. between two group ticks); refused when past.
+    """Wait until the scenario clock (real-world time since t=0) reads this; refused when past.
+
+    t=0 is the moment the stack became usable; the next action lands at that time (e.g.
+    between two group ticks). A time already passed by more than the tolerance is refused.
 
     Example: When the scenario clock reaches 2 minutes
     """

@@ -11,8 +11,10 @@ from .patterns import quoted, rx
 
 @when(rx(rf"the stack's alertmanager\.yml is replaced by {quoted('config_file')}"))
 def alertmanager_config_replaced(drill: Drill, config_file: str) -> None:
-    """Replace alertmanager.yml (a file in the stack directory; scaled and instrumented as at
-    start) and reload every peer: passes when each peer's metrics say it took it; an action.
+    """Replace alertmanager.yml mid-scenario and reload every peer; an action.
+
+    The file is in the stack directory, scaled and instrumented as at start; the step passes
+    when each peer's metrics say it took it (reload successful, config hash changed).
 
     Example: When the stack's alertmanager.yml is replaced by "changes/alertmanager-paging.yml"
     """
@@ -21,9 +23,11 @@ def alertmanager_config_replaced(drill: Drill, config_file: str) -> None:
 
 @when(rx(rf"the rule file {quoted('rule_file')} is replaced by {quoted('config_file')}"))
 def rule_file_replaced(drill: Drill, rule_file: str, config_file: str) -> None:
-    """Replace one rule file (paths in the stack directory; scaled as at start) and reload
-    Prometheus; returns once Prometheus runs the new rules and lists its Alertmanagers again
-    (its notifier's discovery restarts: about 5 s measured); an action.
+    """Replace one rule file mid-scenario and reload Prometheus; an action.
+
+    Paths are in the stack directory; scaled as at start. Returns once Prometheus runs the
+    new rules and lists its Alertmanagers again (its notifier's discovery restarts with the
+    reload: about 5 s measured, not scaled).
 
     Example: When the rule file "rules/availability.yml" is replaced by "changes/availability-slow.yml"
     """

@@ -23,8 +23,9 @@ _STARTING = r"(?: starting in (?P<starts_in>\d+(?:\.\d+)?\s*[a-z]+))?"
          rf"{_STARTING} with comment {quoted('comment')}"))
 def silence_created(drill: Drill, matchers: str, author: str, duration: str,
                     starts_in: str | None, comment: str) -> None:
-    """Create a silence (real-world length, scaled; optionally starting later) with author and
-    comment; an action. Matchers: = != =~ !~.
+    """Create a silence (matchers = != =~ !~; length and start scaled) with author and comment.
+
+    An action. "starting in" makes it start later (Alertmanager's startsAt in the future).
 
     Example: When a silence for alertname=~"Cache.*", severity!="info" is created by "ana" for 15 minutes starting in 5 minutes with comment "INC-42"
     """

@@ -49,6 +49,12 @@ MUTANTS = [
     Mutant("a live rule change that keeps the old for", "sample", "changes/availability-slow.yml",
            "for: 5m", "for: 30s",
            "rule_change", '"oncall-pager" is never notified of "TargetDown" within 4 minutes'),
+    Mutant("business hours moved one hour later", "reference", AM,
+           "start_time: '09:00'", "start_time: '10:00'",
+           "Tuesday_morning", '"info-review" is notified via slack of "SlowQueriesTrend"'),
+    Mutant("the weekend counted as business days", "reference", AM,
+           "weekdays: ['monday:friday']", "weekdays: ['monday:saturday']",
+           "Saturday_morning", '"info-review" is never notified of "SlowQueriesTrend"'),
 ]
 
 
