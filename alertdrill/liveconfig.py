@@ -47,6 +47,10 @@ DISCOVERY_TIMEOUT = 15.0
 RELOAD_TIMEOUT = 15.0
 
 
+_WHAT = {"rules": "a rule file", "alertmanager": "an alertmanager.yml",
+         "prometheus": "a prometheus.yml", "promtool-test": "a promtool test file"}
+
+
 @dataclass(frozen=True)
 class Reloaded:
     """What a live change did, for the timeline's note."""
@@ -70,7 +74,7 @@ def change_file(root: Path, relative: str, kind: str) -> tuple[Path, dict[str, A
     except AlertdrillError as exc:
         raise StepError(f"{relative}: {exc.args[0]}", exc.hint) from None
     if found != kind:
-        raise StepError(f"{relative} is a {found} file, not a {kind} file")
+        raise StepError(f"{relative} is not {_WHAT[kind]}: it reads as {_WHAT[found]}")
     return path, doc
 
 
@@ -83,8 +87,13 @@ def metric(text: str, name: str) -> float | None:
 
 
 def _get(url: str) -> str:
-    response = requests.get(url + "/metrics", timeout=2)
-    response.raise_for_status()
+    """A tool's /metrics page; a tool that does not answer (stopped by a fault) cannot reload."""
+    try:
+        response = requests.get(url + "/metrics", timeout=2)
+        response.raise_for_status()
+    except requests.RequestException as exc:
+        raise StepError(f"{url} does not answer, so it cannot reload: {exc}",
+                        "start it again before the config change") from None
     return response.text
 
 

@@ -10,7 +10,7 @@ from alertdrill.timeofday import parse_moment
 from .patterns import rx
 
 
-@given(rx(r"it is (?P<moment>(?:[A-Z][a-z]+ )?(?:\d{4}-\d{2}-\d{2} )?\d{1,2}:\d{2}(?: in \S+)?)"))
+@given(rx(r"it is (?P<moment>(?:[A-Za-z]+ )?(?:\d{4}-\d{2}-\d{2} )?\d{1,2}:\d{2}(?: in \S+)?)"))
 def it_is(drill: Drill, moment: str) -> None:
     """Alertmanager's time intervals see this moment now, for the rest of the scenario.
 
