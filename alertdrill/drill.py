@@ -58,7 +58,7 @@ from alertdrill.rulelabels import rule_label_sets
 from alertdrill.seriescontrol import select
 from alertdrill.seriesplan import StandIn, did_you_mean
 from alertdrill.settings import Settings
-from alertdrill.silences import Matcher, silence_key, silence_window
+from alertdrill.silences import Matcher, SilenceBook
 from alertdrill.sink.client import SinkClient
 from alertdrill.staticreach import reachable_receivers
 from alertdrill.timeline import Timeline
@@ -91,12 +91,10 @@ class Drill:
         self.final_health: Health | None = None
         self.final_cluster: list[PeerState] = []
         self.faults: list[Fault] = []
-        self.silences: dict[str, str] = {}
-        #: The moment the time intervals see, and the real instant it was set at.
-        self.time_of_day: tuple[timeofday.Moment, datetime] | None = None
-        #: The scaled alertmanager.yml the scenario runs, before its time-of-day shift (None:
-        #: the stack's own, unchanged).
-        self._am_config: dict[str, Any] | None = None
+        self._silence_book = SilenceBook(self.alertmanagers, self.timeline, self.scale)
+        #: The silences this scenario made: their matchers (as written) → their ids.
+        self.silences: dict[str, str] = self._silence_book.ids
+        self.live_config = liveconfig.LiveConfig(stack, self.scale, self.timeline)
         self._closed = False
 
     def begin(self) -> Drill:
@@ -418,113 +416,28 @@ class Drill:
 
     def create_silence(self, matchers: list[Matcher], duration_real: float, created_by: str,
                        comment: str, starts_in_real: float = 0.0) -> str:
-        """A silence as the on-call guide demands it: an author, a comment, a bounded length.
-
-        The length and the delay before it starts are real-world (scaled like every other
-        duration); the guide forbids silences without a comment, so the harness refuses them.
-        """
-        if not comment.strip():
-            raise StepError("a silence without a comment is refused",
-                            "the on-call guide requires every silence to say why (and who): add "
-                            'with comment "…"')
-        if not created_by.strip():
-            raise StepError("a silence without an author is refused", 'add by "name"')
-        if not matchers:
-            raise StepError("a silence needs at least one matcher", 'e.g. alertname="X"')
-        starts, ends = silence_window(datetime.now(UTC), self.scale.measured(starts_in_real),
-                                      self.scale.measured(duration_real))
-        last_error: Exception | None = None
-        for api in self.alertmanagers:
-            try:
-                silence_id = api.create_silence([m.to_api() for m in matchers],
-                                                starts.isoformat(), ends.isoformat(),
-                                                created_by, comment)
-            except requests.HTTPError as exc:  # a refusal: every peer would say the same
-                body = exc.response.text.strip() if exc.response is not None else ""
-                raise StepError(f"Alertmanager refused the silence {silence_key(matchers)}: "
-                                f"{body or exc}") from None
-            except requests.RequestException as exc:
-                last_error = exc
-                continue
-            self.silences[silence_key(matchers)] = silence_id
-            later = f", starting in {self.scale.measured(starts_in_real):.3f} s measured" \
-                if starts_in_real else ""
-            self.timeline.add(tl.ACTION, "silence", _matcher_labels(matchers),
-                              anchor=True, silence_id=silence_id, created_by=created_by,
-                              comment=comment, matchers=silence_key(matchers),
-                              note=f"silence {silence_id[:8]} by {created_by}: {comment}{later}")
-            return silence_id
-        raise StepError(f"no Alertmanager peer accepted the silence: {last_error}")
+        """A silence as the on-call guide demands it (see alertdrill.silences.SilenceBook)."""
+        return self._silence_book.create(matchers, duration_real, created_by, comment,
+                                         starts_in_real)
 
     def remove_silence(self, matchers: list[Matcher]) -> None:
         """Expire the silence this scenario created for exactly these matchers."""
-        key = silence_key(matchers)
-        silence_id = self.silences.pop(key, None)
-        if silence_id is None:
-            raise StepError("this scenario created no silence with these matchers",
-                            f"silences created: {sorted(self.silences) or 'none'}")
-        for api in self.alertmanagers:
-            try:
-                api.expire_silence(silence_id)
-                break
-            except requests.RequestException:
-                continue
-        self.timeline.add(tl.ACTION, "silence", _matcher_labels(matchers), anchor=True,
-                          note=f"silence {silence_id[:8]} removed")
+        self._silence_book.remove(matchers)
 
     def replace_alertmanager_config(self, relative: str) -> None:
         """Replace the stack's alertmanager.yml by ``relative`` (in the stack directory),
         scaled and instrumented as at start, and reload every peer (alertdrill.liveconfig)."""
-        _, doc = liveconfig.change_file(self.stack.spec.root, relative, "alertmanager")
-        config, warnings = liveconfig.scaled_alertmanager(doc, self.scale)
-        for warning in warnings:
-            self.timeline.add(tl.STACK_WARNING, "stack", note=f"{relative}: {warning}")
-        started = self.timeline.now()  # the first peer runs it from its reload on
-        done = liveconfig.reload_alertmanagers(self.stack, self.alertmanager_view(config),
-                                               relative)
-        self._am_config = config
-        self.timeline.add(tl.ACTION, "config", t=started, anchor=True,
-                          note=f"alertmanager.yml replaced by {relative}: {done.details} "
-                               f"(took {self.timeline.now() - started:.3f} s)")
+        self.live_config.replace_alertmanager_config(relative)
 
     def replace_rule_file(self, rule_file: str, relative: str) -> None:
-        """Replace one of the stack's rule files by ``relative`` (both in the stack directory),
-        scaled as at start, and reload Prometheus; returns once Prometheus lists its
-        Alertmanagers again (about 5 s measured: see alertdrill.liveconfig)."""
-        root = self.stack.spec.root
-        _, doc = liveconfig.change_file(root, relative, "rules")
-        done = liveconfig.reload_rules(self.stack, (root / rule_file).resolve(), doc, self.scale,
-                                       relative)
-        self.timeline.add(tl.ACTION, "config", anchor=True,
-                          note=f"{rule_file} replaced by {relative}: {done.details}",
-                          discovery_gap=round(done.gap, 3))
-
-    def alertmanager_view(self, config: dict[str, Any]) -> dict[str, Any]:
-        """A scaled alertmanager.yml as this scenario runs it: with its time-of-day shift."""
-        if self.time_of_day is None:
-            return config
-        moment, since = self.time_of_day
-        return timeofday.shift_config(config, moment.at, since)
+        """Replace one of the stack's rule files by ``relative`` and reload Prometheus; returns
+        once Prometheus lists its Alertmanagers again (see alertdrill.liveconfig)."""
+        self.live_config.replace_rule_file(rule_file, relative)
 
     def set_time_of_day(self, moment: timeofday.Moment) -> None:
         """Make every time interval of the running alertmanager.yml see ``moment`` now, for
-        the rest of the scenario (also in a config replaced later): rewritten and reloaded on
-        every peer. Intervals then run in real time (see alertdrill.timeofday)."""
-        config = self._am_config if self._am_config is not None else self.stack.alertmanager_source
-        names = timeofday.interval_names(config)
-        if not names:
-            raise StepError("the stack's alertmanager.yml has no time intervals, so the time of "
-                            "day changes nothing it does",
-                            "time of day matters to routes with mute_time_intervals or "
-                            "active_time_intervals (defined under time_intervals:)")
-        started = self.timeline.now()
-        self.time_of_day = (moment, datetime.now(UTC))
-        done = liveconfig.reload_alertmanagers(self.stack, self.alertmanager_view(config),
-                                               f"the time intervals for {moment.text}")
-        self._am_config = config
-        self.timeline.add(tl.ACTION, "clock", t=started, anchor=True,
-                          note=f"it is {moment.describe()} for the time intervals "
-                               f"{', '.join(names)}: {done.details}")
+        the rest of the scenario (see alertdrill.liveconfig.LiveConfig.set_time_of_day)."""
+        self.live_config.set_time_of_day(moment)
 
     def failed_notifications(self, integration: str, attempts: bool = False) -> float:
         """Failures Alertmanager counted for ``integration``, summed over the reachable peers.
@@ -636,11 +549,6 @@ def _target_of(fault: Fault) -> str | None:
     if service is not None:
         return str(service.name)
     return getattr(fault, "receiver", None)
-
-
-def _matcher_labels(matchers: list[Matcher]) -> dict[str, str]:
-    """A silence's matchers as timeline labels: an equality's value, else operator and value."""
-    return {m.name: m.value if m.op == "=" else f"{m.op}{m.value}" for m in matchers}
 
 
 def _startup_note(startup: dict[str, float]) -> str:

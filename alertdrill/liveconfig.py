@@ -29,11 +29,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from alertdrill import timeline as tl
+from alertdrill import timeofday
 from alertdrill.durations import parse_duration
 from alertdrill.errors import AlertdrillError, StepError
 from alertdrill.health import metric_samples
@@ -235,3 +238,68 @@ def scaled_alertmanager(doc: dict[str, Any], scale: TimeScale) -> tuple[dict[str
         return doc, []
     result = scale_alertmanager_config(doc, scale)
     return result.doc, result.warnings
+
+
+class LiveConfig:
+    """A scenario's live changes to its stack's configuration, and its time of day.
+
+    Holds the scaled alertmanager.yml the scenario runs *before* its time-of-day shift, so that
+    a config replaced later is shifted to the same moment, on the same virtual clock.
+    """
+
+    def __init__(self, stack: Any, scale: TimeScale, timeline: tl.Timeline) -> None:
+        self.stack = stack
+        self.scale = scale
+        self.timeline = timeline
+        #: The moment the time intervals see, and the real instant it was set at.
+        self.time_of_day: tuple[timeofday.Moment, datetime] | None = None
+        #: The scaled, unshifted alertmanager.yml (None: the stack's own, as started).
+        self._am_config: dict[str, Any] | None = None
+
+    def alertmanager_view(self, config: dict[str, Any]) -> dict[str, Any]:
+        """A scaled alertmanager.yml as this scenario runs it: with its time-of-day shift."""
+        if self.time_of_day is None:
+            return config
+        moment, since = self.time_of_day
+        return timeofday.shift_config(config, moment.at, since)
+
+    def replace_alertmanager_config(self, relative: str) -> None:
+        """Replace alertmanager.yml by ``relative`` (in the stack directory) and reload."""
+        _, doc = change_file(self.stack.spec.root, relative, "alertmanager")
+        config, warnings = scaled_alertmanager(doc, self.scale)
+        for warning in warnings:
+            self.timeline.add(tl.STACK_WARNING, "stack", note=f"{relative}: {warning}")
+        started = self.timeline.now()  # the first peer runs it from its reload on
+        done = reload_alertmanagers(self.stack, self.alertmanager_view(config), relative)
+        self._am_config = config
+        self.timeline.add(tl.ACTION, "config", t=started, anchor=True,
+                          note=f"alertmanager.yml replaced by {relative}: {done.details} "
+                               f"(took {self.timeline.now() - started:.3f} s)")
+
+    def replace_rule_file(self, rule_file: str, relative: str) -> None:
+        """Replace one rule file by ``relative`` (both in the stack directory) and reload."""
+        root = self.stack.spec.root
+        _, doc = change_file(root, relative, "rules")
+        done = reload_rules(self.stack, (root / rule_file).resolve(), doc, self.scale, relative)
+        self.timeline.add(tl.ACTION, "config", anchor=True,
+                          note=f"{rule_file} replaced by {relative}: {done.details}",
+                          discovery_gap=round(done.gap, 3))
+
+    def set_time_of_day(self, moment: timeofday.Moment) -> None:
+        """Every time interval of the running alertmanager.yml sees ``moment`` now, for the
+        rest of the scenario: rewritten (alertdrill.timeofday) and reloaded on every peer."""
+        config = self._am_config if self._am_config is not None else self.stack.alertmanager_source
+        names = timeofday.interval_names(config)
+        if not names:
+            raise StepError("the stack's alertmanager.yml has no time intervals, so the time of "
+                            "day changes nothing it does",
+                            "time of day matters to routes with mute_time_intervals or "
+                            "active_time_intervals (defined under time_intervals:)")
+        started = self.timeline.now()
+        self.time_of_day = (moment, datetime.now(UTC))
+        done = reload_alertmanagers(self.stack, self.alertmanager_view(config),
+                                    f"the time intervals for {moment.text}")
+        self._am_config = config
+        self.timeline.add(tl.ACTION, "clock", t=started, anchor=True,
+                          note=f"it is {moment.describe()} for the time intervals "
+                               f"{', '.join(names)}: {done.details}")

@@ -13,11 +13,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
+import requests
+
+from alertdrill import timeline as tl
 from alertdrill.errors import StepError
 from alertdrill.stepsyntax import split_commas
+
+if TYPE_CHECKING:
+    from alertdrill.observe import AlertmanagerAPI
+    from alertdrill.timeline import Timeline
+    from alertdrill.timescale import TimeScale
 
 #: Operator → (isRegex, isEqual) in the silences API.
 OPERATORS: dict[str, tuple[bool, bool]] = {
@@ -103,3 +111,76 @@ def silence_window(now: datetime, starts_in: float, lasts: float) -> tuple[datet
                         "a silence lasts a positive time and starts now or later")
     starts = now + timedelta(seconds=starts_in)
     return starts, starts + timedelta(seconds=lasts)
+
+
+def _matcher_labels(matchers: list[Matcher]) -> dict[str, str]:
+    """A silence's matchers as timeline labels: an equality's value, else operator and value."""
+    return {m.name: m.value if m.op == "=" else f"{m.op}{m.value}" for m in matchers}
+
+
+class SilenceBook:
+    """The silences a scenario makes on the cluster, by their matchers, on its timeline."""
+
+    def __init__(self, apis: list[AlertmanagerAPI], timeline: Timeline, scale: TimeScale) -> None:
+        self.apis = apis
+        self.timeline = timeline
+        self.scale = scale
+        #: silence_key(matchers) → the silence's id.
+        self.ids: dict[str, str] = {}
+
+    def create(self, matchers: list[Matcher], duration_real: float, created_by: str,
+               comment: str, starts_in_real: float = 0.0) -> str:
+        """A silence as the on-call guide demands it: an author, a comment, a bounded length.
+
+        The length and the delay before it starts are real-world (scaled like every other
+        duration); the guide forbids silences without a comment, so the harness refuses them.
+        A peer that refuses it (a 4xx/5xx answer) fails the step with Alertmanager's message:
+        every peer would say the same; one that does not answer is skipped for the next.
+        """
+        if not comment.strip():
+            raise StepError("a silence without a comment is refused",
+                            "the on-call guide requires every silence to say why (and who): add "
+                            'with comment "…"')
+        if not created_by.strip():
+            raise StepError("a silence without an author is refused", 'add by "name"')
+        if not matchers:
+            raise StepError("a silence needs at least one matcher", 'e.g. alertname="X"')
+        starts, ends = silence_window(datetime.now(UTC), self.scale.measured(starts_in_real),
+                                      self.scale.measured(duration_real))
+        last_error: Exception | None = None
+        for api in self.apis:
+            try:
+                silence_id = api.create_silence([m.to_api() for m in matchers],
+                                                starts.isoformat(), ends.isoformat(),
+                                                created_by, comment)
+            except requests.HTTPError as exc:
+                body = exc.response.text.strip() if exc.response is not None else ""
+                raise StepError(f"Alertmanager refused the silence {silence_key(matchers)}: "
+                                f"{body or exc}") from None
+            except requests.RequestException as exc:
+                last_error = exc
+                continue
+            self.ids[silence_key(matchers)] = silence_id
+            later = (f", starting in {self.scale.measured(starts_in_real):.3f} s measured"
+                     if starts_in_real else "")
+            self.timeline.add(tl.ACTION, "silence", _matcher_labels(matchers), anchor=True,
+                              silence_id=silence_id, created_by=created_by, comment=comment,
+                              matchers=silence_key(matchers),
+                              note=f"silence {silence_id[:8]} by {created_by}: {comment}{later}")
+            return silence_id
+        raise StepError(f"no Alertmanager peer accepted the silence: {last_error}")
+
+    def remove(self, matchers: list[Matcher]) -> None:
+        """Expire the silence this scenario created for exactly these matchers."""
+        silence_id = self.ids.pop(silence_key(matchers), None)
+        if silence_id is None:
+            raise StepError("this scenario created no silence with these matchers",
+                            f"silences created: {sorted(self.ids) or 'none'}")
+        for api in self.apis:
+            try:
+                api.expire_silence(silence_id)
+                break
+            except requests.RequestException:
+                continue
+        self.timeline.add(tl.ACTION, "silence", _matcher_labels(matchers), anchor=True,
+                          note=f"silence {silence_id[:8]} removed")
