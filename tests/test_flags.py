@@ -76,3 +76,56 @@ def test_the_local_backend_passes_them_to_prometheus_and_every_peer(tmp_path: Pa
             first = next(line for line in log.splitlines() if line.strip())
             assert first.startswith("{"), first  # --log.format=json took effect
     assert not os.path.exists(running.workdir)
+
+
+def test_a_services_flags_reach_its_process_and_its_container(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from alertdrill.backends import docker_services, local_services
+    from alertdrill.backends.local_services import LaunchContext
+    from alertdrill.certs import make_authority
+    from alertdrill.kinds import KINDS
+    from alertdrill.stackspec import ServiceSpec
+    from alertdrill.timescale import TimeScale
+
+    root = tmp_path / "stack"
+    root.mkdir()
+    (root / "prometheus.yml").write_text("scrape_configs: []\n")
+    (root / "alertmanager.yml").write_text("route: {receiver: r}\nreceivers: [{name: r}]\n")
+    (root / "blackbox.yml").write_text("modules:\n  tls:\n    prober: tcp\n    tcp: {tls: true}\n")
+    services = {
+        "bb": ServiceSpec("bb", "blackbox-exporter", ("bb:9115",), {},
+                          ("--log.level=debug", "--timeout-offset=0.2")),
+        "target": ServiceSpec("target", "sample-target", ("target:9000",), {}, ("--verbose",)),
+    }
+    spec = StackSpec(root, root / "prometheus.yml", root / "alertmanager.yml", (), 1, services)
+    monkeypatch.setattr("alertdrill.kinds.blackbox_exporter.find_binary", lambda n: f"/bin/{n}")
+    launched: dict[str, list[str]] = {}
+
+    class Recorder:
+        def __init__(self, name: str, argv: list[str], *_: object, **__: object) -> None:
+            launched[name] = argv
+
+    monkeypatch.setattr(local_services, "ManagedProcess", Recorder)
+    (tmp_path / "work").mkdir()
+    ctx = LaunchContext(spec, tmp_path / "work", TimeScale(60.0, 0.25), "http://127.0.0.1:7", {},
+                        lambda: ["http://127.0.0.1:1"], series={})
+    for svc_spec in services.values():
+        svc = local_services.build_service(ctx, svc_spec)
+        svc.port = svc.port or 4321
+        svc.launch()
+    # the kind's --log.level=warn gives way to the manifest's; the rest is appended
+    assert launched["bb"][-3:] == ["--web.listen-address=127.0.0.1:4321", "--log.level=debug",
+                                   "--timeout-offset=0.2"]
+    assert "--log.level=warn" not in launched["bb"]
+    assert launched["target"][-3:-2] == ["--verbose"]  # before the harness's own --fd N
+
+    (tmp_path / "docker").mkdir()
+    ca = make_authority("test")
+    dctx = docker_services.BuildContext(
+        spec=spec, workdir=tmp_path / "docker", time_scale=60.0,
+        images={k.image: f"img-{k.image}" for k in KINDS.values()}, client=None, labels={},
+        stack_network="net", suffix="x", sink_name="sink", sink_port=8080,
+        alertmanager_urls=["http://alertmanager-0:9093"], authority=lambda: ca, series={})
+    command = docker_services.build_service(dctx, services["bb"]).command
+    assert command[-2:] == ["--log.level=debug", "--timeout-offset=0.2"]
+    assert "--log.level=warn" not in command
