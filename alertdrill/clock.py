@@ -1,4 +1,6 @@
-"""The scenario clock: waiting a real-world duration, or until a real-world scenario time.
+"""The scenario clock: waiting a real-world duration, or until a real-world scenario time
+(``When 2 minutes pass``, ``When the scenario clock reaches 5 minutes``, ``When at 5 minutes,
+<step>``).
 
 A scenario's t=0 is the moment its stack became usable (``Timeline.rebase``); "at 5 minutes"
 is 5 real-world minutes after it, i.e. ``5 × 60 / K`` measured seconds. Placing an action at a

@@ -27,6 +27,7 @@ from alertdrill.claimnames import (
     stack_names,
 )
 from alertdrill.errors import AlertdrillError
+from alertdrill.nesting import inner_step, nested_argument
 from alertdrill.settings import Settings
 from alertdrill.vocabulary import loaded_steps, suggest
 
@@ -282,6 +283,15 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
                 hint,
             )
         parsed.append(parse_step(step, context))
+        carried = nested_argument(context.step_func)
+        if carried is not None:  # "At 5 minutes, <step>": its step is checked like any other
+            text = str(parsed[-1].arguments.get(carried) or "")
+            inner = inner_step(text, step.line_number)
+            inner_context = get_step_function(request=request, step=inner)
+            if inner_context is None:
+                raise AlertdrillError(f'no When-step matches "{text}" ({feature.rel_filename}:'
+                                      f"{step.line_number})", "see README › Step vocabulary")
+            parsed.append(parse_step(inner, inner_context))
     where = f"{feature.rel_filename}: {scenario.name}"
     from alertdrill.argcheck import syntax_problems
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pytest_bdd import when
 
 from alertdrill.drill import Drill
 from alertdrill.durations import parse_human
+from alertdrill.nesting import nests, run_step
 
 from .patterns import DURATION, rx
 
@@ -31,3 +34,17 @@ def clock_reaches(drill: Drill, duration: str) -> None:
     Example: When the scenario clock reaches 2 minutes
     """
     drill.wait_until(parse_human(duration))
+
+
+@when(rx(rf"[Aa]t {DURATION}, (?P<action>.+)"))
+@nests("action")
+def at_time(drill: Drill, request: Any, duration: str, action: str) -> None:
+    """At that scenario time (real-world, from t=0), run any When-step; refused when past.
+
+    The same wait as "the scenario clock reaches", then the carried step, which is checked
+    before the stack starts like a step of its own.
+
+    Example: When at 2 minutes, the alert "DiskFull" is pushed to Alertmanager with labels severity=warning
+    """
+    drill.wait_until(parse_human(duration))
+    run_step(request, action, 0)

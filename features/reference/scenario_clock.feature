@@ -19,3 +19,9 @@ Feature: Actions at a scenario time: an alert that joins a group between two of 
     And 2 minutes pass
     And the alert "DiskWillFillIn4Hours" is pushed to Alertmanager with labels severity=warning, team=operations, category=resource, instance=node-exporter:9100, mountpoint=/logs
     Then "ops-infrastructure" is notified of "DiskWillFillIn4Hours" with labels mountpoint=/logs between 3 and 4 minutes
+
+  Scenario: the same placement in one step: at 2 minutes, the second alert joins the group
+    Given the stack "reference" is running
+    When the alert "DiskWillFillIn4Hours" is pushed to Alertmanager with labels severity=warning, team=operations, category=resource, instance=node-exporter:9100, mountpoint=/data
+    And at 2 minutes, the alert "DiskWillFillIn4Hours" is pushed to Alertmanager with labels severity=warning, team=operations, category=resource, instance=node-exporter:9100, mountpoint=/logs
+    Then "ops-infrastructure" is notified of "DiskWillFillIn4Hours" with labels mountpoint=/logs between 3 and 4 minutes
