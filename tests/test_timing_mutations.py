@@ -38,6 +38,11 @@ MUTANTS = [
            "      receiver: ops-team\n      group_by: [alertname, instance]\n"
            "      group_interval: 1m\n",
            "joining", 'with labels mountpoint=/logs between 3 and 4 minutes'),
+    Mutant("the operations group ticks every minute (the placement in one step)", "reference", AM,
+           "      receiver: ops-team\n      group_by: [alertname, instance]\n",
+           "      receiver: ops-team\n      group_by: [alertname, instance]\n"
+           "      group_interval: 1m\n",
+           "one_step", 'with labels mountpoint=/logs between 3 and 4 minutes'),
     Mutant("a live alertmanager.yml that Alertmanager refuses", "sample",
            "changes/alertmanager-web-pages.yml",
            "'severity=\"warning\"']\n      receiver: oncall-pager",
