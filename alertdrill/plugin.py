@@ -27,6 +27,7 @@ from alertdrill.engine.claimnames import (
     stack_names,
     step_actions,
 )
+from alertdrill.engine.nesting import inner_step, nested_argument
 from alertdrill.engine.vocabulary import loaded_steps, suggest
 from alertdrill.errors import AlertdrillError
 from alertdrill.settings import Settings
@@ -327,7 +328,23 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
                 hint,
             )
         parsed.append(parse_step(step, context))
-    _refuse_unknown_names(request, parsed, f"{feature.rel_filename}: {scenario.name}")
+        carried = nested_argument(context.step_func)
+        if carried is not None:  # "At 5 minutes, <step>": its step is checked like any other
+            text = str(parsed[-1].arguments.get(carried) or "")
+            inner = inner_step(text, step.line_number)
+            inner_context = get_step_function(request=request, step=inner)
+            if inner_context is None:
+                raise AlertdrillError(f'no When-step matches "{text}" ({feature.rel_filename}:'
+                                      f"{step.line_number})", "see README › Step vocabulary")
+            parsed.append(parse_step(inner, inner_context))
+    where = f"{feature.rel_filename}: {scenario.name}"
+    from alertdrill.engine.argcheck import syntax_problems
+
+    malformed = syntax_problems(parsed)
+    if malformed:
+        raise AlertdrillError(f"{where}: a step argument cannot be read:\n    "
+                              + "\n    ".join(malformed), "fix the step's text")
+    _refuse_unknown_names(request, parsed, where)
 
 
 def parse_step(step: Any, context: Any) -> ParsedStep:

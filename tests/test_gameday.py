@@ -12,6 +12,7 @@ from alertdrill.cli.watch import View, render
 from alertdrill.engine import timeline as tl
 from alertdrill.engine.faults import Fault
 from alertdrill.engine.gameday import ACTIONS, Injections, listing, parse
+from alertdrill.engine.silences import Matcher
 from alertdrill.errors import StepError
 
 
@@ -84,13 +85,13 @@ class FakeDrill:
     def start_service(self, name: str) -> None:
         self.calls.append(("start", name))
 
-    def create_silence(self, labels: dict[str, str], duration: float, author: str,
+    def create_silence(self, matchers: list[Matcher], duration: float, author: str,
                        comment: str) -> str:
-        self.calls.append(("silence", labels))
+        self.calls.append(("silence", {m.name: m.value for m in matchers if m.op == "="}))
         return "id"
 
-    def remove_silence(self, labels: dict[str, str]) -> None:
-        self.calls.append(("unsilence", labels))
+    def remove_silence(self, matchers: list[Matcher]) -> None:
+        self.calls.append(("unsilence", {m.name: m.value for m in matchers if m.op == "="}))
 
 
 def test_injections_revert_by_id_latest_or_all() -> None:

@@ -292,6 +292,10 @@ def _load_stack(stack_dir: Path) -> tuple[_Stack, list[Finding]]:
     return stack, findings
 
 
+#: Where a stack keeps the files its scenarios deploy mid-run (README › Live config changes).
+CHANGES_DIR = "changes"
+
+
 def _first_existing(root: Path, candidates: Iterable[str]) -> Path | None:
     return next((root / c for c in candidates if (root / c).is_file()), None)
 
@@ -324,6 +328,8 @@ def _unloaded_rule_files(stack: _Stack) -> list[Path]:
 
     A file counts as a rule file when it is a mapping with ``groups``, or, when it does not
     parse, when its text has a top-level ``groups:`` and an ``alert:`` or ``record:`` line.
+    Files under ``changes/`` are replacements a scenario deploys mid-run (alertdrill.engine.liveconfig):
+    not loaded at start on purpose.
     """
     if stack.rule_files is None:
         return []
@@ -331,8 +337,8 @@ def _unloaded_rule_files(stack: _Stack) -> list[Path]:
     found = []
     for path in sorted(stack.root.rglob("*.y*ml")):
         relative = path.relative_to(stack.root)
-        if path.resolve() in known or path.name == MANIFEST or any(
-                part.startswith(".") for part in relative.parts):
+        if path.resolve() in known or path.name == MANIFEST or relative.parts[0] == CHANGES_DIR \
+                or any(part.startswith(".") for part in relative.parts):
             continue
         if _looks_like_rule_file(path):
             found.append(path)

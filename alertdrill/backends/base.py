@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import requests
 
@@ -139,6 +139,20 @@ class RunningStack(Protocol):
 
     def close(self) -> None:
         """Stop everything and remove every temp file; safe to call twice."""
+
+    #: The scaled, not yet instrumented alertmanager.yml the peers run.
+    alertmanager_source: dict[str, Any]
+
+    def write_alertmanager_config(self, config: dict[str, Any]) -> dict[str, str]:
+        """Instrument a scaled alertmanager.yml for every peer and write it where the peer
+        reads it (a reload makes it run); returns the previous texts by file name."""
+
+    def restore_alertmanager_config(self, previous: dict[str, str],
+                                    config: dict[str, Any]) -> None:
+        """Put back what write_alertmanager_config replaced."""
+
+    def rule_copy(self, rule_file: Path) -> Path:
+        """Where Prometheus reads its scaled copy of one of the stack's rule files."""
 
 
 @runtime_checkable

@@ -79,6 +79,14 @@ def load_configs(spec: StackSpec, scale: TimeScale) -> StackConfigs:
     return StackConfigs(am_config, prom_config, warnings, series)
 
 
+def _replace_text(path: Path, text: str) -> None:
+    """Write ``path`` at once (readable by a container's user), never half-written."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.chmod(0o644)
+    tmp.replace(path)
+
+
 def preflight(spec: StackSpec) -> None:
     """Check the user's own files with the real tools, in parallel, before anything starts."""
     checks = [
@@ -313,6 +321,8 @@ class StackBase(Generic[ServiceT]):
         #: the stack is usable: see defer_rules).
         self._rules_dir = self.workdir / "rules"
         self._rule_groups: int | None = None
+        #: The scaled, not yet instrumented alertmanager.yml the peers run (set at start).
+        self.alertmanager_source: dict[str, Any] = {}
 
     @property
     def prometheus_url(self) -> str:
@@ -387,6 +397,51 @@ class StackBase(Generic[ServiceT]):
         if self.prometheus:
             found["prometheus"] = self.prometheus
         return found
+
+    # -- live configuration changes (alertdrill.engine.liveconfig reloads after them) ------------------
+    def write_alertmanager_config(self, config: dict[str, Any]) -> dict[str, str]:
+        """Instrument a (scaled) alertmanager.yml for every peer and write it where the peer
+        reads its config, as at start; returns the previous texts by file name, so that a
+        refused reload can put them back. The peers run it once reloaded."""
+        previous = {}
+        instrumented = [self._instrument_peer(config, index)
+                        for index in range(len(self.alertmanagers))]  # ConfigError: none written
+        for index, result in enumerate(instrumented):
+            path = self._configs[f"alertmanager-{index}.yml"]
+            previous[path.name] = path.read_text()
+            _replace_text(path, dump_yaml(result.config))
+        self.alertmanager_source = config
+        self._destinations = list(instrumented[0].destinations)
+        self._forwards = dict(instrumented[0].forwards)
+        self._refresh_forwards()
+        return previous
+
+    def restore_alertmanager_config(self, previous: dict[str, str], config: dict[str, Any]
+                                    ) -> None:
+        """Put back what :meth:`write_alertmanager_config` replaced (after a refused reload)."""
+        for index in range(len(self.alertmanagers)):
+            path = self._configs[f"alertmanager-{index}.yml"]
+            _replace_text(path, previous[path.name])
+        self.alertmanager_source = config
+        instrumented = self._instrument_peer(config, 0)
+        self._destinations = list(instrumented.destinations)
+        self._forwards = dict(instrumented.forwards)
+        self._refresh_forwards()
+
+    def rule_copy(self, rule_file: Path) -> Path:
+        """Where Prometheus reads its (scaled) copy of one of the stack's rule files."""
+        for index, path in enumerate(self.spec.rule_files):
+            if path.resolve() == rule_file.resolve():
+                return self._rules_dir / f"{index:02d}-{path.name}"
+        raise ConfigError(f"{rule_file} is not a rule file of stack {self.spec.name!r}",
+                          "rule files: " + ", ".join(
+                              str(p.relative_to(self.spec.root)) for p in self.spec.rule_files))
+
+    def _instrument_peer(self, config: dict[str, Any], index: int) -> Any:
+        raise NotImplementedError
+
+    def _refresh_forwards(self) -> None:
+        raise NotImplementedError
 
     def _start(self) -> None:
         raise NotImplementedError

@@ -87,8 +87,13 @@ from alertdrill.backends.process import (
     unregister_cleanup,
 )
 from alertdrill.durations import format_duration
-from alertdrill.engine.instrument import TargetMap, instrument_alertmanager, instrument_prometheus
-from alertdrill.engine.stackspec import StackSpec
+from alertdrill.engine.instrument import (
+    Instrumented,
+    TargetMap,
+    instrument_alertmanager,
+    instrument_prometheus,
+)
+from alertdrill.engine.stackspec import StackSpec, with_flags
 from alertdrill.engine.timescale import prometheus_flags
 from alertdrill.errors import AlertdrillError, ConfigError, StartupError
 from alertdrill.kinds import kind
@@ -252,7 +257,7 @@ class DockerStack(StackBase[DockerService]):
             self.services[svc_spec.name] = build_service(ctx, svc_spec)
         self._alertmanagers(ctx, images["alertmanager"], configs.alertmanager, cluster_ips)
         self._prometheus(ctx, images["prometheus"], configs.prometheus)
-        self._write_forwards(ctx)
+        self._write_forwards()
         everything = list(self._all_services().values())
         with ThreadPoolExecutor(max_workers=4, thread_name_prefix="docker-start") as pool:
             for future in [pool.submit(svc.start) for svc in everything]:
@@ -352,7 +357,7 @@ class DockerStack(StackBase[DockerService]):
             SINK_HTTP, [Attachment(self.network, ["sink"])], ready_path="/_health",
             user="{}:{}".format(*PYTHON_USER), mounts={str(forwards): ("/alertdrill/sink", "ro")})
 
-    def _write_forwards(self, ctx: BuildContext) -> None:
+    def _write_forwards(self) -> None:
         """Tell the sink which deliveries to pass on to services of the stack (in-network)."""
         table = {}
         for key, (service, path) in self._forwards.items():
@@ -372,12 +377,10 @@ class DockerStack(StackBase[DockerService]):
         clustered = self.peers > 1
         timeout = self.peer_timeout = peer_timeout(config, self.peers, self.scale.factor)
         root = str(self.spec.root)
+        self.alertmanager_source = config
         for index in range(self.peers):
             name = f"alertmanager-{index}"
-            instrumented = instrument_alertmanager(
-                config, config_dir=self.spec.alertmanager_config.parent,
-                sink_url=f"http://sink:{SINK_HTTP}", smtp_address=f"sink:{SINK_SMTP}",
-                peer=index, services=service_addresses(self.spec))
+            instrumented = self._instrument_peer(config, index)
             directory = ctx.directory(name)
             path = instrumented.dump(directory / "alertmanager.yml")
             path.chmod(0o644)
@@ -402,11 +405,22 @@ class DockerStack(StackBase[DockerService]):
                                            cluster_ips[index]))
             else:
                 argv.append("--cluster.listen-address=")
+            argv = with_flags(argv, self.spec.alertmanager_flags)
             # The stack directory is mounted where it is on the host: the instrumented config
             # names its templates by their host paths.
             self.alertmanagers.append(self._service(
                 name, image, argv, AM_WEB, networks, ready_path="/-/ready",
                 mounts={str(directory): ("/etc/alertdrill", "ro"), root: (root, "ro")}))
+
+    def _instrument_peer(self, config: dict[str, Any], index: int) -> Instrumented:
+        """Peer ``index``'s copy of a (scaled) alertmanager.yml, delivering to the sink."""
+        return instrument_alertmanager(
+            config, config_dir=self.spec.alertmanager_config.parent,
+            sink_url=f"http://sink:{SINK_HTTP}", smtp_address=f"sink:{SINK_SMTP}",
+            peer=index, services=service_addresses(self.spec))
+
+    def _refresh_forwards(self) -> None:
+        self._write_forwards()
 
     def _prometheus(self, ctx: BuildContext, image: str, config: dict[str, Any]) -> None:
         directory = ctx.directory("prometheus")
@@ -443,9 +457,10 @@ class DockerStack(StackBase[DockerService]):
         self._configs[path.name] = path
         self.prometheus = self._service(
             "prometheus", image,
-            ["--config.file=/etc/alertdrill/prometheus.yml", "--storage.tsdb.path=/prometheus",
-             f"--web.listen-address=0.0.0.0:{PROM_WEB}", "--web.enable-lifecycle",
-             *prometheus_flags(self.scale), "--log.level=info"],
+            with_flags(["--config.file=/etc/alertdrill/prometheus.yml",
+                        "--storage.tsdb.path=/prometheus", f"--web.listen-address=0.0.0.0:{PROM_WEB}",
+                        "--web.enable-lifecycle", *prometheus_flags(self.scale), "--log.level=info"],
+                       self.spec.prometheus_flags),
             PROM_WEB, [Attachment(self.network, ["prometheus"]),
                        Attachment(self.alerting_network, ["prometheus.alerting"])],
             ready_path="/-/ready", mounts={str(directory): ("/etc/alertdrill", "ro")})

@@ -32,7 +32,7 @@ from docker.types import EndpointConfig
 from alertdrill.analysis.seriesplan import StandIn
 from alertdrill.backends.certs import Authority
 from alertdrill.backends.containers import LOOPBACK, log_tail
-from alertdrill.engine.stackspec import ServiceSpec
+from alertdrill.engine.stackspec import ServiceSpec, with_flags
 from alertdrill.errors import StartupError
 from alertdrill.kinds import kind
 from alertdrill.kinds.base import HttpReady, TlsReady
@@ -340,7 +340,8 @@ def build_service(ctx: BuildContext, spec: ServiceSpec) -> DockerService:
     port = listen_port(spec)
     container = declared.container(spec, ctx, port)
     svc = DockerService(
-        name=spec.name, image=ctx.images[declared.image], command=container.command,
+        name=spec.name, image=ctx.images[declared.image],
+        command=with_flags(container.command, spec.flags),
         client=ctx.client, labels=ctx.labels,
         networks=[Attachment(ctx.stack_network, aliases_of(spec))],
         port=port if container.published else 0, container_name=f"{spec.name}-{ctx.suffix}",

@@ -15,6 +15,7 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from alertdrill.analysis.seriesplan import StandIn
 from alertdrill.backends.base import StackOptions
@@ -46,8 +47,13 @@ from alertdrill.backends.process import (
     remove_tempdir,
 )
 from alertdrill.durations import format_duration
-from alertdrill.engine.instrument import TargetMap, instrument_alertmanager, instrument_prometheus
-from alertdrill.engine.stackspec import StackSpec
+from alertdrill.engine.instrument import (
+    Instrumented,
+    TargetMap,
+    instrument_alertmanager,
+    instrument_prometheus,
+)
+from alertdrill.engine.stackspec import StackSpec, with_flags
 from alertdrill.engine.timescale import (
     prometheus_flags,
 )
@@ -173,15 +179,9 @@ class LocalStack(StackBase[LocalService]):
     def _start_alertmanagers(self, binary: str, config: dict) -> None:
         clustered = self.peers > 1
         timeout = self.peer_timeout = peer_timeout(config, self.peers, self.scale.factor)
+        self.alertmanager_source = config
         for index in range(self.peers):
-            instrumented = instrument_alertmanager(
-                config,
-                config_dir=self.spec.alertmanager_config.parent,
-                sink_url=self.sink_url,
-                smtp_address=f"{LOOPBACK}:{self.smtp_port}",
-                peer=index,
-                services=self._addresses(),
-            )
+            instrumented = self._instrument_peer(config, index)
             path = instrumented.dump(self.workdir / f"alertmanager-{index}.yml")
             self._configs[path.name] = path
             if index == 0:
@@ -196,6 +196,16 @@ class LocalStack(StackBase[LocalService]):
                 wait_ports(am, clustered)
         for am in self.alertmanagers:
             wait_ports(am, clustered)
+
+    def _instrument_peer(self, config: dict[str, Any], index: int) -> Instrumented:
+        """Peer ``index``'s copy of a (scaled) alertmanager.yml, delivering to the sink."""
+        return instrument_alertmanager(config, config_dir=self.spec.alertmanager_config.parent,
+                                       sink_url=self.sink_url,
+                                       smtp_address=f"{LOOPBACK}:{self.smtp_port}", peer=index,
+                                       services=self._addresses())
+
+    def _refresh_forwards(self) -> None:
+        self._write_forwards()
 
     def _addresses(self) -> dict[str, str]:
         """Every address the configs know a service of the stack by → the service's name."""
@@ -242,7 +252,8 @@ class LocalStack(StackBase[LocalService]):
                         argv.append(f"--cluster.peer={LOOPBACK}:{other.extra['cluster']}")
             else:
                 argv.append("--cluster.listen-address=")
-            return ManagedProcess(name, argv, self._log(name))
+            return ManagedProcess(name, with_flags(argv, self.spec.alertmanager_flags),
+                                  self._log(name))
 
         svc = LocalService(name, launch, "/-/ready")
         return svc
@@ -285,7 +296,8 @@ class LocalStack(StackBase[LocalService]):
                 *prometheus_flags(self.scale),
                 "--log.level=info",
             ]
-            return ManagedProcess("prometheus", argv, self._log("prometheus"))
+            return ManagedProcess("prometheus", with_flags(argv, self.spec.prometheus_flags),
+                                  self._log("prometheus"))
 
         svc = LocalService("prometheus", launch, "/-/ready")
         self.prometheus = svc

@@ -23,7 +23,7 @@ from alertdrill.analysis.seriesplan import StandIn
 from alertdrill.backends.certs import Authority, make_authority
 from alertdrill.backends.ports import LOOPBACK, bind_listener, port_of
 from alertdrill.backends.process import ManagedProcess
-from alertdrill.engine.stackspec import ServiceSpec, StackSpec
+from alertdrill.engine.stackspec import ServiceSpec, StackSpec, with_flags
 from alertdrill.engine.timescale import TimeScale
 from alertdrill.errors import StartupError
 from alertdrill.kinds import kind
@@ -159,18 +159,20 @@ def build_service(ctx: LaunchContext, spec: ServiceSpec) -> LocalService:
     """The service for a manifest entry (not started yet): its kind's process, translated."""
     process = kind(spec.kind).process(spec, ctx)
     if process.python:
-        return _python_service(ctx, spec.name, process)
-    return _binary_service(ctx, spec.name, process)
+        return _python_service(ctx, spec.name, process, spec.flags)
+    return _binary_service(ctx, spec.name, process, spec.flags)
 
 
-def _python_service(ctx: LaunchContext, name: str, process: Process) -> LocalService:
+def _python_service(ctx: LaunchContext, name: str, process: Process,
+                    flags: tuple[str, ...] = ()) -> LocalService:
     """A process of the harness's own on a socket we bind (so its port is known up front)."""
     holder: dict[str, socket.socket] = {}
 
     def launch() -> ManagedProcess:
         sock = holder.pop("sock", None) or bind_listener(svc.port)
         svc.port = port_of(sock)
-        argv = [sys.executable, "-m", *process.argv(svc.port), "--fd", str(sock.fileno())]
+        argv = [sys.executable, "-m", *with_flags(process.argv(svc.port), flags), "--fd",
+                str(sock.fileno())]
         proc = ManagedProcess(name, argv, ctx.log(name), pass_fds=[sock.fileno()])
         sock.close()
         return proc
@@ -181,12 +183,14 @@ def _python_service(ctx: LaunchContext, name: str, process: Process) -> LocalSer
     return svc
 
 
-def _binary_service(ctx: LaunchContext, name: str, process: Process) -> LocalService:
+def _binary_service(ctx: LaunchContext, name: str, process: Process,
+                    flags: tuple[str, ...] = ()) -> LocalService:
     """A binary: on port 0 at first (it chooses; ``wait_ports`` reads it back), then on the
     port it chose, at every start again."""
 
     def launch() -> ManagedProcess:
-        return ManagedProcess(name, process.argv(svc.port), ctx.log(name), env=process.env)
+        return ManagedProcess(name, with_flags(process.argv(svc.port), flags), ctx.log(name),
+                              env=process.env)
 
     svc = _service(name, launch, process, 0)
     return svc

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alertdrill.engine.argcheck import syntax_problems
 from alertdrill.engine.claimnames import ParsedStep, StackNames, problems, stack_names
+from alertdrill.engine.nesting import inner_step, nested_argument
 from alertdrill.engine.vocabulary import import_bundled, loaded_steps, suggest
 from alertdrill.errors import AlertdrillError
 from alertdrill.plugin import parse_step
@@ -74,10 +76,21 @@ def check_features(paths: Iterable[Path], resolve_stack: Callable[[str, Path], P
                     found.append(FeatureProblem(file, name, _undefined(step)))
                     continue
                 parsed.append(parse_step(step, context))
+                carried = nested_argument(context.step_func)
+                if carried is not None:  # "At 5 minutes, <step>": check the carried step too
+                    inner = inner_step(str(parsed[-1].arguments.get(carried) or ""),
+                                       step.line_number)
+                    inner_context = matching_step(contexts, inner)
+                    if inner_context is None:
+                        found.append(FeatureProblem(file, name, _undefined(inner)))
+                        continue
+                    parsed.append(parse_step(inner, inner_context))
 
             def resolve(stack: str, where: Path = file.parent) -> StackNames:
                 return stack_names(resolve_stack(stack, where), peers)
 
+            for malformed in syntax_problems(parsed):
+                found.append(FeatureProblem(file, name, malformed))
             try:
                 for problem in problems(parsed, resolve):
                     found.append(FeatureProblem(file, name, problem.message()))

@@ -42,6 +42,8 @@ ARGUMENT_KINDS: Mapping[str, str] = {
     "service": "service",
     "peer": "service",
     "field": "field",
+    "config_file": "file",
+    "rule_file": "rule file",
 }
 _INTRODUCES = "__alertdrill_introduces__"
 _STARTS_STACK = "__alertdrill_starts_stack__"
@@ -132,6 +134,10 @@ class StackNames:
     shapes: Mapping[str, tuple[Shape, ...]] = field(default_factory=dict)
     #: receiver → integration → how many of that kind it has (for ``webhook[1]``).
     counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    #: The stack directory (files named in steps are relative to it).
+    root: Path | None = None
+    #: Its rule files, relative to ``root``.
+    rule_files: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, spec: StackSpec, peers: int | None = None) -> StackNames:
@@ -155,7 +161,10 @@ class StackNames:
         count = peers or spec.peers
         services = {*spec.services, *BUILTIN_SERVICES, *(f"alertmanager-{i}" for i in range(count))}
         shapes = {name: tuple(found) for name, found in alert_shapes_of(spec).items()}
-        return cls(spec.name, receivers, frozenset(alerts), frozenset(services), shapes, counts)
+        rule_files = frozenset(str(p.resolve().relative_to(spec.root)) for p in spec.rule_files
+                               if p.resolve().is_relative_to(spec.root))
+        return cls(spec.name, receivers, frozenset(alerts), frozenset(services), shapes, counts,
+                   spec.root, rule_files)
 
 
 @dataclass(frozen=True)
@@ -296,6 +305,14 @@ def _check(kind: str, name: str, args: Mapping[str, object], names: StackNames,
     elif kind == "service":
         if name not in names.services:
             return problem(names.services, f"in stack {names.stack!r}")
+    elif kind == "file" and names.root is not None:
+        if not (names.root / name).is_file():
+            files = [str(p.relative_to(names.root)) for p in sorted(names.root.rglob("*.y*ml"))]
+            return problem(files, f"in the directory of stack {names.stack!r}")
+    elif kind == "rule file" and names.root is not None:
+        if name not in names.rule_files:
+            return problem(names.rule_files, f"among the rule files of stack {names.stack!r} "
+                                             "(relative to its directory)")
     elif kind == "integration":
         receiver = args.get("receiver")
         if receiver is not None and str(receiver) in names.receivers:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -21,6 +21,7 @@ from alertdrill.analysis.seriescontrol import select
 from alertdrill.analysis.seriesplan import StandIn, did_you_mean
 from alertdrill.analysis.staticreach import reachable_receivers
 from alertdrill.backends.base import PartitionableStack, RunningStack
+from alertdrill.engine import clock, liveconfig, timeofday
 from alertdrill.engine import timeline as tl
 from alertdrill.engine.cluster import (
     Duplicate,
@@ -50,6 +51,7 @@ from alertdrill.engine.health import Health, LagMonitor, metric_samples
 from alertdrill.engine.health import snapshot as health_snapshot
 from alertdrill.engine.observe import AlertmanagerAPI, Observer, PrometheusAPI
 from alertdrill.engine.push import AlertPush
+from alertdrill.engine.silences import Matcher, SilenceBook
 from alertdrill.engine.timeline import Timeline
 from alertdrill.engine.timescale import TimeScale
 from alertdrill.errors import ConfigError, StepError
@@ -99,9 +101,12 @@ class Drill:
         self.final_health: Health | None = None
         self.final_cluster: list[PeerState] = []
         self.faults: list[Fault] = []
-        self.silences: dict[str, str] = {}
         #: Alerts pushed and not resolved yet: resolved at close on a shared stack.
         self._pushed: dict[str, tuple[str, dict[str, str]]] = {}
+        self._silence_book = SilenceBook(self.alertmanagers, self.timeline, self.scale)
+        #: The silences this scenario made: their matchers (as written) → their ids.
+        self.silences: dict[str, str] = self._silence_book.ids
+        self.live_config = liveconfig.LiveConfig(stack, self.scale, self.timeline)
         self._closed = False
 
     def begin(self) -> Drill:
@@ -193,6 +198,14 @@ class Drill:
         return lines
 
     # -- actions --------------------------------------------------------------------------
+    def wait(self, real_seconds: float) -> None:
+        """Let ``real_seconds`` of the modelled world pass (see alertdrill.engine.clock)."""
+        clock.wait_for(self.timeline, self.scale, real_seconds)
+
+    def wait_until(self, real_seconds: float) -> None:
+        """Block until the scenario clock reads ``real_seconds`` (see alertdrill.engine.clock)."""
+        clock.wait_until(self.timeline, self.scale, real_seconds, self.settings.tolerance)
+
     def apply(self, fault: Fault) -> Fault:
         """Apply a fault and keep it for automatic revert."""
         self.faults.append(fault)
@@ -438,54 +451,30 @@ class Drill:
         for fault in found if every else found[:1]:
             fault.revert()
 
-    def create_silence(self, labels: dict[str, str], duration_real: float, created_by: str,
-                       comment: str) -> str:
-        """A silence as the on-call guide demands it: an author, a comment, a bounded length.
+    def create_silence(self, matchers: list[Matcher], duration_real: float, created_by: str,
+                       comment: str, starts_in_real: float = 0.0) -> str:
+        """A silence as the on-call guide demands it (see alertdrill.engine.silences.SilenceBook)."""
+        return self._silence_book.create(matchers, duration_real, created_by, comment,
+                                         starts_in_real)
 
-        The length is real-world (scaled like every other duration); the guide forbids
-        silences without a comment, so the harness refuses them too.
-        """
-        if not comment.strip():
-            raise StepError("a silence without a comment is refused",
-                            "the on-call guide requires every silence to say why (and who): add "
-                            'with comment "…"')
-        if not created_by.strip():
-            raise StepError("a silence without an author is refused", 'add by "name"')
-        if not labels:
-            raise StepError("a silence needs at least one matcher", 'e.g. alertname="X"')
-        now = datetime.now(UTC)
-        ends = now + timedelta(seconds=self.scale.measured(duration_real))
-        matchers = [{"name": k, "value": v, "isRegex": False, "isEqual": True}
-                    for k, v in labels.items()]
-        last_error: Exception | None = None
-        for api in self.alertmanagers:
-            try:
-                silence_id = api.create_silence(matchers, now.isoformat(), ends.isoformat(),
-                                                created_by, comment)
-            except requests.RequestException as exc:
-                last_error = exc
-                continue
-            self.silences[_silence_key(labels)] = silence_id
-            self.timeline.add(tl.ACTION, "silence", labels, anchor=True, silence_id=silence_id,
-                              created_by=created_by, comment=comment,
-                              note=f"silence {silence_id[:8]} by {created_by}: {comment}")
-            return silence_id
-        raise StepError(f"no Alertmanager peer accepted the silence: {last_error}")
-
-    def remove_silence(self, labels: dict[str, str]) -> None:
+    def remove_silence(self, matchers: list[Matcher]) -> None:
         """Expire the silence this scenario created for exactly these matchers."""
-        silence_id = self.silences.pop(_silence_key(labels), None)
-        if silence_id is None:
-            raise StepError("this scenario created no silence with these matchers",
-                            f"silences created: {sorted(self.silences) or 'none'}")
-        for api in self.alertmanagers:
-            try:
-                api.expire_silence(silence_id)
-                break
-            except requests.RequestException:
-                continue
-        self.timeline.add(tl.ACTION, "silence", labels, anchor=True,
-                          note=f"silence {silence_id[:8]} removed")
+        self._silence_book.remove(matchers)
+
+    def replace_alertmanager_config(self, relative: str) -> None:
+        """Replace the stack's alertmanager.yml by ``relative`` (in the stack directory),
+        scaled and instrumented as at start, and reload every peer (alertdrill.engine.liveconfig)."""
+        self.live_config.replace_alertmanager_config(relative)
+
+    def replace_rule_file(self, rule_file: str, relative: str) -> None:
+        """Replace one of the stack's rule files by ``relative`` and reload Prometheus; returns
+        once Prometheus lists its Alertmanagers again (see alertdrill.engine.liveconfig)."""
+        self.live_config.replace_rule_file(rule_file, relative)
+
+    def set_time_of_day(self, moment: timeofday.Moment) -> None:
+        """Make every time interval of the running alertmanager.yml see ``moment`` now, for
+        the rest of the scenario (see alertdrill.engine.liveconfig.LiveConfig.set_time_of_day)."""
+        self.live_config.set_time_of_day(moment)
 
     def failed_notifications(self, integration: str, attempts: bool = False) -> float:
         """Failures Alertmanager counted for ``integration``, summed over the reachable peers.
@@ -546,7 +535,7 @@ class Drill:
                 logger.info("peer %d refused the alert: %s", api.peer, exc)
         if sent == 0:
             raise StepError(f'no Alertmanager peer accepted the alert "{alert.alertname}"')
-        key = _silence_key({"alertname": alert.alertname, **alert.labels})
+        key = _labels_key({"alertname": alert.alertname, **alert.labels})
         if alert.resolved:
             self._pushed.pop(key, None)
         else:  # resolved at the end on a stack that outlives the scenario (_clean_shared_stack)
@@ -601,7 +590,7 @@ def _target_of(fault: Fault) -> str | None:
     return getattr(fault, "receiver", None)
 
 
-def _silence_key(labels: dict[str, str]) -> str:
+def _labels_key(labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 

@@ -208,9 +208,11 @@ class Action:
 
 
 def _silence(drill: Any, v: dict[str, Any]) -> Outcome:
-    labels = v["LABELS"]
-    drill.create_silence(labels, v["DURATION"], v["AUTHOR"], v["COMMENT"])
-    return lambda: drill.remove_silence(labels)
+    from alertdrill.engine.silences import Matcher
+
+    matchers = [Matcher(name, "=", value) for name, value in v["LABELS"].items()]
+    drill.create_silence(matchers, v["DURATION"], v["AUTHOR"], v["COMMENT"])
+    return lambda: drill.remove_silence(matchers)
 
 
 def _push(drill: Any, v: dict[str, Any]) -> Outcome:

@@ -43,6 +43,8 @@ class ServiceSpec:
     kind: str
     addresses: tuple[str, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
+    #: Extra command-line flags (manifest ``flags:``), after the ones its kind gives it.
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,10 @@ class StackSpec:
     #: The manifest's ``external:`` section as written: where a stack someone else runs is
     #: reached and how its services are acted on (read by alertdrill.backends.external_config).
     external: dict[str, Any] = field(default_factory=dict)
+    #: Extra flags for Prometheus (``prometheus_flags:``) and every Alertmanager peer
+    #: (``alertmanager: {flags: …}``), after the harness's own.
+    prometheus_flags: tuple[str, ...] = ()
+    alertmanager_flags: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -105,8 +111,11 @@ class StackSpec:
             addresses = raw.get("address", raw.get("scrape_as")) or []
             if isinstance(addresses, str):
                 addresses = [addresses]
-            options = {k: v for k, v in raw.items() if k not in ("kind", "address", "scrape_as")}
-            services[str(name)] = ServiceSpec(str(name), kind, tuple(map(str, addresses)), options)
+            options = {k: v for k, v in raw.items()
+                       if k not in ("kind", "address", "scrape_as", "flags")}
+            flags = process_flags(raw.get("flags"), f"{manifest_path}: services.{name}.flags")
+            services[str(name)] = ServiceSpec(str(name), kind, tuple(map(str, addresses)), options,
+                                              flags)
         if manifest.get("unclaimed_targets", "stand-in") not in ("stand-in", "drop"):
             raise ConfigError(f"{manifest_path}: unclaimed_targets must be stand-in or drop",
                               "stand-in (default): a series service answers for each; drop: "
@@ -127,7 +136,49 @@ class StackSpec:
         if not isinstance(external, dict):
             raise ConfigError(f"{manifest_path}: external: must be a mapping",
                               "see README › Backends › external")
-        return cls(root, prom, am, tuple(rule_files), peers, services, minimums, title, external)
+        prom_flags = process_flags(manifest.get("prometheus_flags"),
+                                   f"{manifest_path}: prometheus_flags", PROMETHEUS_OWNED)
+        am_flags = process_flags(am_section.get("flags"), f"{manifest_path}: alertmanager.flags",
+                                 ALERTMANAGER_OWNED)
+        return cls(root, prom, am, tuple(rule_files), peers, services, minimums, title,
+                   external, prom_flags, am_flags)
+
+
+#: Flags the harness sets on Prometheus itself (its config, storage, address, lifecycle API,
+#: and the time-carrying flags it scales): a manifest may not set them again.
+PROMETHEUS_OWNED = ("--config.file", "--storage.tsdb.path", "--web.listen-address",
+                    "--web.enable-lifecycle", "--rules.alert.resend-delay",
+                    "--rules.alert.for-grace-period", "--rules.alert.for-outage-tolerance")
+#: Flags the harness sets on every Alertmanager peer (config, storage, address, cluster).
+ALERTMANAGER_OWNED = ("--config.file", "--storage.path", "--web.listen-address", "--cluster.")
+
+
+def process_flags(raw: Any, where: str, owned: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """A manifest's ``flags:`` list, checked: strings that start with ``-``, none of the flags
+    the harness sets itself (a repeated flag is refused by Prometheus's and Alertmanager's
+    flag parser, or silently wins over the harness's)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(f, str) for f in raw):
+        raise ConfigError(f"{where} must be a list of strings", 'e.g. flags: ["--log.level=debug"]')
+    for flag in raw:
+        if not flag.startswith("-") or flag.strip("-") == "":
+            raise ConfigError(f"{where}: {flag!r} is not a flag",
+                              'write each flag whole, with its value: "--log.level=debug"')
+        name = flag.split("=", 1)[0]
+        if any(name == o or (o.endswith(".") and name.startswith(o)) for o in owned):
+            raise ConfigError(f"{where}: {name} is set by alertdrill itself",
+                              "remove it; the harness's value is what the drill needs (see "
+                              "README › Time scaling for the flags it scales)")
+    return tuple(raw)
+
+
+def with_flags(argv: list[str], extra: tuple[str, ...]) -> list[str]:
+    """``argv`` with the manifest's ``extra`` flags appended; a default of the harness's that
+    ``extra`` sets again (``--log.level``) is dropped, since the tools refuse a repeated flag."""
+    names = {flag.split("=", 1)[0] for flag in extra}
+    kept = [arg for arg in argv if not (arg.startswith("--") and arg.split("=", 1)[0] in names)]
+    return [*kept, *extra]
 
 
 def _stand_ins(prom_config: dict[str, Any],

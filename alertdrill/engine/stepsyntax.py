@@ -13,7 +13,7 @@ _NAME_RE = re.compile(r'"([^"]+)"')
 def parse_labels(text: str) -> dict[str, str]:
     """``severity=critical, team="web ops"`` → ``{"severity": "critical", "team": "web ops"}``."""
     labels: dict[str, str] = {}
-    for part in _split_commas(text):
+    for part in split_commas(text):
         match = _LABEL_RE.fullmatch(part)
         if not match:
             raise StepError(
@@ -36,7 +36,8 @@ def parse_names(text: str) -> list[str]:
     return names
 
 
-def _split_commas(text: str) -> list[str]:
+def split_commas(text: str) -> list[str]:
+    """Split at commas outside double quotes."""
     parts, current, quoted = [], "", False
     for ch in text:
         if ch == '"':

@@ -215,7 +215,8 @@ def scale_alertmanager_config(doc: dict[str, Any], scale: TimeScale) -> Scaled:
             if route.get(name):
                 result.warnings.append(
                     f"{path} {name} {route[name]} not scaled: calendar time does not compress "
-                    "(place the interval relative to the run's wall clock to test it)")
+                    "(a scenario sets the moment they see: Given it is Saturday 03:00 in "
+                    "Europe/Berlin)")
         for i, child in enumerate(route.get("routes") or []):
             visit(child, f"{path}.routes[{i}]", False)
 
