@@ -1,7 +1,7 @@
 """The ``alertdrill`` command: parsing only; each subcommand calls an engine module.
 
 run (alertdrill.runner) · up/down/inject/revert/watch (alertdrill.supervisor, gameday, watch,
-leftovers) · report · steps · check · scale.
+leftovers) · report · steps · check · scale · diff · record/backtest (alertdrill.backtest).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from alertdrill import __version__, gamedayctl
+from alertdrill.backtest import commands as backtest_commands
 from alertdrill.errors import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     scale.add_argument("-o", "--output", type=Path, help="write the copies into this directory")
     _add_check(sub)
     _add_diff(sub)
+    backtest_commands.add_commands(sub)
     _add_init(sub)
     report = sub.add_parser(
         "report", help="build the drill report (HTML and Markdown) from the last run's records",
@@ -356,6 +358,10 @@ def main(argv: list[str] | None = None) -> int:
                 [k.strip() for k in args.fail_on.split(",") if k.strip()])
             print(text)
             return status
+        if args.command == "record":
+            return backtest_commands.run_record(args)
+        if args.command == "backtest":
+            return backtest_commands.run_backtest_command(args)
         if args.command == "check":
             if args.stack_dir and args.stack and args.stack_dir != args.stack:
                 raise ConfigError(f"two stacks given: {args.stack_dir} and --stack {args.stack}",
