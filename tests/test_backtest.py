@@ -270,9 +270,10 @@ def test_a_quiet_gap_is_cut_only_past_every_recurring_groups_repeat_interval() -
 def test_the_replay_scale_clamps_nothing() -> None:
     sample = load_yaml(ROOT / "stack" / "sample" / "alertmanager.yml", "am")
     assert choose_scale(sample, peers=1) == 150, "group_wait 15 s / 0.1 s"
-    assert choose_scale(sample, peers=3) == 75, "group_interval 1 m within the peer budget"
+    assert choose_scale(sample, peers=3) == 50, "the peer timeout stays 15 s real (0.3 s × 50)"
     reference = load_yaml(ROOT / "stack" / "reference" / "alertmanager" / "alertmanager.yml", "am")
-    assert choose_scale(reference, peers=3) == 300
+    assert choose_scale(reference, peers=1) == 300, "group_wait 30 s / 0.1 s"
+    assert choose_scale(reference, peers=3) == 50
 
 
 # -- comparison ------------------------------------------------------------------------------------

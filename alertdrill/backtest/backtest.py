@@ -66,6 +66,8 @@ class BacktestOptions:
     tolerance: float = 60.0
     match_window: float = 3600.0
     flap_window: float = 600.0
+    #: Alertmanager clusters replaying episodes side by side.
+    workers: int = 3
 
 
 def _say(text: str) -> None:
@@ -102,7 +104,7 @@ def run_backtest(recording: Path, new: Path, old: Path | None = None,
     for label, spec, alerts in zip(("new", "old"), specs, timelines, strict=False):
         t1 = time.monotonic()
         result = replay(spec, alerts, header.end, options.time_scale, options.peers,
-                        _prefixed(progress, label))
+                        _prefixed(progress, label), options.workers)
         timings[f"replay_{label}_s"] = time.monotonic() - t1
         sides.append(SideResult(label, spec.root, alerts, result,
                                 flapping(alerts, options.flap_window)))

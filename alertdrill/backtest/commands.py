@@ -99,6 +99,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                           help="replay scale (default: the largest no duration clamps at)")
     backtest.add_argument("--peers", type=int, default=None, metavar="N",
                           help="Alertmanager peers (default: the stack's)")
+    backtest.add_argument("--workers", type=int, default=3, metavar="N",
+                          help="Alertmanager clusters replaying episodes side by side (3)")
     backtest.add_argument("--tolerance", default="1m", metavar="D",
                           help="a notification this much later or earlier is delayed (1m)")
     backtest.add_argument("--flap-window", default="10m", metavar="D",
@@ -139,7 +141,8 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     from alertdrill.backtest.backtest import BacktestOptions, run_backtest
 
     options = BacktestOptions(args.time_scale, args.peers, parse_duration(args.tolerance),
-                              flap_window=parse_duration(args.flap_window))
+                              flap_window=parse_duration(args.flap_window),
+                              workers=max(1, args.workers))
     result = run_backtest(args.recording, args.stack, args.against, options)
     shown = {"table": render.text, "markdown": render.markdown, "json": render.to_json}
     print(shown[args.format](result))

@@ -23,7 +23,6 @@ from typing import Any
 
 from alertdrill.amroute import Route, match_routes
 from alertdrill.backtest.alertstate import AlertInterval
-from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError
 from alertdrill.routing import RouteSettings, route_settings, walk_routes
 from alertdrill.yamlio import load_yaml
@@ -44,9 +43,6 @@ class Routing:
         self.tree: Route = tree
         self.settings: dict[int, RouteSettings] = route_settings(self.config.get("route") or {},
                                                                  tree)
-        routes = list(walk_routes(self.config))
-        self.max_group_wait = max(parse_duration(r["group_wait"]) for r in routes)
-        self.max_group_interval = max(parse_duration(r["group_interval"]) for r in routes)
 
     def groups(self, labels: Mapping[str, str]) -> list[tuple[GroupKey, RouteSettings]]:
         """The aggregation groups an alert joins (one per route it reaches)."""
@@ -79,7 +75,6 @@ def episodes(alerts: Sequence[AlertInterval], routing: Routing, range_end: float
              lead: float) -> list[Episode]:
     """The alerts, in firing order, cut at every gap a fresh Alertmanager replays faithfully."""
     ordered = sorted(alerts, key=lambda a: a.fired_at)
-    tail = routing.max_group_wait + routing.max_group_interval
     joined = [routing.groups(a.label_dict) for a in ordered]
     fires: dict[GroupKey, list[float]] = {}
     hold: dict[GroupKey, float] = {}
@@ -90,6 +85,8 @@ def episodes(alerts: Sequence[AlertInterval], routing: Routing, range_end: float
     found: list[Episode] = []
     quiet_since: dict[GroupKey, float] = {}
     for alert, groups in zip(ordered, joined, strict=True):
+        # Its last notification (the resolved one) leaves by one group_wait + group_interval.
+        tail = max([s.group_wait + s.group_interval for _, s in groups] or [0.0])
         ends = min(alert.resolved_at if alert.resolved_at is not None else range_end, range_end)
         if found and alert.fired_at - lead > found[-1].end and _cuttable(
                 quiet_since, fires, hold, found[-1].end):

@@ -7,12 +7,22 @@ part: when an alert starts firing it posts it to every peer (as Prometheus does)
 ``startsAt`` and, when the timeline knows it, ``endsAt`` at its resolution, both mapped onto
 the wall clock; Alertmanager then groups, waits, inhibits, repeats and resolves by its own
 timers. Each episode (:mod:`.episodes`) runs on freshly restarted peers with empty data.
-What the sink received is mapped back onto the recording's clock.
+What the sink received is mapped back onto the recording's clock. Episodes share nothing, so
+several clusters (``workers``, default 3: Alertmanager idles between timers, a few percent of
+a core each) play them side by side.
 
 The scale: K is the largest that needs no Alertmanager duration clamped to the floor and
 keeps the cluster's peer timeout within its budget (``backends.common.peer_timeout``),
-capped at ``MAX_SCALE``. Timing error of a replayed notification: the posting loop's lateness
-plus Alertmanager's and the sink's latency (about 10–30 ms on 2 cores), times K.
+capped at ``MAX_SCALE``; with more than one peer also at most 15 s / 0.3 s = 50, so that the
+peer timeout is Alertmanager's own 15 s scaled (it cannot go below 0.3 s measured, what gossip
+needs to carry the notification log between peers). It matters: where ``repeat_interval`` ≤
+``group_interval``, peer 0 skips the tick that comes a hair under repeat_interval after its
+last notification and the *next peer* sends one peer timeout later, so a cluster repeats every
+group_interval + 15 s. At K=300 a 0.3 s timeout is 90 s of real time: measured, 6 m 30 s
+repeats instead of 5 m 15 s. A faster ``--time-scale`` is allowed, with a warning saying so.
+
+Timing error of a replayed notification: the posting loop's lateness plus Alertmanager's and
+the sink's latency (about 10–30 ms on 2 cores), times K.
 
 Not replayed: time intervals (Alertmanager reads the wall clock: a mute window of last week is
 not now; a warning says so), silences (a recording has none), and what receivers of the stack
@@ -23,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +44,7 @@ from typing import Any
 import requests
 
 from alertdrill.backends.base import StackOptions
+from alertdrill.backends.common import DEFAULT_PEER_TIMEOUT, MIN_PEER_TIMEOUT
 from alertdrill.backtest.alertstate import AlertInterval
 from alertdrill.backtest.episodes import Episode, Routing, episodes
 from alertdrill.durations import parse_duration
@@ -85,6 +97,7 @@ def choose_scale(config: dict[str, Any], peers: int, cap: float = MAX_SCALE) -> 
                  for k in ("group_wait", "group_interval", "repeat_interval")]
     scale = min([cap, *[d / REPLAY_FLOOR for d in durations if d > 0]])
     if peers > 1:
+        scale = min(scale, DEFAULT_PEER_TIMEOUT / MIN_PEER_TIMEOUT)
         budget_per_k = min(parse_duration(r[k]) for r in walk_routes(config)
                            for k in ("group_interval", "repeat_interval"))
         scale = min(scale, budget_per_k / ((peers - 1) * 0.3 + 0.2))
@@ -218,41 +231,90 @@ def notifications(deliveries: list[Delivery], back: Callable[[float], float]
 
 def replay(spec: StackSpec, alerts: list[AlertInterval], range_end: float,
            scale: float | None = None, peers: int | None = None,
-           progress: Callable[[str], None] | None = None) -> ReplayResult:
-    """Every notification the config of ``spec`` sends for ``alerts``."""
-    from alertdrill.backends.local import LocalStack
-    from alertdrill.process import make_tempdir, remove_tempdir
-
+           progress: Callable[[str], None] | None = None, workers: int = 3) -> ReplayResult:
+    """Every notification the config of ``spec`` sends for ``alerts``; ``workers`` clusters
+    play the episodes side by side (they share nothing)."""
     t0 = time.monotonic()
     routing = Routing(spec.alertmanager_config)
     peers = peers or spec.peers
-    k = scale or choose_scale(routing.config, peers)
+    faithful = choose_scale(routing.config, peers)
+    k = scale or faithful
     warnings = []
+    if k > faithful:
+        warnings.append(f"K={k:g} is above {faithful:g}, the largest this config replays "
+                        "faithfully at: Alertmanager durations may be clamped to "
+                        f"{REPLAY_FLOOR:g} s and the peers' timeout lasts "
+                        f"{max(MIN_PEER_TIMEOUT, DEFAULT_PEER_TIMEOUT / k) * k:.0f} s of real "
+                        "time instead of 15 s (repeats come later)")
     if routing.uses_time_intervals():
         warnings.append("routes use time intervals: Alertmanager applies them on today's wall "
                         "clock, not the recording's, so their effect is not backtested")
     cut = episodes(alerts, routing, range_end, LEAD)
     if not cut:
         return ReplayResult([], k, 0, time.monotonic() - t0, warnings)
+    lanes = _lanes(cut, k, workers)
+    results: list[list[Notification]] = [[] for _ in lanes]
+    errors: list[BaseException] = []
+
+    def work(index: int) -> None:
+        try:
+            results[index] = _run_lane(spec, lanes[index], k, peers, range_end, warnings,
+                                       progress, index)
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,), name=f"replay-{i}")
+               for i in range(len(lanes))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    found = sorted((n for lane in results for n in lane),
+                   key=lambda n: (n.t, n.receiver, n.integration, n.peer))
+    return ReplayResult(found, k, len(cut), time.monotonic() - t0, warnings)
+
+
+def _lanes(cut: list[Episode], scale: float, workers: int) -> list[list[Episode]]:
+    """Episodes shared among ``workers`` clusters, longest first to the least loaded; each
+    lane plays its episodes in time order (they are independent by construction)."""
+    lanes: list[list[Episode]] = [[] for _ in range(max(1, min(workers, len(cut))))]
+    loads = [0.0] * len(lanes)
+    for episode in sorted(cut, key=lambda e: e.end - e.start, reverse=True):
+        lane = loads.index(min(loads))
+        lanes[lane].append(episode)
+        loads[lane] += (episode.end - episode.start) / scale
+    return [sorted(lane, key=lambda e: e.start) for lane in lanes]
+
+
+def _run_lane(spec: StackSpec, lane: list[Episode], k: float, peers: int, range_end: float,
+              warnings: list[str], progress: Callable[[str], None] | None,
+              index: int) -> list[Notification]:
+    """Start one cluster and play a lane's episodes on it, restarting the peers between."""
+    from alertdrill.backends.local import LocalStack
+    from alertdrill.process import make_tempdir, remove_tempdir
+
     scratch = make_tempdir("backtest-replay")
     stack = None
     try:
         stack = LocalStack(replay_spec(spec, scratch),
                            StackOptions(peers=peers, time_scale=k, floor=REPLAY_FLOOR)).start()
-        warnings += [w for w in stack.warnings if "clamped" in w]
+        if index == 0:
+            warnings += [w for w in stack.warnings if "clamped" in w]
         sink = SinkClient(stack.sink_url)
         found: list[Notification] = []
         after = 0
-        for index, episode in enumerate(cut):
-            if index:
+        for number, episode in enumerate(lane):
+            if number:
                 _restart_peers(stack)
             if progress:
-                progress(f"episode {index + 1}/{len(cut)}: {len(episode.alerts)} alerts, "
+                progress(f"cluster {index + 1}, episode {number + 1}/{len(lane)}: "
+                         f"{len(episode.alerts)} alerts, "
                          f"{(episode.end - episode.start) / k:.1f}s at K={k:g}")
             notes, after = _play(stack, episode, k, range_end, sink, after)
             found.extend(notes)
-        found.sort(key=lambda n: (n.t, n.receiver, n.integration, n.peer))
-        return ReplayResult(found, k, len(cut), time.monotonic() - t0, warnings)
+        return found
     finally:
         if stack is not None:
             stack.close()
