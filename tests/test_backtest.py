@@ -291,9 +291,16 @@ def test_compare_finds_added_removed_and_delayed() -> None:
     assert compare(old, old, 60, 3600).empty()
 
 
-def test_pages_per_day_count_firing_only_and_flapping_uses_the_window() -> None:
-    pages = pages_per_day([_note(0), _note(60, status="resolved"), _note(86400)])
-    assert pages == {"team-web": {"1970-01-01": 1, "1970-01-02": 1}}
+def test_pages_per_day_count_firing_notifications_once_per_receiver() -> None:
+    def email(t: float) -> Notification:
+        return Notification(t, "team-web", "email", "firing", ("TargetDown",), (), 0)
+
+    notes = [_note(0), email(1), _note(60, status="resolved"), _note(86400), email(86401),
+             _note(90000)]  # the e-mail of the last one was lost: still one page per e-mail
+    assert pages_per_day(notes) == {"team-web": {"1970-01-01": 1, "1970-01-02": 1}}
+
+
+def test_flapping_uses_the_window() -> None:
     assert flapping([_alert(0, 300), _alert(1000, 5000)], 600) == [_alert(0, 300)]
 
 

