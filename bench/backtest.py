@@ -8,7 +8,7 @@ for 2 hours, critical log lines twice, an error-rate spike — then runs the bac
 ``--against``, the seed's configs as the old side) and prints where the time went.
 
     .venv/bin/python bench/backtest.py                 # NEW = stack/reference
-    .venv/bin/python bench/backtest.py --against stack/seed-001-routing
+    .venv/bin/python bench/backtest.py --against-alertmanager stack/seed-001-routing/alertmanager.yml
     .venv/bin/python bench/backtest.py --days 1        # a smaller run
 """
 
@@ -18,6 +18,7 @@ import argparse
 import math
 import re
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -150,7 +151,9 @@ def generate(stack: Path, out: Path, days: float) -> tuple[int, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", type=Path, default=ROOT / "stack" / "reference")
-    parser.add_argument("--against", type=Path, default=None)
+    parser.add_argument("--against", type=Path, default=None, help="the old stack")
+    parser.add_argument("--against-alertmanager", type=Path, default=None, metavar="FILE",
+                        help="the old side: --stack with this alertmanager.yml instead")
     parser.add_argument("--days", type=float, default=7.0)
     parser.add_argument("--peers", type=int, default=None)
     parser.add_argument("--time-scale", type=float, default=None)
@@ -167,8 +170,14 @@ def main() -> int:
         from alertdrill.backtest.backtest import BacktestOptions
 
         t0 = time.monotonic()
+        against = args.against
+        if args.against_alertmanager:
+            against = Path(tmp) / "old"
+            shutil.copytree(args.stack, against)
+            spec = StackSpec.load(against)
+            shutil.copyfile(args.against_alertmanager, spec.alertmanager_config)
         options = BacktestOptions(args.time_scale, args.peers, workers=args.workers)
-        result = run_backtest(out, args.stack, args.against, options)
+        result = run_backtest(out, args.stack, against, options)
         total = time.monotonic() - t0
     print(render.text(result))
     print("\ntimings (s): " + ", ".join(f"{k}={v:.1f}" for k, v in result.timings.items()))

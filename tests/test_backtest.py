@@ -310,3 +310,32 @@ def test_times_are_unix_rfc3339_or_relative() -> None:
     assert parse_time("12.5") == 12.5
     with pytest.raises(ConfigError, match="not a time"):
         parse_time("yesterday")
+
+
+# -- rendering ---------------------------------------------------------------------------------
+def _result(old_notes: list[Notification], new_notes: list[Notification]) -> Any:
+    from alertdrill.backtest.backtest import BacktestResult, SideResult
+    from alertdrill.backtest.replay import ReplayResult
+
+    header = Header(0.0, 0.0, 2 * 86400.0, 60.0, "test")
+    sides = [SideResult(label, Path(label), [], ReplayResult(notes, 50, 1, 1.0, []), [])
+             for label, notes in (("new", new_notes), ("old", old_notes))]
+    return BacktestResult(Path("r.om.gz"), header, sides, compare(old_notes, new_notes, 60, 3600),
+                          60, 600)
+
+
+def test_every_format_shows_the_pages_and_what_the_change_lost() -> None:
+    from alertdrill.backtest import render
+
+    result = _result([_note(100), _note(90000, "team-db")], [_note(100)])
+    text = render.text(result)
+    assert "removed by the change (sent by old, not by new): 1" in text
+    assert "team-db (slack)  firing  TargetDown" in text
+    assert "team-db   0          1          0/0         0/1" in text
+    markdown = render.markdown(result)
+    assert "| team-db | 0 | 1 | 0/0 | 0/1 |" in markdown
+    page = render.html_page(result)
+    assert page.count("<polyline") == 2, "one line per config"
+    assert "Removed by the change" in page and "team-db" in page
+    data = json.loads(render.to_json(result))
+    assert [n["receiver"] for n in data["differences"]["removed"]] == ["team-db"]

@@ -10,6 +10,7 @@ preflight does).
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -100,18 +101,34 @@ def run_backtest(recording: Path, new: Path, old: Path | None = None,
         progress(f"rules evaluated over {(header.end - header.begin) / 86400:.2f} days: "
                  + ", ".join(f"{len(t)} alerts ({s.root.name})" for t, s in zip(timelines, specs,
                                                                                  strict=True)))
-    sides = []
-    for label, spec, alerts in zip(("new", "old"), specs, timelines, strict=False):
-        t1 = time.monotonic()
-        result = replay(spec, alerts, header.end, options.time_scale, options.peers,
-                        _prefixed(progress, label), options.workers)
-        timings[f"replay_{label}_s"] = time.monotonic() - t1
-        sides.append(SideResult(label, spec.root, alerts, result,
-                                flapping(alerts, options.flap_window)))
+    # The two sides share nothing: their clusters replay side by side.
+    sides: list[SideResult | None] = [None] * len(specs)
+    errors: list[BaseException] = []
+
+    def side(index: int, label: str) -> None:
+        try:
+            t1 = time.monotonic()
+            result = replay(specs[index], timelines[index], header.end, options.time_scale,
+                            options.peers, _prefixed(progress, label), options.workers)
+            timings[f"replay_{label}_s"] = time.monotonic() - t1
+            sides[index] = SideResult(label, specs[index].root, timelines[index], result,
+                                      flapping(timelines[index], options.flap_window))
+        except BaseException as exc:  # re-raised below, in the caller's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=side, args=(i, label), name=f"backtest-{label}")
+               for i, label in enumerate(("new", "old")[:len(specs)])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    done = [s for s in sides if s is not None]
     differences = None
-    if len(sides) == 2:
-        differences = compare(sides[1].replay.notifications, sides[0].replay.notifications,
+    if len(done) == 2:
+        differences = compare(done[1].replay.notifications, done[0].replay.notifications,
                               options.tolerance, options.match_window)
     timings["total_s"] = time.monotonic() - t0
-    return BacktestResult(recording, header, sides, differences, options.tolerance,
+    return BacktestResult(recording, header, done, differences, options.tolerance,
                           options.flap_window, timings)
