@@ -159,6 +159,7 @@ def main() -> int:
     parser.add_argument("--time-scale", type=float, default=None)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--keep", type=Path, default=None, help="keep the recording here")
+    parser.add_argument("--json", type=Path, default=None, help="write the result's JSON here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="alertdrill-bench-") as tmp:
         out = args.keep or Path(tmp) / "week.om.gz"
@@ -180,6 +181,8 @@ def main() -> int:
         result = run_backtest(out, args.stack, against, options)
         total = time.monotonic() - t0
     print(render.text(result))
+    if args.json:
+        args.json.write_text(render.to_json(result))
     print("\ntimings (s): " + ", ".join(f"{k}={v:.1f}" for k, v in result.timings.items()))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

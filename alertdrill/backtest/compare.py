@@ -3,8 +3,8 @@ removed or delayed, and the alerts that flapped.
 
 A *page* is a firing notification (status ``firing``; a text integration's status is taken
 from the harness's probe of the same flush) to a receiver: every integration of the receiver
-gets each one, so pages are counted on one of them (the first by name and index that received
-anything), not once per Slack + e-mail + webhook delivery.
+gets each one, so pages are counted on one of them — the one with the most firing deliveries
+(ties: the first by name and index) — not once per Slack + e-mail + webhook delivery.
 Notifications are matched between the configs by (receiver, integration, status, alert names),
 nearest in time first, within ``match_window``: an unmatched one is added or removed, a matched
 one further apart than ``tolerance`` is delayed (or earlier). The tolerance absorbs replay
@@ -32,13 +32,16 @@ def day_of(t: float) -> str:
 
 def pages_per_day(notes: Sequence[Notification]) -> dict[str, Counter[str]]:
     """Receiver → {day: pages}."""
+    per_integration: Counter[tuple[str, str, int]] = Counter(
+        (n.receiver, n.integration, n.index) for n in notes if n.status == "firing")
     counted: dict[str, tuple[str, int]] = {}
-    for n in notes:
-        key = (n.integration, n.index)
-        counted[n.receiver] = min(counted.get(n.receiver, key), key)
+    for (receiver, integration, index), count in sorted(per_integration.items()):
+        best = counted.get(receiver)
+        if best is None or count > per_integration[(receiver, *best)]:
+            counted[receiver] = (integration, index)
     found: dict[str, Counter[str]] = {}
     for n in notes:
-        if n.status == "firing" and (n.integration, n.index) == counted[n.receiver]:
+        if n.status == "firing" and (n.integration, n.index) == counted.get(n.receiver):
             found.setdefault(n.receiver, Counter())[day_of(n.t)] += 1
     return found
 
