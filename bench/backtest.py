@@ -157,7 +157,7 @@ def main() -> int:
     parser.add_argument("--days", type=float, default=7.0)
     parser.add_argument("--peers", type=int, default=None)
     parser.add_argument("--time-scale", type=float, default=None)
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--keep", type=Path, default=None, help="keep the recording here")
     parser.add_argument("--json", type=Path, default=None, help="write the result's JSON here")
     args = parser.parse_args()

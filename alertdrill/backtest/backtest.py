@@ -68,7 +68,7 @@ class BacktestOptions:
     match_window: float = 3600.0
     flap_window: float = 600.0
     #: Alertmanager clusters replaying episodes side by side.
-    workers: int = 3
+    workers: int = 4
 
 
 def _say(text: str) -> None:

@@ -99,8 +99,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                           help="replay scale (default: the largest no duration clamps at)")
     backtest.add_argument("--peers", type=int, default=None, metavar="N",
                           help="Alertmanager peers (default: the stack's)")
-    backtest.add_argument("--workers", type=int, default=3, metavar="N",
-                          help="Alertmanager clusters replaying episodes side by side (3)")
+    backtest.add_argument("--workers", type=int, default=4, metavar="N",
+                          help="Alertmanager clusters replaying episodes side by side (4)")
     backtest.add_argument("--tolerance", default="1m", metavar="D",
                           help="a notification this much later or earlier is delayed (1m)")
     backtest.add_argument("--flap-window", default="10m", metavar="D",

@@ -8,7 +8,7 @@ part: when an alert starts firing it posts it to every peer (as Prometheus does)
 the wall clock; Alertmanager then groups, waits, inhibits, repeats and resolves by its own
 timers. Each episode (:mod:`.episodes`) runs on freshly restarted peers with empty data.
 What the sink received is mapped back onto the recording's clock. Episodes share nothing, so
-several clusters (``workers``, default 3: Alertmanager idles between timers, a few percent of
+several clusters (``workers``, default 4: Alertmanager idles between timers, a few percent of
 a core each) play them side by side.
 
 The scale: K is the largest that needs no Alertmanager duration clamped to the floor and
@@ -235,7 +235,7 @@ def notifications(deliveries: list[Delivery], back: Callable[[float], float]
 
 def replay(spec: StackSpec, alerts: list[AlertInterval], range_end: float,
            scale: float | None = None, peers: int | None = None,
-           progress: Callable[[str], None] | None = None, workers: int = 3) -> ReplayResult:
+           progress: Callable[[str], None] | None = None, workers: int = 4) -> ReplayResult:
     """Every notification the config of ``spec`` sends for ``alerts``; ``workers`` clusters
     play the episodes side by side (they share nothing)."""
     t0 = time.monotonic()
