@@ -339,3 +339,31 @@ def test_every_format_shows_the_pages_and_what_the_change_lost() -> None:
     assert "Removed by the change" in page and "team-db" in page
     data = json.loads(render.to_json(result))
     assert [n["receiver"] for n in data["differences"]["removed"]] == ["team-db"]
+
+
+# -- the command line ------------------------------------------------------------------------------
+def test_bad_input_is_one_message_and_status_4_before_anything_starts(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from alertdrill.cli import main
+
+    assert main(["record", "--out", str(tmp_path / "r.om.gz")]) == 4
+    assert "record needs --prometheus, --stack and --from" in capsys.readouterr().err
+    assert main(["backtest", "--recording", str(tmp_path / "none.om.gz"),
+                 "--stack", str(ROOT / "stack" / "sample")]) == 4
+    assert "no recording at" in capsys.readouterr().err
+    (tmp_path / "bad.om.gz").write_bytes(gzip.compress(b"up 1 0\n# EOF\n"))
+    assert main(["backtest", "--recording", str(tmp_path / "bad.om.gz"),
+                 "--stack", str(ROOT / "stack" / "sample")]) == 4
+    assert "does not start with an alertdrill_recording header" in capsys.readouterr().err
+
+
+def test_record_from_input_series_on_the_command_line(tmp_path: Path) -> None:
+    from alertdrill.cli import main
+
+    test_file = ROOT / "stack" / "reference" / "prometheus" / "tests" / "api-service.test.yml"
+    out = tmp_path / "api.om.gz"
+    assert main(["record", "--input-series", str(test_file), "--start", "now-1h",
+                 "--out", str(out)]) == 0
+    header = read_header(out)
+    assert header.step > 0 and header.end > header.begin
+    assert any(line.startswith("up{") for line in sample_lines(out))
