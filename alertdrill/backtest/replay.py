@@ -24,6 +24,10 @@ repeats instead of 5 m 15 s. A faster ``--time-scale`` is allowed, with a warnin
 Timing error of a replayed notification: the posting loop's lateness plus Alertmanager's and
 the sink's latency (about 10–30 ms on 2 cores), times K.
 
+Not scaled, because Alertmanager hard-codes it: the 30 s maintenance tick that removes emptied
+aggregation groups (25 min of modelled time at K=50): a group firing again sooner than that
+after resolving keeps its old ticks instead of starting anew (README › Backtesting › Limits).
+
 Not replayed: time intervals (Alertmanager reads the wall clock: a mute window of last week is
 not now; a warning says so), silences (a recording has none), and what receivers of the stack
 do with a notification (an escalation service's re-posted copies).
