@@ -197,6 +197,23 @@ def test_a_rerun_resumes_after_the_last_complete_chunk(tmp_path: Path) -> None:
     assert list(sample_lines(out)) == list(sample_lines(whole))
 
 
+def test_every_stretched_sample_lands_exactly_on_the_evaluation_grid(tmp_path: Path) -> None:
+    from alertdrill.backtest.record import plan_for_stack
+    from alertdrill.backtest.recording import format_timestamp
+
+    begin = 1796187471.5446124  # a drill's t=0, with sub-millisecond digits
+    plan = plan_for_stack("http://x", ROOT / "stack" / "sample", begin, begin + 5, 0.25,
+                          time_scale=60)
+    header = plan.header()
+    assert header.begin == round(begin, 3)
+    grid = {format_timestamp(header.begin + i * 15) for i in range(-40, 40)}
+    for first, last in plan.chunks():
+        t = first
+        while t <= last + 1e-9:
+            assert format_timestamp(plan.stretch(float(f"{t:.3f}"))) in grid
+            t += plan.step
+
+
 def test_time_scale_stretches_a_drill_back_to_real_world_time() -> None:
     plan = RecordPlan("http://x", ("up{}",), 95.0, 100.0, 110.0, 0.25, time_scale=60)
     header = plan.header()

@@ -85,6 +85,7 @@ def import_input_series(test_file: Path, out: Path, start: float = 0.0, test: in
     The backtested range is the whole series (from ``start`` to its last sample); no history
     is added before it, as promtool adds none.
     """
+    start = round(start, 3)  # whole milliseconds, as the TSDB keeps them
     doc = load_yaml(test_file, test_file.name)
     tests = doc.get("tests") or []
     if not 0 <= test < len(tests):

@@ -79,10 +79,18 @@ class RecordPlan:
 
 def plan_for_stack(prometheus: str, stack: Path, begin: float, end: float, step: float,
                    chunk: float = 6 * 3600.0, time_scale: float = 1.0) -> RecordPlan:
-    """The plan that records what the stack's rules need, with their windows' history."""
+    """The plan that records what the stack's rules need, with their windows' history.
+
+    ``begin`` is rounded to a whole millisecond (the TSDB's resolution) and ``start`` lies a
+    whole number of steps before it, so that every recorded sample, stretched or not, falls
+    exactly on the backtest's evaluation grid: a sample even 1 ms after an evaluation
+    timestamp is invisible to it, and the alert would start one step late (a live-test
+    failure, 23 s late, came from a ``--from`` with sub-millisecond digits).
+    """
     spec = StackSpec.load(stack)
     history = history_needed(spec.rule_files) / time_scale
-    start = begin - math.ceil(history / step) * step
+    begin = round(begin, 3)
+    start = round(begin - math.ceil(history / step) * step, 3)
     return RecordPlan(prometheus, tuple(rule_selectors(spec.rule_files)), start, begin, end,
                       step, chunk, time_scale)
 
