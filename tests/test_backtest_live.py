@@ -10,10 +10,14 @@ Tolerances, in real-world seconds (the drill runs at K=60; the recording is stre
   offset, the backtest's range queries every 15 s from the recording's start: the two grids are
   up to one interval apart. The recording's step (15 s real, 0.25 s measured) adds up to one
   step of resampling, but on the same grid as the evaluation, so it does not add to the gap.
-- firing: the same ±20 s plus the live observer's poll (50 ms measured = 3 s real): ±25 s.
+- firing: ±20 s too; all three live times are the live Prometheus's own evaluation timestamps
+  (its ``ALERTS`` samples), not the observer's polls, which lag under CPU load. Each rule
+  evaluation the live Prometheus skipped (``prometheus_rule_group_iterations_missed_total``:
+  its group overran the 0.25 s interval under load) adds 15 s, read from the live
+  Prometheus, not assumed.
 - notifications: ±35 s (``NOTIFY``): the evaluation gap carries into group_wait's start, plus
   each replay's jitter (posting lateness and delivery latency, ~30 ms × K=75 ≈ 2 s) and the
-  live one (~30 ms × 60). The receivers must be exactly the same.
+  live one (~30 ms × 60). The set of (receiver, status) notified must be exactly the same.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 
 from alertdrill import timeline as tl
@@ -38,7 +43,6 @@ pytestmark = pytest.mark.slow
 
 K = 60.0
 EVAL = 20.0
-FIRING = 25.0
 NOTIFY = 35.0
 
 
@@ -65,22 +69,40 @@ def drilled(tmp_path_factory: pytest.TempPathFactory) -> dict:
                               time_scale=K)
         counts = record(plan, out, progress=None)
         events = list(drill.timeline)
+        states = _alert_states(stack.prometheus_url, end_wall, base_wall)
     finally:
         if drill is not None:
             drill.close()
         stack.close()
-    web = [e for e in events if e.labels.get("instance") == "web:8080"]
-
-    def first(kind: str) -> float:
-        return next(e.t for e in web if e.kind == kind) * K
 
     notes = sorted((e.subject, e.detail.get("status")) for e in events
                    if e.kind == tl.NOTIFICATION and e.detail.get("integration") != "probe")
     note_times = {(e.subject, e.detail.get("status")): e.t * K for e in reversed(events)
                   if e.kind == tl.NOTIFICATION and e.detail.get("integration") != "probe"}
-    return {"recording": out, "counts": counts, "active": first(tl.PROM_PENDING),
-            "firing": first(tl.PROM_FIRING), "resolved": first(tl.PROM_INACTIVE),
-            "notes": notes, "note_times": note_times}
+    return {"recording": out, "counts": counts, **states, "notes": notes,
+            "note_times": note_times}
+
+
+def _alert_states(prometheus: str, end_wall: float, base_wall: float) -> dict[str, float]:
+    """activeAt, firing and resolved of the web's TargetDown as the live Prometheus evaluated
+    them (real-world seconds from t=0), read from its own ``ALERTS`` samples, whose timestamps
+    are the evaluations' — exact, where the observer's polling lags under CPU load (a polled
+    "inactive" was once 0.38 s measured, 23 s real, late)."""
+    query = 'ALERTS{alertname="TargetDown",instance="web:8080"}[10m]'
+    answer = requests.get(prometheus + "/api/v1/query",
+                          params={"query": query, "time": f"{end_wall:.3f}"}, timeout=5).json()
+    times = {s["metric"]["alertstate"]: [float(t) for t, _ in s["values"]]
+             for s in answer["data"]["result"]}
+    interval = 15.0 / K  # the group's scaled evaluation interval
+
+    def real(wall: float) -> float:
+        return (wall - base_wall) * K
+
+    metrics = requests.get(prometheus + "/metrics", timeout=5).text
+    missed = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                 if line.startswith("prometheus_rule_group_iterations_missed_total"))
+    return {"active": real(times["pending"][0]), "firing": real(times["firing"][0]),
+            "resolved": real(times["firing"][-1] + interval), "missed": missed}
 
 
 def test_backtest_of_a_recorded_drill_reproduces_what_the_drill_measured(drilled: dict) -> None:
@@ -90,11 +112,18 @@ def test_backtest_of_a_recorded_drill_reproduces_what_the_drill_measured(drilled
     assert len(alerts) == 1, f"one TargetDown of web, not {alerts}"
     alert = alerts[0]
     assert alert.resolved_at is not None
-    assert abs((alert.active_at - begin) - drilled["active"]) <= EVAL, (alert, drilled)
-    assert abs((alert.fired_at - begin) - drilled["firing"]) <= FIRING, (alert, drilled)
-    assert abs((alert.resolved_at - begin) - drilled["resolved"]) <= EVAL, (alert, drilled)
+    # Each evaluation the live Prometheus skipped (its rule group overran its 0.25 s interval:
+    # seen under a load average of 30) moves a live transition one interval (15 s real) later.
+    allowed = EVAL + drilled["missed"] * 15.0
+    assert abs((alert.active_at - begin) - drilled["active"]) <= allowed, (alert, drilled)
+    assert abs((alert.fired_at - begin) - drilled["firing"]) <= allowed, (alert, drilled)
+    assert abs((alert.resolved_at - begin) - drilled["resolved"]) <= allowed, (alert, drilled)
     notes = result.new.replay.notifications
-    assert sorted((n.receiver, n.status) for n in notes) == drilled["notes"]
+    # Which receivers were notified of what: a set. A cluster sends a notification twice when
+    # gossip is slower than the peer timeout (seen at a load average of 33, on either side);
+    # duplicates are the cluster claims' business (alertdrill.cluster), not the backtest's.
+    assert {(n.receiver, n.status) for n in notes} == set(drilled["notes"]), (
+        sorted((n.receiver, n.status, round(n.t - begin)) for n in notes), drilled["notes"])
     for n in notes:
         live = drilled["note_times"][(n.receiver, n.status)]
         assert abs((n.t - begin) - live) <= NOTIFY, (n, live)
