@@ -34,6 +34,7 @@ from alertdrill.backends.local import LocalStack
 from alertdrill.backtest.backtest import BacktestOptions, run_backtest
 from alertdrill.backtest.record import plan_for_stack, record
 from alertdrill.drill import Drill
+from alertdrill.health import metric_samples
 from alertdrill.matches import NotificationMatch
 from alertdrill.settings import Settings
 from alertdrill.stackspec import StackSpec
@@ -99,8 +100,8 @@ def _alert_states(prometheus: str, end_wall: float, base_wall: float) -> dict[st
         return (wall - base_wall) * K
 
     metrics = requests.get(prometheus + "/metrics", timeout=5).text
-    missed = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
-                 if line.startswith("prometheus_rule_group_iterations_missed_total"))
+    missed = sum(value for name, _, value in metric_samples(metrics)
+                 if name == "prometheus_rule_group_iterations_missed_total")
     return {"active": real(times["pending"][0]), "firing": real(times["firing"][0]),
             "resolved": real(times["firing"][-1] + interval), "missed": missed}
 
