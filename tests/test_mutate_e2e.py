@@ -38,6 +38,18 @@ Feature: a weak suite: the alert fires, nobody checks who hears of it
 """
 
 
+#: One scenario that outlasts any interrupt: its claim holds for the mutant too (StorefrontSlow
+#: goes to storefront-team whatever the payments route says), so the run is still waiting out
+#: its hour when the test sends Ctrl-C; it names payments-team, so the mutant selects it.
+LONG = """\
+Feature: a scenario to interrupt
+
+  Scenario: payments-team hears nothing of the storefront for an hour
+    Given the stack is running
+    Then "payments-team" is never notified of "StorefrontSlow" within 60 minutes
+"""
+
+
 def _ids() -> dict[str, str]:
     from alertdrill.engine.stackspec import StackSpec
     from alertdrill.mutate.operators import generate
@@ -94,9 +106,11 @@ def test_a_weak_suite_scores_low_lists_its_survivors_and_fails_min_score(tmp_pat
 
 
 def test_ctrl_c_stops_the_mutant_run_and_removes_everything(tmp_path: Path) -> None:
+    """The interrupt must come while the mutant's run is in progress: with the weak suite its
+    run could end (10 s in CI) before the signal, so this one waits out an hour."""
     features = tmp_path / "features"
     features.mkdir()
-    (features / "weak.feature").write_text(WEAK)
+    (features / "long.feature").write_text(LONG)
     before = _leftover_dirs()
     proc = subprocess.Popen(
         [sys.executable, "-m", "alertdrill.cli", "mutate", "--stack", str(SHOP),
