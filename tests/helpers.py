@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -186,3 +187,43 @@ def with_signals(argv: list[str], disposition: str = "default") -> list[str]:
     """
     assert disposition in ("default", "ignore"), disposition
     return [sys.executable, "-c", _WITH_SIGNALS, disposition, *argv]
+
+
+@dataclass(frozen=True)
+class ConfigMutant:
+    """A bundled stack's copy with one small change, and the scenarios that must catch it
+    (tests/test_mutations.py, tests/test_timing_mutations.py): run with the copy placed first
+    (ALERTDRILL_STACK_DIRS), they must fail — at the step that states the broken expectation."""
+
+    name: str
+    file: str
+    before: str
+    after: str
+    scenarios: str  # -k expression selecting the scenarios that must catch it
+    failing_step: str  # the step the failure must name
+    stack: str = "reference"
+
+
+def run_config_mutant(mutant: ConfigMutant, tmp_path: Path) -> None:
+    """Make the mutant's copy, run its scenarios against it, and assert they caught it."""
+    import shutil
+
+    stack = tmp_path / mutant.stack
+    shutil.copytree(ROOT / "stack" / mutant.stack, stack)
+    target = stack / mutant.file
+    text = target.read_text()
+    assert text.count(mutant.before) == 1, f"mutation site not unique in {mutant.file}"
+    target.write_text(text.replace(mutant.before, mutant.after))
+    result = run_pytest(["features", "-p", "no:xdist", "-k", mutant.scenarios, "-x", "-q"],
+                        env={"ALERTDRILL_STACK_DIRS": str(tmp_path)}, timeout=300)
+    assert_caught(result.stdout + result.stderr, result.returncode, mutant.name,
+                  mutant.failing_step)
+
+
+def assert_caught(output: str, returncode: int, name: str, failing_step: str) -> None:
+    """The run failed (not errored, not skipped), and the failed step is the expected one."""
+    assert " passed" in output or " failed" in output, output[-2000:]
+    assert returncode == 1, f"the suite did not catch '{name}':\n{output[-3000:]}"
+    failed_step = next((ln for ln in output.splitlines() if ln.startswith("step: ")), "")
+    assert failing_step in failed_step, (
+        f"'{name}' was caught, but not by the expected step:\n{output[-3000:]}")

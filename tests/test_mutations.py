@@ -10,27 +10,18 @@ run fail, at the step that states the broken expectation.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, run_pytest
+from tests.helpers import ROOT, ConfigMutant, run_config_mutant, run_pytest
+
+Mutant = ConfigMutant
 
 pytestmark = pytest.mark.slow
 
 AM = "alertmanager/alertmanager.yml"
 TMPL = "alertmanager/templates/techcorp.tmpl"
-
-
-@dataclass(frozen=True)
-class Mutant:
-    name: str
-    file: str
-    before: str
-    after: str
-    scenarios: str  # -k expression selecting the scenarios that must catch it
-    failing_step: str  # the step the failure must name
 
 
 MUTANTS = [
@@ -115,20 +106,7 @@ MUTANTS = [
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_the_suite_catches(mutant: Mutant, tmp_path: Path) -> None:
-    stack = tmp_path / "reference"
-    shutil.copytree(ROOT / "stack" / "reference", stack)
-    target = stack / mutant.file
-    text = target.read_text()
-    assert text.count(mutant.before) == 1, f"mutation site not unique in {mutant.file}"
-    target.write_text(text.replace(mutant.before, mutant.after))
-    result = run_pytest(["features", "-k", mutant.scenarios, "-x", "-q"],
-                        env={"ALERTDRILL_STACK_DIRS": str(tmp_path)}, timeout=300)
-    output = result.stdout + result.stderr
-    assert " passed" in output or " failed" in output, output[-2000:]
-    assert result.returncode == 1, f"the suite did not catch '{mutant.name}':\n{output[-3000:]}"
-    failed_step = next((ln for ln in output.splitlines() if ln.startswith("step: ")), "")
-    assert mutant.failing_step in failed_step, (
-        f"'{mutant.name}' was caught, but not by the expected step:\n{output[-3000:]}")
+    run_config_mutant(mutant, tmp_path)
 
 
 def test_the_unmutated_copy_passes(tmp_path: Path) -> None:
