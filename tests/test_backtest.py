@@ -384,3 +384,26 @@ def test_record_from_input_series_on_the_command_line(tmp_path: Path) -> None:
     header = read_header(out)
     assert header.step > 0 and header.end > header.begin
     assert any(line.startswith("up{") for line in sample_lines(out))
+
+
+def test_the_drill_report_embeds_the_backtest_written_beside_it(tmp_path: Path) -> None:
+    """`backtest --report-dir DIR`, then `alertdrill report --out DIR`: one drill report with
+    the backtest's chart and tables (as `mutate` does with its section)."""
+    from alertdrill import report as drill_report
+    from alertdrill.backtest import render
+    from tests.test_report import _record
+
+    records = tmp_path / "drill"
+    records.mkdir()
+    (records / "one.json").write_text(json.dumps(_record()))
+    html_path, md_path = drill_report.build(records, tmp_path)
+    assert "<h2>Backtest</h2>" not in html_path.read_text()
+    result = _result([_note(100), _note(90000, "team-db")], [_note(100)])
+    assert render.write_report_section(result, tmp_path) == tmp_path / "backtest"
+    html_path, md_path = drill_report.build(records, tmp_path)
+    page = html_path.read_text()
+    assert page.count("<h2>Backtest</h2>") == 1
+    assert page.index("<h2>Backtest</h2>") < page.index("</main>")
+    assert page.count("<polyline") >= 2, "the chart of pages over time, one line per config"
+    text = md_path.read_text()
+    assert "### Backtest" in text and "| team-db | 0 | 1 | 0/0 | 0/1 |" in text

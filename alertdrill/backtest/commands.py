@@ -95,6 +95,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     backtest.add_argument("--format", choices=("table", "markdown", "json"), default="table")
     backtest.add_argument("--html", type=Path, default=None, metavar="FILE",
                           help="also write the HTML page (chart of pages over time)")
+    backtest.add_argument("--report-dir", type=Path, default=None, metavar="DIR",
+                          help="also write DIR/backtest/backtest-section.html and "
+                          "backtest-report.md: `alertdrill report --out DIR` then embeds them "
+                          "in the drill report")
     backtest.add_argument("--time-scale", type=float, default=None, metavar="K",
                           help="replay scale (default: the largest no duration clamps at)")
     backtest.add_argument("--peers", type=int, default=None, metavar="N",
@@ -149,4 +153,8 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     if args.html:
         args.html.write_text(render.html_page(result))
         print(f"backtest: wrote {args.html}", file=sys.stderr)
+    if args.report_dir:
+        written = render.write_report_section(result, args.report_dir)
+        print(f"backtest: wrote {written} (embedded by alertdrill report --out "
+              f"{args.report_dir})", file=sys.stderr)
     return 1 if result.differences is not None and not result.differences.empty() else 0

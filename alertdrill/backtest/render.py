@@ -8,6 +8,7 @@ import html
 import json
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from alertdrill.backtest.backtest import BacktestResult, SideResult
@@ -201,6 +202,16 @@ def html_page(result: BacktestResult) -> str:
             f"<style>{stylesheet()}</style></head><body><header class='top'><h1>alertdrill "
             f"backtest</h1><div class='meta'>{html.escape(str(result.recording))}</div></header>"
             f"<main>{html_section(result)}</main></body></html>\n")
+
+
+def write_report_section(result: BacktestResult, report_dir: Path) -> Path:
+    """The section and its Markdown where the drill report looks for them
+    (``alertdrill.report.SECTIONS``); returns their folder."""
+    folder = report_dir / "backtest"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "backtest-section.html").write_text(html_section(result), encoding="utf-8")
+    (folder / "backtest-report.md").write_text(markdown(result), encoding="utf-8")
+    return folder
 
 
 def to_json(result: BacktestResult) -> str:

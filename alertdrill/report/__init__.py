@@ -46,6 +46,21 @@ __all__ = ["PHASES", "SlaRow", "action_label", "build", "chart_svg", "html_secti
            "sla_rows"]
 
 
+#: Sections other commands leave beside the drill report, embedded when present: (folder under
+#: the report's directory, its HTML section, its Markdown) — ``alertdrill mutate`` and
+#: ``alertdrill backtest --report-dir`` write there by default.
+SECTIONS = (("mutate", "mutation-section.html", "mutation-report.md"),
+            ("backtest", "backtest-section.html", "backtest-report.md"))
+
+
+def _demoted(markdown: str) -> str:
+    """A section's Markdown one heading level down (its title becomes the report's ``##``)."""
+    first, _, rest = markdown.partition("\n")
+    if first.startswith("# "):
+        first = "#" + first
+    return first + "\n" + rest
+
+
 def build(source: Path, out: Path, history: Path | None = None,
           runs: int = DEFAULT_RUNS) -> tuple[Path, Path]:
     """Read the records in ``source``, write ``drill-report.html`` and ``.md`` into ``out``,
@@ -61,13 +76,13 @@ def build(source: Path, out: Path, history: Path | None = None,
     out.mkdir(parents=True, exist_ok=True)
     html_path, md_path = out / "drill-report.html", out / "drill-report.md"
     page, text = render_html(records, trend), markdown(records, trend)
-    mutation = out / "mutate"  # `alertdrill mutate`'s default --report-dir, beside this one
-    if (mutation / "mutation-section.html").is_file():
-        page = page.replace("\n</main>", "\n" + (mutation / "mutation-section.html").read_text(
-            encoding="utf-8") + "\n</main>", 1)
-    if (mutation / "mutation-report.md").is_file():
-        text += "\n" + (mutation / "mutation-report.md").read_text(encoding="utf-8").replace(
-            "# Mutation report", "## Mutation report", 1)
+    for folder, html_name, md_name in SECTIONS:
+        section = out / folder
+        if (section / html_name).is_file():
+            page = page.replace("\n</main>", "\n" + (section / html_name).read_text(
+                encoding="utf-8") + "\n</main>", 1)
+        if (section / md_name).is_file():
+            text += "\n" + _demoted((section / md_name).read_text(encoding="utf-8"))
     html_path.write_text(page, encoding="utf-8")
     md_path.write_text(text, encoding="utf-8")
     write_metrics(records, out)
