@@ -10,7 +10,6 @@ preflight does).
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 from alertdrill.backtest.alertstate import AlertInterval
 from alertdrill.backtest.compare import Differences, compare, flapping
 from alertdrill.backtest.evaluate import evaluate_recording
+from alertdrill.backtest.parallel import side_by_side
 from alertdrill.backtest.recording import Header, read_header
 from alertdrill.backtest.replay import ReplayResult, replay
 from alertdrill.engine.stackspec import StackSpec
@@ -103,27 +103,18 @@ def run_backtest(recording: Path, new: Path, old: Path | None = None,
                                                                                  strict=True)))
     # The two sides share nothing: their clusters replay side by side.
     sides: list[SideResult | None] = [None] * len(specs)
-    errors: list[BaseException] = []
+    labels = ("new", "old")[:len(specs)]
 
-    def side(index: int, label: str) -> None:
-        try:
-            t1 = time.monotonic()
-            result = replay(specs[index], timelines[index], header.end, options.time_scale,
-                            options.peers, _prefixed(progress, label), options.workers)
-            timings[f"replay_{label}_s"] = time.monotonic() - t1
-            sides[index] = SideResult(label, specs[index].root, timelines[index], result,
-                                      flapping(timelines[index], options.flap_window))
-        except BaseException as exc:  # re-raised below, in the caller's thread
-            errors.append(exc)
+    def side(index: int) -> None:
+        label = labels[index]
+        t1 = time.monotonic()
+        result = replay(specs[index], timelines[index], header.end, options.time_scale,
+                        options.peers, _prefixed(progress, label), options.workers)
+        timings[f"replay_{label}_s"] = time.monotonic() - t1
+        sides[index] = SideResult(label, specs[index].root, timelines[index], result,
+                                  flapping(timelines[index], options.flap_window))
 
-    threads = [threading.Thread(target=side, args=(i, label), name=f"backtest-{label}")
-               for i, label in enumerate(("new", "old")[:len(specs)])]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+    side_by_side(side, len(labels), "backtest")
     done = [s for s in sides if s is not None]
     differences = None
     if len(done) == 2:

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ from alertdrill.backends.base import StackOptions
 from alertdrill.backends.common import DEFAULT_PEER_TIMEOUT, MIN_PEER_TIMEOUT
 from alertdrill.backtest.alertstate import AlertInterval
 from alertdrill.backtest.episodes import Episode, Routing, episodes
+from alertdrill.backtest.parallel import side_by_side
 from alertdrill.durations import parse_duration
 from alertdrill.engine.stackspec import StackSpec
 from alertdrill.errors import StartupError
@@ -262,23 +262,12 @@ def replay(spec: StackSpec, alerts: list[AlertInterval], range_end: float,
         return ReplayResult([], k, 0, time.monotonic() - t0, warnings)
     lanes = _lanes(cut, k, workers)
     results: list[list[Notification]] = [[] for _ in lanes]
-    errors: list[BaseException] = []
 
     def work(index: int) -> None:
-        try:
-            results[index] = _run_lane(spec, lanes[index], k, peers, range_end, warnings,
-                                       progress, index)
-        except BaseException as exc:  # re-raised in the caller's thread
-            errors.append(exc)
+        results[index] = _run_lane(spec, lanes[index], k, peers, range_end, warnings,
+                                   progress, index)
 
-    threads = [threading.Thread(target=work, args=(i,), name=f"replay-{i}")
-               for i in range(len(lanes))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+    side_by_side(work, len(lanes), "replay")
     found = sorted((n for lane in results for n in lane),
                    key=lambda n: (n.t, n.receiver, n.integration, n.peer))
     return ReplayResult(found, k, len(cut), time.monotonic() - t0, warnings)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import yaml
 
 from alertdrill.analysis.amroute import Matcher, MatcherError, parse_matchers
-from alertdrill.durations import format_duration, parse_duration
 from alertdrill.mutate import spans
 from alertdrill.mutate.model import Site
 
@@ -253,14 +252,10 @@ def timing_multiplied(am: AmFile) -> Iterator[Site]:
     for route in am.routes():
         for key in TIMING_KEYS:
             node = spans.get(route.node, key)
-            text = spans.scalar(node)
-            if node is None or text is None:
+            changed = spans.multiplied_duration(node, TIMING_FACTOR, "1m")
+            if node is None or changed is None:
                 continue
-            try:
-                seconds = parse_duration(text)
-            except ValueError:
-                continue
-            new = format_duration(seconds * TIMING_FACTOR) if seconds else "1m"
+            text, new = changed
             yield am.site("timing-multiplied", node, f"{route.label()}: {key} {text} → {new}",
                           (spans.replace_scalar(node, new),), "routing",
                           frozenset({route.effective or ""}),

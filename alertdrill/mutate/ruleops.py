@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from alertdrill.durations import format_duration, parse_duration
+from alertdrill.durations import parse_duration
 from alertdrill.mutate import spans
 from alertdrill.mutate.amops import _misspell
 from alertdrill.mutate.model import Edit, Site
@@ -55,14 +55,10 @@ def for_lengthened(rules: RuleFile) -> Iterator[Site]:
     """A rule's ``for`` multiplied by 5."""
     for name, rule in rules.rules():
         node = spans.get(rule, "for")
-        text = spans.scalar(node)
-        if node is None or text is None:
+        changed = spans.multiplied_duration(node, FOR_FACTOR, "5m")
+        if node is None or changed is None:
             continue
-        try:
-            seconds = parse_duration(text)
-        except ValueError:
-            continue
-        new = format_duration(seconds * FOR_FACTOR) if seconds else "5m"
+        text, new = changed
         yield rules.site("for-lengthened", node, name, f"for {text} → {new}",
                          (spans.replace_scalar(node, new),),
                          f'the alert "{name}" fires within a deadline shorter than {new}')

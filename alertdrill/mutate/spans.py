@@ -173,3 +173,19 @@ def swap_blocks(text: str, first: yaml.Node, second: yaml.Node) -> tuple[Edit, .
         b_text += "\n"
         a_text = a_text[:-1] if b1 == len(text) and not text.endswith("\n") else a_text
     return (Edit(a0, a1, b_text), Edit(b0, b1, a_text))
+
+
+def multiplied_duration(node: yaml.Node | None, factor: float, from_zero: str
+                        ) -> tuple[str, str] | None:
+    """(as written, multiplied) for a duration scalar — ``from_zero`` when it was 0 — or None
+    when ``node`` is no duration (a timing and a ``for`` operator share this)."""
+    text = scalar(node)
+    if node is None or text is None:
+        return None
+    from alertdrill.durations import format_duration, parse_duration
+
+    try:
+        seconds = parse_duration(text)
+    except ValueError:
+        return None
+    return text, format_duration(seconds * factor) if seconds else from_zero
