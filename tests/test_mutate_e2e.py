@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, with_signals
 
 pytestmark = pytest.mark.slow
 
@@ -112,10 +112,12 @@ def test_ctrl_c_stops_the_mutant_run_and_removes_everything(tmp_path: Path) -> N
     features.mkdir()
     (features / "long.feature").write_text(LONG)
     before = _leftover_dirs()
+    # SIGINT at its default in the child, whatever this suite inherited: CI starts it in the
+    # background, where SIGINT is ignored — and a run started so keeps ignoring it, by design.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "alertdrill.cli", "mutate", "--stack", str(SHOP),
-         "--features", str(features), "--mutants", _ids()["swapped"],
-         "--report-dir", str(tmp_path / "report")],
+        with_signals([sys.executable, "-m", "alertdrill.cli", "mutate", "--stack", str(SHOP),
+                      "--features", str(features), "--mutants", _ids()["swapped"],
+                      "--report-dir", str(tmp_path / "report")]),
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 120
