@@ -31,6 +31,10 @@ class Fault:
     active: bool = field(default=False, init=False)
     #: Whether applying it starts an SLA clock ("within D" counts from the latest anchor).
     anchors: ClassVar[bool] = True
+    #: Anchor at the moment the fault starts rather than once ``_apply`` returned: a stopped
+    #: service is gone for Prometheus from its signal on, while its own shutdown still runs
+    #: (tens of ms), so an alert's activeAt could precede an anchor taken afterwards.
+    anchors_at_start: ClassVar[bool] = False
 
     @property
     def name(self) -> str:
@@ -45,10 +49,11 @@ class Fault:
 
     def apply(self) -> Fault:
         """Cause the failure; an anchor on the timeline (SLAs count from it)."""
+        started = self.timeline.now() if self.anchors_at_start else None
         self._apply()
         self.active = True
-        self.timeline.add(tl.FAULT_APPLIED, self.name, anchor=self.anchors, note="fault applied",
-                          **self._recovery_detail())
+        self.timeline.add(tl.FAULT_APPLIED, self.name, t=started, anchor=self.anchors,
+                          note="fault applied", **self._recovery_detail())
         return self
 
     def revert(self) -> None:
@@ -126,6 +131,7 @@ class StopService(Fault):
     how: str = "stop"
     #: What must see the service up again before the revert is done (its exporter).
     probes: Sequence[RecoveryProbe] = ()
+    anchors_at_start: ClassVar[bool] = True
 
     @property
     def name(self) -> str:
