@@ -539,3 +539,16 @@ def test_the_sharded_gitlab_jobs_run_every_scenario_once_and_merge_into_one_repo
     cases = [c.get("name") for c in merged.iter("testcase")]
     assert len(cases) == sum(counts) == len(set(cases)) == 3, cases
     assert (repo / "drill" / "reports" / "drill-report.md").is_file()
+
+
+def test_check_in_a_project_checks_its_own_stack(project: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """`alertdrill check [--features]` in a drill project means the project's stack, as `run`
+    does — not the bundled sample (whose receivers the generated features do not name)."""
+    from alertdrill.cli import main
+
+    monkeypatch.delenv("ALERTDRILL_STACK", raising=False)
+    monkeypatch.chdir(project)
+    assert main(["check", "--features", "features"]) == 0, capsys.readouterr().out
+    assert main(["check", "--no-tools"]) == 0
+    assert "stack: 0 errors" in capsys.readouterr().out

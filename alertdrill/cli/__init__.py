@@ -461,9 +461,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.stack_dir and args.stack and args.stack_dir != args.stack:
                 raise ConfigError(f"two stacks given: {args.stack_dir} and --stack {args.stack}",
                                   "give the stack once: alertdrill check STACK")
+            from alertdrill.cli.runner import project_stack
+
+            stack = project_stack(args.stack_dir or args.stack)
             if args.features:
-                return _check_features(args.features, args.stack_dir or args.stack)
-            return _check(args.stack_dir or args.stack, args.format, tools=not args.no_tools)
+                return _check_features(args.features, stack)
+            return _check(stack, args.format, tools=not args.no_tools)
         if args.command == "report":
             return _report(args.sources, args.out, args.history, args.runs, args.pushgateway)
         if args.command == "init":

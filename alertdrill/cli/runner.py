@@ -89,8 +89,18 @@ def project_defaults(options: RunOptions, directory: Path | None = None) -> None
         return
     if not options.features:
         options.features = [project.features]
-    if options.stack is None and not os.environ.get("ALERTDRILL_STACK"):
-        options.stack = str(project.stack)
+    options.stack = project_stack(options.stack, directory)
+
+
+def project_stack(given: str | None, directory: Path | None = None) -> str | None:
+    """The stack a command means when none is given: in a drill project its ``stack/`` (unless
+    ``$ALERTDRILL_STACK`` names one) — for ``run`` and for ``check`` alike."""
+    from alertdrill.scaffold.project import find_project
+
+    if given is not None or os.environ.get("ALERTDRILL_STACK"):
+        return given
+    project = find_project(directory or Path.cwd())
+    return str(project.stack) if project is not None else None
 
 
 def _slug(text: str) -> str:
