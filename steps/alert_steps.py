@@ -54,6 +54,16 @@ def alert_resolved_pushed(drill: Drill, alertname: str, labels: str | None) -> N
     drill.push_alert(alertname, parse_labels(labels or ""), resolved=True)
 
 
+@when(rx(r"every pushed alert is resolved in Alertmanager"))
+def pushed_alerts_resolved(drill: Drill) -> None:
+    """Resolve every alert the scenario pushed (endsAt=now), as Prometheus does when the
+    conditions clear; an anchor.
+
+    Example: When every pushed alert is resolved in Alertmanager
+    """
+    drill.resolve_pushed_alerts()
+
+
 @then(rx(rf"the alert {quoted('alertname')}(?: with labels (?P<labels>.+?))? "
          rf"(?P<state>fires|is pending|resolves) within {DURATION}"))
 def alert_state_within(drill: Drill, alertname: str, labels: str | None, state: str,
@@ -91,13 +101,15 @@ def alert_routed(drill: Drill, alertname: str, exact: str | None, receivers: str
                         exact=bool(exact))
 
 
-@when(rx(r"every alerting rule's alert is pushed to Alertmanager"), target_fixture="pushed_rules")
-def rule_alerts_pushed(drill: Drill) -> list[dict[str, str]]:
-    """One alert per alerting rule of the stack, labelled as Prometheus would label it.
+@when(rx(r"every alerting rule's alert(?: but (?P<alertnames>.+?))? is pushed to Alertmanager"),
+      target_fixture="pushed_rules")
+def rule_alerts_pushed(drill: Drill, alertnames: str | None) -> list[dict[str, str]]:
+    """One alert per alerting rule of the stack, labelled as Prometheus would label it; "but"
+    leaves some out (an alert whose inhibit rule would hide all the others).
 
-    Example: When every alerting rule's alert is pushed to Alertmanager
+    Example: When every alerting rule's alert but "NodeDown" is pushed to Alertmanager
     """
-    return drill.push_rule_alerts()
+    return drill.push_rule_alerts(frozenset(parse_names(alertnames)) if alertnames else frozenset())
 
 
 @then(rx(rf"Alertmanager routes them as follows within {DURATION}:"))

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pytest_bdd import then
 
 from alertdrill.durations import parse_human
+from alertdrill.engine.deliverytable import DeliveryTable, parse_integrations
 from alertdrill.engine.drill import Drill
 from alertdrill.engine.matches import NotificationMatch
 from alertdrill.engine.stepsyntax import parse_labels, parse_names
+from alertdrill.errors import StepError
 from alertdrill.sink.integrations import step_pattern
 
 from .patterns import DURATION, quoted, rx
@@ -216,3 +218,28 @@ def failed_notifications_counted(drill: Drill, integration: str, attempts: str,
 
     drill.expect.eventually(f"{metric}{{integration=\"{integration}\"}} > 0", check,
                             parse_human(duration))
+
+
+@then(rx(rf"the (?P<status>firing|resolved) notifications go through exactly these integrations "
+         rf"within {DURATION}:"))
+def delivery_table(drill: Drill, status: str, datatable: list[list[str]], duration: str) -> None:
+    """Each receiver of the table delivers through exactly its integrations, every other
+    receiver through none, for the whole window. A table: | receiver | integrations |
+
+    Integrations: slack, email, pagerduty, webhook[1] … (comma-separated; none for none). The
+    check of every integration's ``send_resolved`` at once, after every pushed alert resolved.
+
+    Example: Then the resolved notifications go through exactly these integrations within 6 minutes:
+    """
+    header, *rows = datatable
+    columns = [c.strip().lower() for c in header]
+    if columns != ["receiver", "integrations"]:
+        raise StepError("the delivery table needs exactly the columns | receiver | integrations |")
+    table: dict[str, frozenset[tuple[str, int]]] = {}
+    for receiver, cell in ((r[0].strip(), r[1]) for r in rows):
+        if receiver in table:
+            raise StepError(f"the delivery table has two rows for {receiver!r}")
+        table[receiver] = parse_integrations(cell)
+    claimed = DeliveryTable(status, table)
+    claimed.check_names(drill.integrations_of_receivers())
+    drill.expect.delivery_table(claimed, parse_human(duration))

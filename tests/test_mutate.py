@@ -325,6 +325,18 @@ def test_a_mutant_no_scenario_names_selects_nothing(shop: list[Mutant]) -> None:
                 and "" not in s.stacks]
 
 
+def test_the_rule_unit_tests_scenario_sees_rule_mutants_only(reference: list[Mutant]) -> None:
+    spec = StackSpec.load(ROOT / "stack" / "reference")
+    names = selection.StackNames.of(spec)
+    [unit] = selection.read_scenarios([ROOT / "features/reference/rule_tests.feature"])
+    assert unit.rule_tests == {"reference"} and not unit.stacks
+    assert selection.sees(unit, one(reference, "threshold-moved"), "reference", names)
+    assert selection.sees(unit, one(reference, "label-misspelt"), "reference", names)
+    assert not selection.sees(unit, one(reference, "send-resolved-flipped"), "reference", names)
+    assert not selection.sees(unit, one(reference, "template-line-dropped"), "reference", names)
+    assert not selection.sees(unit, one(reference, "threshold-moved"), "other", names)
+
+
 def test_ordered_fastest_first_unknown_last(tmp_path: Path) -> None:
     scenarios = selection.read_scenarios(sorted(SHOP_FEATURES.glob("*.feature")))
     records = tmp_path / "drill"

@@ -24,6 +24,7 @@ class ClaimKind(enum.StrEnum):
     NOTIFIED_EXACTLY = "notified_exactly"
     ONLY_RECEIVERS = "only_receivers"
     ROUTING_TABLE = "routing_table"
+    DELIVERY_TABLE = "delivery_table"
     PER_GROUP = "per_group"
     REPEATS = "repeats"
     EVENTUALLY = "eventually"

@@ -38,6 +38,7 @@ ARGUMENT_KINDS: Mapping[str, str] = {
     "receiver": "receiver",
     "receivers": "receiver",
     "alertname": "alert",
+    "alertnames": "alert",
     "integration": "integration",
     "service": "service",
     "peer": "service",
@@ -277,7 +278,7 @@ def _label_problems(step: ParsedStep, names: StackNames) -> list[NameProblem]:
 
 
 def _names(arg: str, value: object) -> list[str]:
-    if arg == "receivers":
+    if arg in ("receivers", "alertnames"):
         try:
             return parse_names(str(value))
         except StepError:

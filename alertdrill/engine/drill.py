@@ -495,23 +495,48 @@ class Drill:
                          if name == metric and labels.get("integration") == integration)
         return total
 
-    def push_rule_alerts(self) -> list[dict[str, str]]:
+    def push_rule_alerts(self, leave_out: frozenset[str] = frozenset()) -> list[dict[str, str]]:
         """Push one alert per alerting rule of the stack, labelled as Prometheus would label it
         (the rule's own labels and the scrape target's, where they are known without running
         the rule: see alertdrill.analysis.rulelabels), so that Alertmanager's routing of *every* rule can
-        be checked at once. Returns the label sets pushed."""
+        be checked at once — but the rules named in ``leave_out``. Returns the label sets
+        pushed."""
         spec = getattr(self.stack, "spec", None)
         if spec is None:
             raise StepError("this backend does not say which stack directory it runs")
         prometheus = load_yaml(spec.prometheus_config, "prometheus.yml")
         docs = [load_yaml(path, path.name) for path in spec.rule_files]
-        pushed = rule_label_sets(prometheus, docs)
+        pushed = [labels for labels in rule_label_sets(prometheus, docs)
+                  if labels["alertname"] not in leave_out]
         if not pushed:
             raise StepError("this stack has no alerting rules to push")
         for labels in pushed:
             rest = {k: v for k, v in labels.items() if k != "alertname"}
             self.push_alert(labels["alertname"], rest)
         return pushed
+
+    def resolve_pushed_alerts(self) -> int:
+        """Resolve every alert this scenario pushed and has not resolved yet (endsAt=now, as
+        Prometheus sends when conditions clear); the number resolved. None pushed is an error:
+        a resolved-notification claim after it could only hold vacuously."""
+        pushed = list(self._pushed.values())
+        if not pushed:
+            raise StepError("no pushed alert is still firing to resolve",
+                            "push alerts first, e.g. When every alerting rule's alert is "
+                            "pushed to Alertmanager")
+        for alertname, labels in pushed:
+            self.push_alert(alertname, labels, resolved=True)
+        return len(pushed)
+
+    def integrations_of_receivers(self) -> dict[str, frozenset[tuple[str, int]]]:
+        """receiver → its integrations, from the stack's alertmanager.yml (as written, before
+        the harness's instrumentation)."""
+        from alertdrill.engine.deliverytable import receiver_integrations
+
+        spec = getattr(self.stack, "spec", None)
+        if spec is None:
+            raise StepError("this backend does not say which stack directory it runs")
+        return receiver_integrations(load_yaml(spec.alertmanager_config, "alertmanager.yml"))
 
     def push_alert(self, alertname: str, labels: dict[str, str],
                    annotations: dict[str, str] | None = None, resolved: bool = False) -> None:

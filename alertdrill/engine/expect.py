@@ -27,6 +27,7 @@ from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wa
 from alertdrill.durations import human
 from alertdrill.engine import timeline as tl
 from alertdrill.engine.claimkinds import ClaimKind
+from alertdrill.engine.deliverytable import DeliveryTable, delivered, differences
 from alertdrill.engine.expect_content import ContentClaims
 from alertdrill.engine.matches import Match, NotificationMatch, Window, labels_text
 from alertdrill.engine.observe import Observer
@@ -79,9 +80,11 @@ class Expect(ContentClaims):
         finally:
             self._from_first = previous
 
-    def window(self, within_real: float, alertname: str | None = None) -> Window:
+    def window(self, within_real: float, alertname: str | None = None,
+               batch: bool = False) -> Window:
         """The window a claim "within ``within_real`` seconds" checks, from the latest anchor
-        (or the first one, inside :meth:`from_first_action`).
+        (or the first one, inside :meth:`from_first_action`; with ``batch``, the first of the
+        actions since the previous claim).
 
         For an alert whose rule reads a scrape job held at real time (a probe that measures
         literal seconds), the time the hold adds is not scaled: it is added to the window as
@@ -89,6 +92,12 @@ class Expect(ContentClaims):
         """
         anchors = [e for e in self.timeline.events() if e.anchor]
         anchor = (anchors[0] if self._from_first else anchors[-1]) if anchors else None
+        if batch and anchors:
+            # The first of the actions since the previous claim: a burst of pushes whose
+            # first alerts are notified before the last one is sent.
+            claims = [e.t for e in self.timeline.events([tl.CLAIM])]
+            since = [a for a in anchors if not claims or a.t >= claims[-1]]
+            anchor = since[0] if since else anchor
         start = anchor.t if anchor else 0.0
         label = f'"{anchor.subject}" ({anchor.kind})' if anchor else "(stack ready)"
         measured = self.scale.measured(within_real)
@@ -369,6 +378,25 @@ class Expect(ContentClaims):
             raise ExpectationFailed(
                 f"✗ expected Alertmanager's routing to match the table {window.describe()}; "
                 f"{plural(len(problems), 'row')} differ:\n" + "\n".join(problems))
+
+    def delivery_table(self, table: DeliveryTable, within_real: float) -> None:
+        """Every receiver delivers ``table.status`` notifications through exactly its row's
+        integrations, and no other receiver through any, during the whole window (waited out:
+        a silence is part of the claim), counted from the first of the actions since the
+        previous claim. See :mod:`alertdrill.engine.deliverytable`."""
+        window = self.window(within_real, batch=True)
+        self._sleep_until(window.end)
+        events = self.timeline.events([tl.NOTIFICATION])
+        problems = differences(table, delivered(events, None, table.status, window))
+        self._claim(ClaimKind.DELIVERY_TABLE, f"the {table.status} delivery table "
+                    f"({plural(len(table.rows), 'receiver')})", window, None, lambda e: False,
+                    passed=not problems, wrong_rows=len(problems))
+        if problems:
+            raise ExpectationFailed(
+                f"✗ expected the {table.status} notifications to go through exactly the table's "
+                f"integrations {window.describe()}; {plural(len(problems), 'receiver')} differ:\n"
+                + "\n".join(problems) + "\n  notifications, in arrival order:\n"
+                + "\n".join(f"    {e.describe()}" for e in events))
 
     def per_group(self, alertname: str, at_least: int, at_most: int,
                   within_real: float) -> dict[tuple[str, str], int]:

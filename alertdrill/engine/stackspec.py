@@ -69,6 +69,9 @@ class StackSpec:
     #: (``alertmanager: {flags: …}``), after the harness's own.
     prometheus_flags: tuple[str, ...] = ()
     alertmanager_flags: tuple[str, ...] = ()
+    #: The stack's ``promtool test rules`` files (manifest ``rule_tests:``, else every
+    #: ``*.test.yml`` under the stack): what ``Then the rule unit tests … pass`` runs.
+    rule_tests: tuple[Path, ...] = ()
 
     @property
     def name(self) -> str:
@@ -141,7 +144,26 @@ class StackSpec:
         am_flags = process_flags(am_section.get("flags"), f"{manifest_path}: alertmanager.flags",
                                  ALERTMANAGER_OWNED)
         return cls(root, prom, am, tuple(rule_files), peers, services, minimums, title,
-                   external, prom_flags, am_flags)
+                   external, prom_flags, am_flags, _rule_tests(root, manifest.get("rule_tests"),
+                                                               manifest_path))
+
+
+def _rule_tests(root: Path, raw: Any, manifest_path: Path) -> tuple[Path, ...]:
+    """The manifest's ``rule_tests:`` globs (each must match a file: a pattern that matches
+    nothing would silently test nothing), else every ``*.test.yml`` under the stack."""
+    if raw is None:
+        return tuple(sorted(root.rglob("*.test.yml")))
+    if not isinstance(raw, list) or not all(isinstance(g, str) for g in raw):
+        raise ConfigError(f"{manifest_path}: rule_tests must be a list of globs",
+                          "e.g. rule_tests: [prometheus/tests/*.test.yml]")
+    found: list[Path] = []
+    for pattern in raw:
+        matches = sorted(Path(m) for m in glob.glob(str(root / pattern), recursive=True))
+        if not matches:
+            raise ConfigError(f"{manifest_path}: rule_tests entry {pattern!r} matches no file",
+                              "globs are relative to the stack directory")
+        found.extend(m for m in matches if m not in found)
+    return tuple(found)
 
 
 #: Flags the harness sets on Prometheus itself (its config, storage, address, lifecycle API,

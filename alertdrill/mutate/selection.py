@@ -3,6 +3,8 @@
 Read from the feature text alone, and conservative: a scenario is left out only when it
 surely cannot observe the change. It is *kept* when
 
+- it runs the mutated stack's promtool rule unit tests (``Then the rule unit tests of the stack
+  "NAME" pass``) and the mutant changes a rule file; or
 - it starts the mutated stack (``Given the stack is running`` — the run's ``--stack`` — or
   ``Given the stack "NAME" is running`` with the mutated directory's name), and any of:
 - it names (in a step, a table or a doc string) an alert or a receiver the mutant affects —
@@ -36,6 +38,8 @@ from alertdrill.yamlio import load_yaml
 _QUOTED = re.compile(r'"([^"\n]*)"')
 _NAMED_STACK = re.compile(r'^the stack "([^"]+)" is running$')
 _DEFAULT_STACK = "the stack is running"
+_NAMED_RULE_TESTS = re.compile(r'^the rule unit tests of the stack "([^"]+)" pass$')
+_DEFAULT_RULE_TESTS = "the stack's rule unit tests pass"
 _ALL_RULES = "every alerting rule"
 
 
@@ -50,6 +54,9 @@ class Scenario:
     #: Every quoted string and table cell of its steps (background included).
     names: frozenset[str]
     all_rules: bool
+    #: Stack names whose promtool rule unit tests it runs ("" for the default stack): it sees
+    #: a rule file's mutants of those stacks, and nothing else of them.
+    rule_tests: frozenset[str] = frozenset()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -66,6 +73,7 @@ def read_scenarios(files: Iterable[Path]) -> list[Scenario]:
         feature = FeatureParser(str(file.parent), file.name).parse()
         for template in feature.scenarios.values():
             stacks: set[str] = set()
+            rule_tests: set[str] = set()
             names: set[str] = set()
             all_rules = False
             for step in template.steps:
@@ -75,6 +83,11 @@ def read_scenarios(files: Iterable[Path]) -> list[Scenario]:
                     stacks.add(named.group(1))
                 elif text == _DEFAULT_STACK:
                     stacks.add("")
+                tested = _NAMED_RULE_TESTS.match(text)
+                if tested:
+                    rule_tests.add(tested.group(1))
+                elif text == _DEFAULT_RULE_TESTS:
+                    rule_tests.add("")
                 all_rules = all_rules or _ALL_RULES in text
                 names.update(_QUOTED.findall(text))
                 if step.datatable is not None:
@@ -87,7 +100,8 @@ def read_scenarios(files: Iterable[Path]) -> list[Scenario]:
                 for context in examples.as_contexts():
                     names.update(str(v) for v in context.values())
             found.append(Scenario(file.resolve(), template.name, frozenset(stacks),
-                                  frozenset(n for n in names if n), all_rules))
+                                  frozenset(n for n in names if n), all_rules,
+                                  frozenset(rule_tests)))
     return found
 
 
@@ -119,7 +133,7 @@ class StackNames:
 def sees(scenario: Scenario, mutant: Mutant, stack_name: str, names: StackNames) -> bool:
     """Could ``scenario`` observe ``mutant`` (of the stack called ``stack_name``)?"""
     if not scenario.stacks & {"", stack_name}:
-        return False
+        return mutant.site.scope == "rule" and bool(scenario.rule_tests & {"", stack_name})
     affected = mutant.affected_alerts
     if affected is None or scenario.all_rules:
         return True
