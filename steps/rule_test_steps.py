@@ -7,6 +7,7 @@ from pytest_bdd import then
 from alertdrill.engine.ruletests import failures, run_rule_tests
 from alertdrill.engine.scenario import Stacks
 from alertdrill.engine.stackspec import StackSpec
+from alertdrill.errors import ExpectationFailed
 
 from .patterns import quoted, rx
 
@@ -15,7 +16,7 @@ def _claim(stacks: Stacks, name: str | None) -> None:
     spec = StackSpec.load(stacks.resolve(name))
     message = failures(spec, run_rule_tests(spec))
     if message:
-        raise AssertionError(message)
+        raise ExpectationFailed("✗ expected the stack's rule unit tests to pass; " + message)
 
 
 @then(rx(rf"the rule unit tests of the stack {quoted('name')} pass"))

@@ -101,6 +101,18 @@ MUTANTS = [
            "            username: alertmanager\n"
            "            password: webhook-secret\n",
            "ticket_webhook", 'no ticket is opened for "APIDown"'),
+    # Issue 15: the mutants the suite let through before deliveries.feature and
+    # rule_tests.feature (a resolved message dropped from one integration; a threshold moved).
+    Mutant("ops-critical's Slack channel stops saying resolved", AM,
+           "        channel: '#ops-critical'\n        title: '🔴 CRITICAL: Operations Alert'\n"
+           "        text: '{{ template \"slack.critical\" . }}'\n        send_resolved: true\n",
+           "        channel: '#ops-critical'\n        title: '🔴 CRITICAL: Operations Alert'\n"
+           "        text: '{{ template \"slack.critical\" . }}'\n",
+           "firing_and_the_resolved",
+           "the resolved notifications go through exactly these integrations"),
+    Mutant("a threshold moved tenfold", "prometheus/rules/web-app.yml",
+           "          ) > 2\n        for: 5m", "          ) > 20\n        for: 5m",
+           "promtool_unit_tests", 'the rule unit tests of the stack "reference" pass'),
 ]
 
 
