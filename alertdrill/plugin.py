@@ -26,6 +26,7 @@ from alertdrill.engine.claimnames import (
     stack_argument,
     stack_names,
     step_actions,
+    table_arguments,
 )
 from alertdrill.engine.nesting import inner_step, nested_argument
 from alertdrill.engine.vocabulary import loaded_steps, suggest
@@ -351,6 +352,10 @@ def parse_step(step: Any, context: Any) -> ParsedStep:
     """A pytest-bdd step's named arguments and marks, as the name check reads them."""
     func = context.step_func
     arguments = context.parser.parse_arguments(step.name) or {}
+    table = getattr(step, "datatable", None)
+    if table is not None:
+        arguments = {**arguments, **table_arguments(
+            [[str(cell.value) for cell in row.cells] for row in table.rows])}
     stack_arg = stack_argument(func)
     starts = None if stack_arg is None else str(arguments.get(stack_arg) or "") if stack_arg else ""
     return ParsedStep(f"{step.keyword} {step.name}", step.line_number, arguments,

@@ -147,6 +147,27 @@ def test_check_features_lists_every_unknown_name_and_fails(tmp_path: Path) -> No
     assert lines[-1] == "1 feature file: 3 problems"
 
 
+def test_names_in_routing_and_delivery_tables_are_checked(tmp_path: Path) -> None:
+    (tmp_path / "f.feature").write_text(
+        "Feature: tables\n  Scenario: one\n    Given the stack \"sample\" is running\n"
+        "    When every alerting rule's alert is pushed to Alertmanager\n"
+        "    Then Alertmanager routes them as follows within 1 minute:\n"
+        "      | alert      | receivers          |\n"
+        "      | TargetDwn  | team-web, oncall-pager |\n"
+        "    Then the resolved notifications go through exactly these integrations within 6 minutes:\n"
+        "      | receiver | integrations |\n"
+        "      | team-wbe | slack        |\n"
+        "      | oncall-pager | none     |\n")
+    result = subprocess.run([sys.executable, "-m", "alertdrill.cli", "check", "--features",
+                             str(tmp_path)], capture_output=True, text=True, cwd=tmp_path,
+                            check=False, timeout=60)
+    assert result.returncode == 1, result.stdout + result.stderr
+    out = result.stdout
+    assert "no alert 'TargetDwn'" in out and "did you mean 'TargetDown'" in out
+    assert "no receiver 'team-wbe'" in out and "did you mean 'team-web'" in out
+    assert out.splitlines()[-1] == "1 feature file: 2 problems"
+
+
 def test_check_features_passes_on_the_bundled_suite() -> None:
     result = subprocess.run([sys.executable, "-m", "alertdrill.cli", "check", "--features",
                              str(ROOT / "features")], capture_output=True, text=True,

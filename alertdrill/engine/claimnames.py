@@ -45,7 +45,12 @@ ARGUMENT_KINDS: Mapping[str, str] = {
     "field": "field",
     "config_file": "file",
     "rule_file": "rule file",
+    "table receivers": "receiver",
+    "table alerts": "alert",
 }
+#: Datatable columns that hold names of the stack, and the argument they are checked as.
+_TABLE_COLUMNS: Mapping[str, str] = {"receiver": "table receivers",
+                                     "receivers": "table receivers", "alert": "table alerts"}
 _INTRODUCES = "__alertdrill_introduces__"
 _STARTS_STACK = "__alertdrill_starts_stack__"
 #: alertmanager.yml keys of the integrations a receiver may have, by the word steps use.
@@ -277,7 +282,28 @@ def _label_problems(step: ParsedStep, names: StackNames) -> list[NameProblem]:
     return found
 
 
+def table_arguments(rows: Sequence[Sequence[str]]) -> dict[str, list[str]]:
+    """The names in a step's datatable (its first row the header), by the argument they are
+    checked as: the routing and delivery tables' ``receiver(s)`` and ``alert`` columns
+    (comma-separated cells; ``none`` is no name)."""
+    if not rows:
+        return {}
+    found: dict[str, list[str]] = {}
+    for column, header in enumerate(c.strip().lower() for c in rows[0]):
+        argument = _TABLE_COLUMNS.get(header)
+        if argument is None:
+            continue
+        for row in rows[1:]:
+            cell = row[column] if column < len(row) else ""
+            found.setdefault(argument, []).extend(
+                n for n in (part.strip().strip('"') for part in cell.replace(" and ", ",").split(","))
+                if n and n.lower() != "none")
+    return found
+
+
 def _names(arg: str, value: object) -> list[str]:
+    if isinstance(value, list):
+        return [str(v) for v in value]
     if arg in ("receivers", "alertnames"):
         try:
             return parse_names(str(value))
