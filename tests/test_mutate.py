@@ -350,6 +350,12 @@ def test_ordered_fastest_first_unknown_last(tmp_path: Path) -> None:
     order = selection.ordered(scenarios, known)
     assert order[:2] == [scenarios[3], scenarios[1]]
     assert order[2:] == [scenarios[0], scenarios[2], scenarios[4]]
+    # A scenario that killed mutants in this run goes first — most kills per second first:
+    # 8 in 20 s (0.4/s) before 1 in 5 s (0.2/s), then the rest as before.
+    kills = {(scenarios[1].feature.name, scenarios[1].name): 8,
+             (scenarios[3].feature.name, scenarios[3].name): 1}
+    order = selection.ordered(scenarios, known, kills)
+    assert order == [scenarios[1], scenarios[3], scenarios[0], scenarios[2], scenarios[4]]
 
 
 # -- report --------------------------------------------------------------------------------------

@@ -105,9 +105,16 @@ def test_a_weak_suite_scores_low_lists_its_survivors_and_fails_min_score(tmp_pat
     assert _leftover_dirs() <= before  # every mutant's temp copy removed
 
 
-def test_ctrl_c_stops_the_mutant_run_and_removes_everything(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("disposition", "stop"), [("default", signal.SIGINT),
+                                                   ("ignore", signal.SIGTERM)],
+                         ids=["ctrl-c", "sigterm-in-a-background-job"])
+def test_ctrl_c_stops_the_mutant_run_and_removes_everything(
+        tmp_path: Path, disposition: str, stop: signal.Signals) -> None:
     """The interrupt must come while the mutant's run is in progress: with the weak suite its
-    run could end (10 s in CI) before the signal, so this one waits out an hour."""
+    run could end (10 s in CI) before the signal, so this one waits out an hour.
+
+    In a background job of a script SIGINT is ignored, and so in the children: SIGTERM stops
+    mutate, which stops each child with SIGTERM (a forwarded SIGINT left them running)."""
     features = tmp_path / "features"
     features.mkdir()
     (features / "long.feature").write_text(LONG)
@@ -117,7 +124,7 @@ def test_ctrl_c_stops_the_mutant_run_and_removes_everything(tmp_path: Path) -> N
     proc = subprocess.Popen(
         with_signals([sys.executable, "-m", "alertdrill.cli", "mutate", "--stack", str(SHOP),
                       "--features", str(features), "--mutants", _ids()["swapped"],
-                      "--report-dir", str(tmp_path / "report")]),
+                      "--report-dir", str(tmp_path / "report")], disposition),
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 120
@@ -130,7 +137,7 @@ def test_ctrl_c_stops_the_mutant_run_and_removes_everything(tmp_path: Path) -> N
         time.sleep(4)  # its stack is starting or running
         family = psutil.Process(proc.pid).children(recursive=True)
         assert family, "no child run"
-        os.kill(proc.pid, signal.SIGINT)
+        os.kill(proc.pid, stop)
         output, _ = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:

@@ -401,7 +401,10 @@ def _add_mutate(sub: _Sub[argparse.ArgumentParser]) -> None:
 
 
 def _mutate(args: argparse.Namespace) -> int:
+    from alertdrill.backends.process import install_signal_handlers
     from alertdrill.mutate.runner import MutateOptions, run
+
+    install_signal_handlers()  # SIGTERM/SIGHUP unwind like Ctrl-C: the children are stopped
 
     records = args.records or [p for p in (Path("reports") / "drill",) if p.is_dir()]
     options = MutateOptions(stack=args.stack, features=args.features, operators=args.operators,

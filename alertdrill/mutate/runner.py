@@ -5,8 +5,10 @@ Each mutant runs in a temp directory of its own (a copy of the stack with the on
 named as the stack is so that ``Given the stack "NAME" is running`` finds it first, through
 ``ALERTDRILL_STACK_DIRS``), as a child ``alertdrill run -x`` restricted and ordered by the
 :mod:`alertdrill.mutate.order` plugin. The children get a session of their own, so a Ctrl-C
-reaches this process only; it forwards one SIGINT to each child, waits for it to take its
-stack down, and removes every temp directory — on every exit path.
+reaches this process only; it forwards one SIGTERM to each child, waits for it to take its
+stack down, and removes every temp directory — on every exit path. SIGTERM and SIGHUP
+unwind like Ctrl-C (what stops a mutate started in the background of a script, where SIGINT
+is ignored), and the children are stopped with SIGTERM for the same reason.
 """
 
 from __future__ import annotations
@@ -184,6 +186,8 @@ class _Runner:
         self.lock = threading.Lock()
         self.children: dict[int, subprocess.Popen[bytes]] = {}
         self.known = selection.durations(options.records)
+        #: (feature file name, scenario name) → mutants it killed so far in this run.
+        self.kills: dict[tuple[str, str], int] = {}
 
     def run_one(self, mutant: Mutant) -> Outcome:
         started = time.monotonic()
@@ -210,9 +214,13 @@ class _Runner:
                            "this stack and names what it changes)",
                            seconds=time.monotonic() - started)
         with self.lock:
-            chosen = selection.ordered(chosen, self.known)
+            chosen = selection.ordered(chosen, self.known, self.kills)
         status, records, log = self._spawn(home, stack, chosen, fail_fast=True)
         outcome = _outcome(mutant, status, records, log, [s.name for s in chosen])
+        if outcome.status == "killed" and outcome.by == "claim":
+            with self.lock:
+                killer = (Path(outcome.feature).name, outcome.scenario)
+                self.kills[killer] = self.kills.get(killer, 0) + 1
         outcome.seconds = time.monotonic() - started
         return outcome
 
@@ -272,7 +280,7 @@ class _Runner:
     def _wait(self, child: subprocess.Popen[bytes]) -> int | None:
         """The child's exit status; None when it overran ``--timeout`` and was stopped. An
         interrupt (the stop event, from a worker thread; Ctrl-C, in the main thread) stops it
-        with exactly one SIGINT: a second one could cut its own cleanup short."""
+        with exactly one SIGTERM: a second one could cut its own cleanup short."""
         deadline = time.monotonic() + self.options.timeout
         while True:
             try:
@@ -289,15 +297,19 @@ class _Runner:
                 raise
 
     def interrupt(self) -> None:
-        """Stop starting mutants; every worker stops its running child (one SIGINT each)."""
+        """Stop starting mutants; every worker stops its running child (one SIGTERM each)."""
         self.stop.set()
 
 
 def _stop(child: subprocess.Popen[bytes]) -> int:
-    """SIGINT (the child takes its stacks down), then SIGKILL after the grace period."""
+    """SIGTERM (the child takes its stacks down), then SIGKILL after the grace period.
+
+    SIGTERM, not SIGINT: a mutate started in the background of a script runs with SIGINT
+    ignored, its children inherit that, and an ``alertdrill run`` started so keeps ignoring it
+    by design — a forwarded SIGINT would be lost and the stacks would run on."""
     if child.poll() is None:
         try:
-            child.send_signal(signal.SIGINT)
+            child.send_signal(signal.SIGTERM)
             return child.wait(timeout=_STOP_GRACE)
         except subprocess.TimeoutExpired:
             child.kill()

@@ -17,9 +17,10 @@ surely cannot observe the change. It is *kept* when
 - for a change to alertmanager.yml: it names something that is not a name of the stack (an
   alert it pushes with labels of its own may route anywhere).
 
-Order: the scenarios that took least time in earlier records (a ``reports/drill`` of a
-previous ``alertdrill run``, and every mutant already run) first, so a mutant the suite kills
-is usually killed cheaply; scenarios with no record after them, in file order.
+Order: the scenarios that killed most of this run's mutants per second first; then those that
+took least time in earlier records (a ``reports/drill`` of a previous ``alertdrill run``, and
+every mutant already run), so a mutant the suite kills is usually killed cheaply; scenarios
+with no record after them, in file order.
 """
 
 from __future__ import annotations
@@ -167,12 +168,23 @@ def failing(directories: Iterable[Path]) -> set[tuple[str, str]]:
             if record["outcome"] in ("failed", "error")}
 
 
-def ordered(scenarios: Sequence[Scenario],
-            known: Mapping[tuple[str, str], float]) -> list[Scenario]:
-    """Fastest first by ``known`` durations; the unknown after them, in their given order."""
+def ordered(scenarios: Sequence[Scenario], known: Mapping[tuple[str, str], float],
+            kills: Mapping[tuple[str, str], int] | None = None) -> list[Scenario]:
+    """The scenarios that killed most mutants per second of their run first (``kills``: this
+    run's tally), then the rest fastest first by ``known`` durations, then the unknown in
+    their given order.
+
+    Why kills first: on the reference stack two table scenarios kill most routing and
+    receiver mutants, while several faster scenarios kill almost none — fastest first alone
+    ran a minute and a half of those before each kill."""
+    tally = kills or {}
+
     def key(item: tuple[int, Scenario]) -> tuple[int, float, int]:
         index, scenario = item
-        seconds = known.get((scenario.feature.name, scenario.name))
-        return (0, seconds, index) if seconds is not None else (1, 0.0, index)
+        name = (scenario.feature.name, scenario.name)
+        seconds = known.get(name)
+        if tally.get(name):
+            return (0, -tally[name] / max(seconds or 1.0, 1.0), index)
+        return (1, seconds, index) if seconds is not None else (2, 0.0, index)
 
     return [s for _, s in sorted(enumerate(scenarios), key=key)]
