@@ -22,7 +22,7 @@ Feature: Every receiver's integrations: who hears of a page, and who hears that 
     And the alert "DrillEscalated" is pushed to Alertmanager with labels severity=critical, escalation=level-3
     And the alert "DrillEscalated" is pushed to Alertmanager with labels severity=critical, escalation=executive
     And the alert "DrillDefault" is pushed to Alertmanager with labels severity=none
-    Then the firing notifications go through exactly these integrations within 1 minute:
+    Then the firing notifications go through exactly these integrations within 3 minutes:
       | receiver             | integrations                                |
       | default-receiver     | email                                       |
       | critical-alerts      | email, slack, pagerduty                     |
