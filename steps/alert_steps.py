@@ -10,6 +10,7 @@ from alertdrill.durations import parse_human
 from alertdrill.engine import timeline as tl
 from alertdrill.engine.claimnames import introduces
 from alertdrill.engine.drill import Drill
+from alertdrill.engine.inhibitiontable import InhibitedRow
 from alertdrill.engine.push import AlertPush
 from alertdrill.engine.stepsyntax import parse_labels, parse_names
 from alertdrill.errors import StepError
@@ -132,6 +133,25 @@ def routing_table(drill: Drill, pushed_rules: list[dict[str, str]], datatable: l
         receivers = {n.strip().strip('"') for n in re.split(r",| and ", cells["receivers"])}
         expected.append((cells["alert"], labels, receivers - {""}))
     drill.expect.routing_table(expected, parse_human(duration), pushed_rules)
+
+
+@then(rx(rf"exactly these alerts are inhibited within {DURATION}:"))
+def inhibition_table(drill: Drill, datatable: list[list[str]], duration: str) -> None:
+    """Every row's alert is inhibited on some peer, and no other alert is, for the whole
+    window. A table: | alert | and label columns (an empty cell: any value).
+
+    Example: Then exactly these alerts are inhibited within 3 minutes:
+    """
+    header, *rows = datatable
+    columns = [c.strip().lower() for c in header]
+    if not columns or columns[0] != "alert":
+        raise StepError("the inhibition table's first column is | alert | (then label columns)")
+    parsed = []
+    for row in rows:
+        cells = [c.strip() for c in row]
+        parsed.append(InhibitedRow(cells[0], {k: v for k, v in zip(columns[1:], cells[1:],
+                                                                    strict=True) if v}))
+    drill.expect.inhibited_exactly(parsed, parse_human(duration))
 
 
 @then(rx(rf"the Alertmanager peer {quoted('peer')} sees (?P<members>\d+) cluster members? "

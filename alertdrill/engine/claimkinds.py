@@ -25,6 +25,7 @@ class ClaimKind(enum.StrEnum):
     ONLY_RECEIVERS = "only_receivers"
     ROUTING_TABLE = "routing_table"
     DELIVERY_TABLE = "delivery_table"
+    INHIBITION_TABLE = "inhibition_table"
     PER_GROUP = "per_group"
     REPEATS = "repeats"
     EVENTUALLY = "eventually"

@@ -29,6 +29,8 @@ from alertdrill.engine import timeline as tl
 from alertdrill.engine.claimkinds import ClaimKind
 from alertdrill.engine.deliverytable import DeliveryTable, delivered, differences
 from alertdrill.engine.expect_content import ContentClaims
+from alertdrill.engine.inhibitiontable import InhibitedRow, inhibited
+from alertdrill.engine.inhibitiontable import differences as inhibition_differences
 from alertdrill.engine.matches import Match, NotificationMatch, Window, labels_text
 from alertdrill.engine.observe import Observer
 from alertdrill.engine.timeline import Event, Timeline
@@ -84,7 +86,7 @@ class Expect(ContentClaims):
                batch: bool = False) -> Window:
         """The window a claim "within ``within_real`` seconds" checks, from the latest anchor
         (or the first one, inside :meth:`from_first_action`; with ``batch``, the first of the
-        actions since the previous claim).
+        latest burst of actions — those after the last claim made before the latest one).
 
         For an alert whose rule reads a scrape job held at real time (a probe that measures
         literal seconds), the time the hold adds is not scaled: it is added to the window as
@@ -93,11 +95,12 @@ class Expect(ContentClaims):
         anchors = [e for e in self.timeline.events() if e.anchor]
         anchor = (anchors[0] if self._from_first else anchors[-1]) if anchors else None
         if batch and anchors:
-            # The first of the actions since the previous claim: a burst of pushes whose
-            # first alerts are notified before the last one is sent.
-            claims = [e.t for e in self.timeline.events([tl.CLAIM])]
-            since = [a for a in anchors if not claims or a.t >= claims[-1]]
-            anchor = since[0] if since else anchor
+            # The first of the latest burst of actions (those after the last claim before the
+            # latest action): pushes whose first alerts are notified, or inhibited, before the
+            # last one is sent.
+            latest = anchors[-1].t
+            claims = [e.t for e in self.timeline.events([tl.CLAIM]) if e.t <= latest]
+            anchor = next(a for a in anchors if not claims or a.t >= claims[-1])
         start = anchor.t if anchor else 0.0
         label = f'"{anchor.subject}" ({anchor.kind})' if anchor else "(stack ready)"
         measured = self.scale.measured(within_real)
@@ -382,8 +385,8 @@ class Expect(ContentClaims):
     def delivery_table(self, table: DeliveryTable, within_real: float) -> None:
         """Every receiver delivers ``table.status`` notifications through exactly its row's
         integrations, and no other receiver through any, during the whole window (waited out:
-        a silence is part of the claim), counted from the first of the actions since the
-        previous claim. See :mod:`alertdrill.engine.deliverytable`."""
+        a silence is part of the claim), counted from the first of the latest burst of
+        actions. See :mod:`alertdrill.engine.deliverytable`."""
         window = self.window(within_real, batch=True)
         self._sleep_until(window.end)
         events = self.timeline.events([tl.NOTIFICATION])
@@ -397,6 +400,19 @@ class Expect(ContentClaims):
                 f"integrations {window.describe()}; {plural(len(problems), 'receiver')} differ:\n"
                 + "\n".join(problems) + "\n  notifications, in arrival order:\n"
                 + "\n".join(f"    {e.describe()}" for e in events))
+
+    def inhibited_exactly(self, rows: list[InhibitedRow], within_real: float) -> None:
+        """Exactly the rows' alerts are inhibited on some peer during the window (waited out),
+        counted like the delivery table. See :mod:`alertdrill.engine.inhibitiontable`."""
+        window = self.window(within_real, batch=True)
+        self._sleep_until(window.end)
+        problems = inhibition_differences(rows, inhibited(self.timeline.events(), window))
+        self._claim(ClaimKind.INHIBITION_TABLE, f"the inhibition table ({plural(len(rows), 'row')})",
+                    window, None, lambda e: False, passed=not problems, wrong_rows=len(problems))
+        if problems:
+            raise ExpectationFailed(
+                f"✗ expected exactly the table's alerts to be inhibited {window.describe()}; "
+                f"{plural(len(problems), 'row')} differ:\n" + "\n".join(problems))
 
     def per_group(self, alertname: str, at_least: int, at_most: int,
                   within_real: float) -> dict[tuple[str, str], int]:

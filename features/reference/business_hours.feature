@@ -17,3 +17,11 @@ Feature: Info alerts wait for business hours, as the on-call guide (seed 002) sa
     And it is Tuesday 09:30 in America/Sao_Paulo
     When the alert "SlowQueriesTrend" is pushed to Alertmanager with labels severity=info, team=dba, service=postgresql
     Then "info-review" is notified via slack of "SlowQueriesTrend" within 2 minutes
+
+  # The window's last hour: an interval shifted an hour earlier (08:00–17:00) would hold this
+  # alert until Monday.
+  Scenario: an info alert on a Friday at 17:30 still reaches the review channel
+    Given the stack "reference" is running
+    And it is Friday 17:30 in America/Sao_Paulo
+    When the alert "SlowQueriesTrend" is pushed to Alertmanager with labels severity=info, team=dba, service=postgresql
+    Then "info-review" is notified via slack of "SlowQueriesTrend" within 2 minutes

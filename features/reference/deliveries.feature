@@ -43,6 +43,13 @@ Feature: Every receiver's integrations: who hears of a page, and who hears that 
       | escalation-level-3   | email, slack                                |
       | executive-escalation | email, slack, pagerduty                     |
       | info-review          | slack                                       |
+    # The two inhibit rules that can apply here (NodeDown's is left out with its alert): a
+    # critical hides the warning of the same alert, instance and service; PostgreSQLDown hides
+    # the API's connection-pool alert on the same database. Nothing else may be hidden.
+    And exactly these alerts are inhibited within 3 minutes:
+      | alert                        | severity |
+      | APIHighErrorRate             | warning  |
+      | APIDBConnectionPoolExhausted | critical |
     When every pushed alert is resolved in Alertmanager
     # E-mail never says "resolved" here (Alertmanager's default for e-mail is off, and no
     # receiver turns it on); Slack does where seed 001 set send_resolved: true; PagerDuty and

@@ -35,3 +35,29 @@ Feature: Where every alerting rule's alert goes: the routing table of the refere
       | WebAppHighResponseTime       | warning  | dev-frontend                       |
       | WebAppDown                   | critical | dev-critical, executive-escalation |
       | WebAppHighMemoryUsage        | warning  | dev-frontend                       |
+    # NodeDown is pushed too, on the host every target of this stack runs on: its inhibit rule
+    # (equal: host) hides every other alert, and only it.
+    And exactly these alerts are inhibited within 1 minute:
+      | alert                        |
+      | APIDown                      |
+      | APIHighErrorRate             |
+      | APISlowResponse              |
+      | APIHighRequestRate           |
+      | APIDBConnectionPoolExhausted |
+      | CertificadoProximoExpirar    |
+      | LatenciaOCSPElevada          |
+      | PostgreSQLDown               |
+      | PostgreSQLHighConnections    |
+      | PostgreSQLSlowQueries        |
+      | PostgreSQLHighDiskUsage      |
+      | DiskSpaceLow                 |
+      | HighCPUUsage                 |
+      | HighMemoryUsage              |
+      | CriticalLogDetected          |
+      | DatabaseConnectionErrors     |
+      | MultipleFailedLogins         |
+      | PaymentProcessingErrors      |
+      | WebAppHighErrorRate          |
+      | WebAppHighResponseTime       |
+      | WebAppDown                   |
+      | WebAppHighMemoryUsage        |
