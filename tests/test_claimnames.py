@@ -130,15 +130,20 @@ def test_a_misspelt_name_refuses_the_scenario_before_any_process_starts(tmp_path
     assert elapsed < 5.0, f"took {elapsed:.1f}s"
 
 
+def _check_features(directory: Path) -> subprocess.CompletedProcess[str]:
+    """``alertdrill check --features DIR`` run from that directory."""
+    return subprocess.run([sys.executable, "-m", "alertdrill.cli", "check", "--features",
+                           str(directory)], capture_output=True, text=True, cwd=directory,
+                          check=False, timeout=60)
+
+
 def test_check_features_lists_every_unknown_name_and_fails(tmp_path: Path) -> None:
     (tmp_path / "f.feature").write_text(
         "Feature: typos\n  Scenario: one\n    Given the stack \"sample\" is running\n"
         "    When the service \"wbe\" is stopped\n"
         "    Then \"team-wbe\" is never notified of \"TargetDown\" within 3 minutes\n"
         "    And the service \"web\" is stoped\n")
-    result = subprocess.run([sys.executable, "-m", "alertdrill.cli", "check", "--features",
-                             str(tmp_path)], capture_output=True, text=True, cwd=tmp_path,
-                            check=False, timeout=60)
+    result = _check_features(tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert any("line 4 ‹When the service \"wbe\" is stopped›: no service 'wbe'" in ln for ln in lines)
@@ -158,9 +163,7 @@ def test_names_in_routing_and_delivery_tables_are_checked(tmp_path: Path) -> Non
         "      | receiver | integrations |\n"
         "      | team-wbe | slack        |\n"
         "      | oncall-pager | none     |\n")
-    result = subprocess.run([sys.executable, "-m", "alertdrill.cli", "check", "--features",
-                             str(tmp_path)], capture_output=True, text=True, cwd=tmp_path,
-                            check=False, timeout=60)
+    result = _check_features(tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     out = result.stdout
     assert "no alert 'TargetDwn'" in out and "did you mean 'TargetDown'" in out
