@@ -50,6 +50,8 @@ CASES = {
                                   "expected_count": 1}, "notify"),
     ClaimKind.ONLY_RECEIVERS: ({"alertname": "A", "receivers": ["team"]}, None),
     ClaimKind.ROUTING_TABLE: ({}, None),
+    ClaimKind.DELIVERY_TABLE: ({}, None),
+    ClaimKind.INHIBITION_TABLE: ({}, None),
     ClaimKind.PER_GROUP: ({"alertname": "A"}, None),
     ClaimKind.REPEATS: ({"receiver": "team", "alertname": "A"}, None),
     ClaimKind.EVENTUALLY: ({}, None),
