@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from pytest_bdd import then, when
 
 from alertdrill.durations import parse_human
@@ -12,7 +10,7 @@ from alertdrill.engine.claimnames import introduces
 from alertdrill.engine.drill import Drill
 from alertdrill.engine.inhibitiontable import InhibitedRow
 from alertdrill.engine.push import AlertPush
-from alertdrill.engine.stepsyntax import parse_labels, parse_names
+from alertdrill.engine.stepsyntax import cell_names, parse_labels, parse_names
 from alertdrill.errors import StepError
 
 from .patterns import DURATION, quoted, rx
@@ -130,8 +128,7 @@ def routing_table(drill: Drill, pushed_rules: list[dict[str, str]], datatable: l
     for row in rows:
         cells = dict(zip(columns, (c.strip() for c in row), strict=True))
         labels = {k: v for k, v in cells.items() if k not in ("alert", "receivers") and v}
-        receivers = {n.strip().strip('"') for n in re.split(r",| and ", cells["receivers"])}
-        expected.append((cells["alert"], labels, receivers - {""}))
+        expected.append((cells["alert"], labels, set(cell_names(cells["receivers"]))))
     drill.expect.routing_table(expected, parse_human(duration), pushed_rules)
 
 

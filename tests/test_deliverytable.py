@@ -46,8 +46,7 @@ def test_only_the_window_the_status_and_real_deliveries_count() -> None:
         note(12.0, "ticket-service", "jira"),            # not a receiver's integration
         note(17.0, "dev", "slack", status="resolved"),   # after the window
     ]
-    assert delivered(events, None, "resolved", WINDOW) == {"ops": {("slack", 0), ("webhook", 1)}}
-    assert delivered(events, frozenset({"Y"}), "resolved", WINDOW) == {}
+    assert delivered(events, "resolved", WINDOW) == {"ops": {("slack", 0), ("webhook", 1)}}
 
 
 def test_differences_name_the_missing_and_the_unexpected() -> None:

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from alertdrill.analysis.rulelabels import ABSENT, Shape
 from alertdrill.analysis.staticreach import alert_shapes_of
 from alertdrill.engine.stackspec import StackSpec
-from alertdrill.engine.stepsyntax import parse_labels, parse_names
+from alertdrill.engine.stepsyntax import cell_names, parse_labels, parse_names
 from alertdrill.errors import StepError
 from alertdrill.sink.integrations import RECEIVER_INTEGRATIONS, fields_of
 from alertdrill.text import plural
@@ -296,8 +296,7 @@ def table_arguments(rows: Sequence[Sequence[str]]) -> dict[str, list[str]]:
         for row in rows[1:]:
             cell = row[column] if column < len(row) else ""
             found.setdefault(argument, []).extend(
-                n for n in (part.strip().strip('"') for part in cell.replace(" and ", ",").split(","))
-                if n and n.lower() != "none")
+                n for n in cell_names(cell) if n.lower() != "none")
     return found
 
 

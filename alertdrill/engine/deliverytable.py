@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from alertdrill.engine import timeline as tl
 from alertdrill.engine.matches import Window
+from alertdrill.engine.stepsyntax import cell_names
 from alertdrill.engine.timeline import Event
 from alertdrill.errors import StepError
 
@@ -43,7 +44,7 @@ def parse_integrations(cell: str) -> frozenset[IntegrationRef]:
     if text.lower() in NONE_WORDS:
         return frozenset()
     found = set()
-    for part in (p.strip() for p in re.split(r",| and ", text)):
+    for part in cell_names(text):
         matched = _TOKEN.match(part)
         if not matched:
             raise StepError(f"cannot read the integration {part!r}",
@@ -85,19 +86,10 @@ class DeliveryTable:
                                 f"{', '.join(sorted(map(label, unknown)))} (it has: {has})")
 
 
-def _about(event: Event, alertnames: frozenset[str]) -> bool:
-    names = event.detail.get("alertnames") or []
-    if names:
-        return bool(alertnames & set(names))
-    delivery = event.detail.get("_delivery")
-    return delivery is not None and any(name in delivery.text for name in alertnames)
-
-
-def delivered(events: Iterable[Event], alertnames: frozenset[str] | None, status: str,
+def delivered(events: Iterable[Event], status: str,
               window: Window) -> dict[str, set[IntegrationRef]]:
-    """receiver → the integrations that delivered a notification (about ``alertnames``; None:
-    any) with ``status`` (or an unreadable status) inside ``window``; failed attempts do not
-    count."""
+    """receiver → the integrations that delivered a notification with ``status`` (or an
+    unreadable status) inside ``window``; failed attempts do not count."""
     got: dict[str, set[IntegrationRef]] = {}
     for event in events:
         if event.kind != tl.NOTIFICATION or not window.contains(event.t):
@@ -109,8 +101,6 @@ def delivered(events: Iterable[Event], alertnames: frozenset[str] | None, status
             continue
         seen = event.detail.get("status")
         if seen is not None and seen != status:
-            continue
-        if alertnames is not None and not _about(event, alertnames):
             continue
         index = int(event.detail.get("index") or 0)
         got.setdefault(event.subject, set()).add((str(integration), index))

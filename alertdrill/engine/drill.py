@@ -52,6 +52,7 @@ from alertdrill.engine.health import snapshot as health_snapshot
 from alertdrill.engine.observe import AlertmanagerAPI, Observer, PrometheusAPI
 from alertdrill.engine.push import AlertPush
 from alertdrill.engine.silences import Matcher, SilenceBook
+from alertdrill.engine.stackspec import StackSpec
 from alertdrill.engine.timeline import Timeline
 from alertdrill.engine.timescale import TimeScale
 from alertdrill.errors import ConfigError, StepError
@@ -501,9 +502,7 @@ class Drill:
         the rule: see alertdrill.analysis.rulelabels), so that Alertmanager's routing of *every* rule can
         be checked at once — but the rules named in ``leave_out``. Returns the label sets
         pushed."""
-        spec = getattr(self.stack, "spec", None)
-        if spec is None:
-            raise StepError("this backend does not say which stack directory it runs")
+        spec = self._spec()
         prometheus = load_yaml(spec.prometheus_config, "prometheus.yml")
         docs = [load_yaml(path, path.name) for path in spec.rule_files]
         pushed = [labels for labels in rule_label_sets(prometheus, docs)
@@ -514,6 +513,13 @@ class Drill:
             rest = {k: v for k, v in labels.items() if k != "alertname"}
             self.push_alert(labels["alertname"], rest)
         return pushed
+
+    def _spec(self) -> StackSpec:
+        """The stack directory's spec, for steps that read the stack's own configs."""
+        spec = getattr(self.stack, "spec", None)
+        if spec is None:
+            raise StepError("this backend does not say which stack directory it runs")
+        return spec
 
     def resolve_pushed_alerts(self) -> int:
         """Resolve every alert this scenario pushed and has not resolved yet (endsAt=now, as
@@ -533,9 +539,7 @@ class Drill:
         the harness's instrumentation)."""
         from alertdrill.engine.deliverytable import receiver_integrations
 
-        spec = getattr(self.stack, "spec", None)
-        if spec is None:
-            raise StepError("this backend does not say which stack directory it runs")
+        spec = self._spec()
         return receiver_integrations(load_yaml(spec.alertmanager_config, "alertmanager.yml"))
 
     def push_alert(self, alertname: str, labels: dict[str, str],

@@ -377,10 +377,7 @@ class Expect(ContentClaims):
         problems = wrong()
         self._claim(ClaimKind.ROUTING_TABLE, f"the routing table ({len(rows)} rows)", window, None,
                     lambda e: False, passed=not problems, wrong_rows=len(problems))
-        if problems:
-            raise ExpectationFailed(
-                f"✗ expected Alertmanager's routing to match the table {window.describe()}; "
-                f"{plural(len(problems), 'row')} differ:\n" + "\n".join(problems))
+        self._fail_rows(problems, "Alertmanager's routing to match the table", "row", window)
 
     def delivery_table(self, table: DeliveryTable, within_real: float) -> None:
         """Every receiver delivers ``table.status`` notifications through exactly its row's
@@ -390,16 +387,14 @@ class Expect(ContentClaims):
         window = self.window(within_real, batch=True)
         self._sleep_until(window.end)
         events = self.timeline.events([tl.NOTIFICATION])
-        problems = differences(table, delivered(events, None, table.status, window))
+        problems = differences(table, delivered(events, table.status, window))
         self._claim(ClaimKind.DELIVERY_TABLE, f"the {table.status} delivery table "
                     f"({plural(len(table.rows), 'receiver')})", window, None, lambda e: False,
                     passed=not problems, wrong_rows=len(problems))
-        if problems:
-            raise ExpectationFailed(
-                f"✗ expected the {table.status} notifications to go through exactly the table's "
-                f"integrations {window.describe()}; {plural(len(problems), 'receiver')} differ:\n"
-                + "\n".join(problems) + "\n  notifications, in arrival order:\n"
-                + "\n".join(f"    {e.describe()}" for e in events))
+        self._fail_rows(problems, f"the {table.status} notifications to go through exactly the "
+                        "table's integrations", "receiver", window,
+                        ["  notifications, in arrival order:",
+                         *(f"    {e.describe()}" for e in events)])
 
     def inhibited_exactly(self, rows: list[InhibitedRow], within_real: float) -> None:
         """Exactly the rows' alerts are inhibited on some peer during the window (waited out),
@@ -409,10 +404,17 @@ class Expect(ContentClaims):
         problems = inhibition_differences(rows, inhibited(self.timeline.events(), window))
         self._claim(ClaimKind.INHIBITION_TABLE, f"the inhibition table ({plural(len(rows), 'row')})",
                     window, None, lambda e: False, passed=not problems, wrong_rows=len(problems))
+        self._fail_rows(problems, "exactly the table's alerts to be inhibited", "row", window)
+
+    @staticmethod
+    def _fail_rows(problems: list[str], expected: str, unit: str, window: Window,
+                   evidence: Iterable[str] = ()) -> None:
+        """A table claim's failure, with every row that differs (a table is checked whole,
+        not stopped at its first wrong row); nothing when none does."""
         if problems:
             raise ExpectationFailed(
-                f"✗ expected exactly the table's alerts to be inhibited {window.describe()}; "
-                f"{plural(len(problems), 'row')} differ:\n" + "\n".join(problems))
+                f"✗ expected {expected} {window.describe()}; "
+                f"{plural(len(problems), unit)} differ:\n" + "\n".join([*problems, *evidence]))
 
     def per_group(self, alertname: str, at_least: int, at_most: int,
                   within_real: float) -> dict[tuple[str, str], int]:

@@ -36,17 +36,25 @@ class RuleTestRun:
     output: str
 
 
+def rule_test_files(spec: StackSpec) -> tuple[Path, ...]:
+    """The manifest's ``rule_tests:`` files, else every ``*.test.yml`` under the stack."""
+    if spec.rule_tests is not None:
+        return spec.rule_tests
+    return tuple(sorted(spec.root.rglob("*.test.yml")))
+
+
 def run_rule_tests(spec: StackSpec) -> list[RuleTestRun]:
     """Run every rule test file of the stack; a stack without any is a StepError (a claim
     over no tests would hold whatever the rules say)."""
-    if not spec.rule_tests:
+    files = rule_test_files(spec)
+    if not files:
         raise StepError(
             f"the stack {spec.root} has no rule unit tests (no *.test.yml under it)",
             "write promtool test files (see `promtool test rules --help`), or list them in "
             "alertdrill.yml as rule_tests: [prometheus/tests/*.test.yml]")
     promtool = find_binary("promtool")
     runs = []
-    for file in spec.rule_tests:
+    for file in files:
         done = subprocess.run([promtool, "test", "rules", file.name], cwd=file.parent,
                               capture_output=True, text=True, timeout=_TIMEOUT, check=False)
         runs.append(RuleTestRun(file, done.returncode == 0,

@@ -69,9 +69,9 @@ class StackSpec:
     #: (``alertmanager: {flags: …}``), after the harness's own.
     prometheus_flags: tuple[str, ...] = ()
     alertmanager_flags: tuple[str, ...] = ()
-    #: The stack's ``promtool test rules`` files (manifest ``rule_tests:``, else every
-    #: ``*.test.yml`` under the stack): what ``Then the rule unit tests … pass`` runs.
-    rule_tests: tuple[Path, ...] = ()
+    #: The manifest's ``promtool test rules`` files (``rule_tests:``); None when it names none
+    #: (then :func:`alertdrill.engine.ruletests.rule_test_files` looks for them, when asked).
+    rule_tests: tuple[Path, ...] | None = None
 
     @property
     def name(self) -> str:
@@ -148,11 +148,12 @@ class StackSpec:
                                                                manifest_path))
 
 
-def _rule_tests(root: Path, raw: Any, manifest_path: Path) -> tuple[Path, ...]:
-    """The manifest's ``rule_tests:`` globs (each must match a file: a pattern that matches
-    nothing would silently test nothing), else every ``*.test.yml`` under the stack."""
+def _rule_tests(root: Path, raw: Any, manifest_path: Path) -> tuple[Path, ...] | None:
+    """The manifest's ``rule_tests:`` globs, each of which must match a file (a pattern that
+    matches nothing would silently test nothing); None when the manifest has none. The
+    default search is left to the one step that needs it, not done on every load."""
     if raw is None:
-        return tuple(sorted(root.rglob("*.test.yml")))
+        return None
     if not isinstance(raw, list) or not all(isinstance(g, str) for g in raw):
         raise ConfigError(f"{manifest_path}: rule_tests must be a list of globs",
                           "e.g. rule_tests: [prometheus/tests/*.test.yml]")

@@ -36,6 +36,13 @@ def parse_names(text: str) -> list[str]:
     return names
 
 
+def cell_names(cell: str) -> list[str]:
+    """A table cell's names: ``dba-critical, executive-escalation`` or ``"a" and "b"`` →
+    ``["dba-critical", "executive-escalation"]`` (quotes and blanks dropped)."""
+    parts = (part.strip().strip('"') for part in re.split(r",| and ", cell))
+    return [part for part in parts if part]
+
+
 def split_commas(text: str) -> list[str]:
     """Split at commas outside double quotes."""
     parts, current, quoted = [], "", False
