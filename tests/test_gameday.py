@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -10,10 +11,12 @@ import pytest
 
 from alertdrill.cli.watch import View, render
 from alertdrill.engine import timeline as tl
+from alertdrill.engine.drill import check_breakable
 from alertdrill.engine.faults import Fault
 from alertdrill.engine.gameday import ACTIONS, Injections, listing, parse
 from alertdrill.engine.silences import Matcher
 from alertdrill.errors import StepError
+from alertdrill.sink.protocol import Destination
 
 
 @pytest.mark.parametrize("name", sorted(ACTIONS))
@@ -159,3 +162,29 @@ def test_view_folds_states_notifications_and_faults() -> None:
                  for p in range(3)]])
     text = render(view, state, width=120)
     assert "PROMETHEUS (0 alerts)" in text and "ALERTMANAGER (1 alert)" in text
+
+
+def test_break_receiver_names_one_integration_by_position() -> None:
+    """As the scenario step does (``the webhook[1] integration of "R" fails``): GameDay operators
+    can break the ticket webhook of a receiver and leave its escalation webhook paged."""
+    assert parse(["break-receiver", "dev-critical", "webhook[1]", "http", "500"])[1] == {
+        "RECEIVER": "dev-critical", "INTEGRATION": ("webhook", 1), "FAILURE": "http 500"}
+    assert parse(["break-receiver", "r", "slack", "timeout"])[1]["INTEGRATION"] == ("slack", None)
+    assert parse(["break-receiver", "r", "any", "timeout"])[1]["INTEGRATION"] == (None, None)
+    for word in ("webhook[x]", "any[0]", "webhook[-1]", "sms[0]"):
+        with pytest.raises(StepError, match=f"INTEGRATION: cannot read '{re.escape(word)}'"):
+            parse(["break-receiver", "r", word, "timeout"])
+
+
+def test_a_break_that_would_fail_nothing_is_refused() -> None:
+    dests = [Destination(0, "dev-critical", "webhook", 0), Destination(0, "dev-critical", "webhook", 1),
+             Destination(0, "dev-critical", "slack", 0), Destination(0, "team-web", "email", 0)]
+    for integration, index in (("webhook", 1), ("webhook", None), (None, None), ("slack", 0)):
+        check_breakable(dests, "dev-critical", integration, index)
+    with pytest.raises(StepError, match=r'no webhook\[2\] integration') as caught:
+        check_breakable(dests, "dev-critical", "webhook", 2)
+    assert "slack[0], webhook[0], webhook[1]" in str(caught.value)
+    with pytest.raises(StepError, match="has no pagerduty integration"):
+        check_breakable(dests, "dev-critical", "pagerduty", None)
+    with pytest.raises(StepError, match='no receiver "dev-critcal"'):
+        check_breakable(dests, "dev-critcal", None, None)

@@ -256,6 +256,17 @@ def test_outside_the_static_view_is_never_equivalent(shop: list[Mutant]) -> None
     assert deleted.affected_alerts == {"CheckoutErrorRate", "ShopServiceDown"}
 
 
+def test_a_template_line_outside_every_define_is_equivalent(reference: list[Mutant]) -> None:
+    """The reference template's heading comment: without its first line, the rest is loose
+    text Alertmanager never executes (two survivors of ~340 s each in the measured run)."""
+    templates = [m for m in reference if m.operator == "template-line-dropped"]
+    judge_all(StackSpec.load(REFERENCE), templates)
+    heading = one(templates, "template-line-dropped", "line 1 dropped")
+    assert heading.equivalent and "every named template" in heading.equivalence_note
+    assert not one(templates, "template-line-dropped", "line 8 dropped").equivalent
+    assert not one(templates, "template-line-dropped", "line 2 dropped").equivalent
+
+
 def _stack_with(tmp_path: Path, am: str) -> StackSpec:
     stack = tmp_path / "stack"
     shutil.copytree(SHOP, stack)

@@ -65,9 +65,29 @@ from alertdrill.kinds.capabilities import (
 )
 from alertdrill.settings import Settings
 from alertdrill.sink.client import SinkClient
+from alertdrill.sink.protocol import Destination
 from alertdrill.yamlio import load_yaml
 
 logger = logging.getLogger(__name__)
+
+
+def check_breakable(destinations: list[Destination], receiver: str, integration: str | None,
+                    index: int | None) -> None:
+    """StepError unless ``receiver`` has the integration (``None``: any; ``index``: that one).
+
+    A break that matches no destination would fail nothing, and a drill built on it would pass
+    for the wrong reason; the scenario steps are checked before start, a GameDay's
+    ``break-receiver`` only here."""
+    known = {d.receiver for d in destinations}
+    if receiver not in known:
+        raise StepError(f'the stack has no receiver "{receiver}"',
+                        f"receivers of this stack: {', '.join(sorted(known))}")
+    own = sorted({(d.integration, d.index) for d in destinations if d.receiver == receiver})
+    if integration is not None and not any(
+            kind == integration and index in (None, at) for kind, at in own):
+        named = integration + (f"[{index}]" if index is not None else "")
+        raise StepError(f'the receiver "{receiver}" has no {named} integration',
+                        f"its integrations: {', '.join(f'{k}[{i}]' for k, i in own)}")
 
 
 class Drill:
@@ -428,10 +448,7 @@ class Drill:
         if failure not in RECEIVER_FAILURES:
             raise StepError(f"unknown receiver failure {failure!r}",
                             f"use one of: {', '.join(RECEIVER_FAILURES)}")
-        known = {d.receiver for d in self.stack.destinations()}
-        if receiver not in known:
-            raise StepError(f'the stack has no receiver "{receiver}"',
-                            f"receivers of this stack: {', '.join(sorted(known))}")
+        check_breakable(self.stack.destinations(), receiver, integration, index)
         return self.apply(BreakReceiver(self.timeline, sink=self.sink, receiver=receiver,
                                         integration=integration, failure=failure, index=index))
 

@@ -14,6 +14,7 @@ something themselves (``start``, ``resume``, ``heal`` …) leave nothing to reve
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -90,6 +91,17 @@ def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
     return read
 
 
+def _integration_word(word: str) -> tuple[str | None, int | None]:
+    """``slack`` → every slack integration of the receiver; ``webhook[1]`` → its second webhook
+    only, as the scenario step names it (``the webhook[1] integration of "R" fails``); ``any``
+    → every integration."""
+    match = re.fullmatch(r"\s*([a-z]+)(?:\[(\d+)\])?\s*", word.lower())
+    if match is None or match[1] not in INTEGRATIONS or (match[1] == "any" and match[2]):
+        raise ValueError(f"one of: {', '.join(INTEGRATIONS)}, or KIND[i] for the i-th (from 0)")
+    kind = None if match[1] == "any" else match[1]
+    return kind, (int(match[2]) if match[2] is not None else None)
+
+
 def _level(word: str) -> str:
     if not word.isalpha():
         raise ValueError("a log level is a word, e.g. CRITICAL")
@@ -109,7 +121,7 @@ _READERS: dict[str, Callable[[str], Any]] = {
     "text": str,
     "level": _level,
     "labels": _labels,
-    "integration": _choice(INTEGRATIONS),
+    "integration": _integration_word,
     "failure": _choice(tuple(RECEIVER_FAILURES)),
 }
 
@@ -221,10 +233,6 @@ def _push(drill: Any, v: dict[str, Any]) -> Outcome:
     return lambda: drill.push_alert(name, labels, resolved=True)
 
 
-def _integration(value: str) -> str | None:
-    return None if value == "any" else value
-
-
 ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("stop", (SERVICE,), "stop a service (SIGTERM) until started again", "stop web",
            lambda d, v: d.stop_service(v["SERVICE"], how="stop")),
@@ -268,10 +276,12 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("restore-certificate", (SERVICE,), "the TLS endpoint serves its previous certificate",
            "restore-certificate cartorio-tls", lambda d, v: d.restore_certificate(v["SERVICE"])),
     Action("break-receiver", (RECEIVER,
-                              Param("INTEGRATION", "integration", f"one of {', '.join(INTEGRATIONS)}"),
+                              Param("INTEGRATION", "integration", f"one of {', '.join(INTEGRATIONS)}, or "
+                                    "KIND[i] for one of them (webhook[1]: the second webhook)"),
                               Param("FAILURE", "failure", f"one of {', '.join(RECEIVER_FAILURES)}")),
            "one integration of a receiver fails at the sink", 'break-receiver team-web slack "http 500"',
-           lambda d, v: d.break_receiver(v["RECEIVER"], _integration(v["INTEGRATION"]), v["FAILURE"]),
+           lambda d, v: d.break_receiver(v["RECEIVER"], v["INTEGRATION"][0], v["FAILURE"],
+                                          index=v["INTEGRATION"][1]),
            rest=True),
     Action("heal", (RECEIVER,), "every broken integration of the receiver answers again",
            "heal team-web", lambda d, v: d.heal_receiver(v["RECEIVER"])),

@@ -15,8 +15,11 @@ A mutant of the inhibit rules is equivalent only when the rule it changes can ne
 before or after (no alert of the rules can be its source, or its target, or their ``equal``
 labels can never agree) — decided three-valued, so an unknown label counts as "may".
 
-Everything else (rules, receivers' integrations, templates) changes what the alerts are or how
-they are written, which the static view does not model: never claimed equivalent.
+A template mutant is equivalent only when every named template (``{{ define }}``) is the same,
+byte for byte, before and after (:mod:`alertdrill.mutate.gotemplates`): Alertmanager executes
+nothing else of a template file. Everything else (rules, receivers' integrations, a template's
+named text) changes what the alerts are or how they are written, which the static view does not
+model: never claimed equivalent.
 
 What the static view cannot see: alerts a scenario pushes with labels no rule produces. A
 mutant proven equivalent for the rules' alerts may still change how such an alert routes;
@@ -38,6 +41,7 @@ from alertdrill.analysis.rulelabels import ABSENT, Shape
 from alertdrill.analysis.staticreach import alert_shapes_of
 from alertdrill.engine.stackspec import StackSpec
 from alertdrill.mutate import spans
+from alertdrill.mutate.gotemplates import same_named_templates
 from alertdrill.mutate.model import Mutant
 
 #: More concrete label sets than this per mutant and the routing is not enumerated.
@@ -123,6 +127,10 @@ class Checker:
             return Verdict(False, "changes an alerting rule: outside the static view",
                            self._partners(mutant.site.alerts), receivers)
         if scope == "template":
+            if same_named_templates(mutant.before, mutant.after):
+                return Verdict(True, "every named template ({{ define }}) is unchanged: the "
+                               "change is outside them, where Alertmanager executes nothing",
+                               frozenset(), receivers)
             return Verdict(False, "changes a template: outside the static view", None, receivers)
         if scope == "time-interval":
             if not receivers:
