@@ -24,7 +24,7 @@ from alertdrill.durations import parse_duration, parse_human
 from alertdrill.engine.faults import RECEIVER_FAILURES, Fault
 from alertdrill.engine.stepsyntax import parse_labels
 from alertdrill.errors import StepError
-from alertdrill.sink.integrations import RECEIVER_WORDS
+from alertdrill.sink.integrations import RECEIVER_WORDS, step_pattern
 
 #: Integrations a receiver may have (as the steps name them); ``any`` breaks all of them.
 INTEGRATIONS = (*RECEIVER_WORDS, "any")
@@ -93,13 +93,18 @@ def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
 
 def _integration_word(word: str) -> tuple[str | None, int | None]:
     """``slack`` → every slack integration of the receiver; ``webhook[1]`` → its second webhook
-    only, as the scenario step names it (``the webhook[1] integration of "R" fails``); ``any``
+    only, read by the steps' own pattern (``the webhook[1] integration of "R" fails``); ``any``
     → every integration."""
-    match = re.fullmatch(r"\s*([a-z]+)(?:\[(\d+)\])?\s*", word.lower())
-    if match is None or match[1] not in INTEGRATIONS or (match[1] == "any" and match[2]):
+    value = word.strip().lower()
+    if value == "any":
+        return None, None
+    match = _INTEGRATION_WORD.fullmatch(value)
+    if match is None:
         raise ValueError(f"one of: {', '.join(INTEGRATIONS)}, or KIND[i] for the i-th (from 0)")
-    kind = None if match[1] == "any" else match[1]
-    return kind, (int(match[2]) if match[2] is not None else None)
+    return match["integration"], (int(match["index"]) if match["index"] is not None else None)
+
+
+_INTEGRATION_WORD = re.compile(step_pattern(indexed=True))
 
 
 def _level(word: str) -> str:

@@ -21,6 +21,8 @@ import re
 
 _OPENERS = frozenset({"if", "range", "with", "define", "block"})
 _NAME = re.compile(r'(?:define|block)\s+"([^"]*)"')
+#: What closes a comment after its ``*/``: ``}}``, or `` -}}`` with the trim marker.
+_COMMENT_END = re.compile(r"(?: -)?\}\}")
 
 
 def _actions(text: str) -> list[tuple[int, int, str]] | None:
@@ -38,11 +40,10 @@ def _actions(text: str) -> list[tuple[int, int, str]] | None:
             close = text.find("*/", inner + 2)
             if close < 0:
                 return None
-            rest = re.match(r"\s*-?\}\}" if text.startswith(" -", close + 2) else r"\}\}",
-                            text[close + 2:])
+            rest = _COMMENT_END.match(text, close + 2)
             if rest is None:
                 return None
-            at = close + 2 + rest.end()
+            at = rest.end()
             continue
         end = _action_end(text, inner)
         if end is None:
