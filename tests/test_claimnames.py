@@ -17,7 +17,8 @@ SAMPLE = ROOT / "stack" / "sample"
 
 
 def _names() -> StackNames:
-    return StackNames("s", {"team-web": frozenset({"slack"}), "team-db": frozenset({"webhook"})},
+    return StackNames("s", {"team-web": frozenset({("slack", 0)}),
+                            "team-db": frozenset({("webhook", 0)})},
                       frozenset({"TargetDown"}), frozenset({"web", "db", "alertmanager-0"}))
 
 
@@ -33,7 +34,7 @@ def _messages(steps: list[ParsedStep]) -> list[str]:
 def test_the_sample_stack_defines_its_receivers_integrations_alerts_and_services() -> None:
     names = stack_names(SAMPLE)
     assert {"team-web", "team-db"} <= set(names.receivers)
-    assert "slack" in names.receivers["team-web"]
+    assert ("slack", 0) in names.receivers["team-web"]
     assert "TargetDown" in names.alerts
     assert {"web", "db", "prometheus", "alertmanager-0", "alertmanager-2"} <= names.services
     assert "alertmanager-3" not in names.services

@@ -10,11 +10,11 @@ from alertdrill.engine.deliverytable import (
     delivered,
     differences,
     parse_integrations,
-    receiver_integrations,
 )
 from alertdrill.engine.matches import Window
 from alertdrill.engine.timeline import Event
 from alertdrill.errors import StepError
+from alertdrill.sink.integrations import receiver_integrations
 
 WINDOW = Window(10.0, 16.5, 360.0, 6.0, 0.5, "resolve")
 

@@ -46,10 +46,11 @@ from alertdrill.backends.external_k8s import KubernetesActions
 from alertdrill.backends.local_services import LocalService, wait_all_ready
 from alertdrill.backends.process import ManagedProcess, keep_tempdir, remove_tempdir
 from alertdrill.engine import timeline as tl
-from alertdrill.engine.claimnames import BUILTIN_SERVICES, INTEGRATION_KEYS
+from alertdrill.engine.claimnames import BUILTIN_SERVICES
 from alertdrill.engine.stackspec import StackSpec
 from alertdrill.errors import ConfigError, StartupError, StepError
 from alertdrill.kinds.capabilities import CapabilityT
+from alertdrill.sink.integrations import RECEIVER_WORDS, receiver_integrations
 from alertdrill.sink.protocol import Destination
 from alertdrill.yamlio import load_yaml
 
@@ -378,14 +379,10 @@ def _destinations(spec: StackSpec) -> list[Destination]:
     """Every (receiver, integration) of the stack's alertmanager.yml, as peer 0 would deliver
     them (a sink-routed receiver's URL carries its own peer and index)."""
     config = load_yaml(spec.alertmanager_config, "alertmanager.yml")
-    found = []
-    for receiver in config.get("receivers") or []:
-        if not isinstance(receiver, dict) or receiver.get("name") is None:
-            continue
-        for integration, key in INTEGRATION_KEYS.items():
-            for index, _ in enumerate(receiver.get(key) or []):
-                found.append(Destination(0, str(receiver["name"]), integration, index))
-    return found
+    return [Destination(0, receiver, integration, index)
+            for receiver, have in receiver_integrations(config).items()
+            for integration, index in sorted(have, key=lambda ref: (RECEIVER_WORDS.index(ref[0]),
+                                                                    ref[1]))]
 
 
 # -- steps the backend cannot honour -----------------------------------------------------------

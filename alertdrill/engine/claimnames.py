@@ -27,7 +27,12 @@ from alertdrill.analysis.staticreach import alert_shapes_of
 from alertdrill.engine.stackspec import StackSpec
 from alertdrill.engine.stepsyntax import cell_names, parse_labels, parse_names
 from alertdrill.errors import StepError
-from alertdrill.sink.integrations import RECEIVER_INTEGRATIONS, fields_of
+from alertdrill.sink.integrations import (
+    IntegrationRef,
+    fields_of,
+    has_integration,
+    receiver_integrations,
+)
 from alertdrill.text import plural
 from alertdrill.yamlio import load_yaml
 
@@ -53,8 +58,6 @@ _TABLE_COLUMNS: Mapping[str, str] = {"receiver": "table receivers",
                                      "receivers": "table receivers", "alert": "table alerts"}
 _INTRODUCES = "__alertdrill_introduces__"
 _STARTS_STACK = "__alertdrill_starts_stack__"
-#: alertmanager.yml keys of the integrations a receiver may have, by the word steps use.
-INTEGRATION_KEYS: Mapping[str, str] = {i.name: str(i.config_key) for i in RECEIVER_INTEGRATIONS}
 #: Services every stack has besides its manifest's (``alertmanager-N`` are added per peer).
 BUILTIN_SERVICES = ("prometheus", "sink")
 
@@ -132,14 +135,12 @@ class StackNames:
     """The names a stack defines, which claims about it may use."""
 
     stack: str
-    #: receiver → the integrations it has (``slack``, ``webhook`` …).
-    receivers: Mapping[str, frozenset[str]]
+    #: receiver → the integrations it has (``("webhook", 1)``: its second webhook).
+    receivers: Mapping[str, frozenset[IntegrationRef]]
     alerts: frozenset[str]
     services: frozenset[str]
     #: alertname → the label shapes the rules give its alerts (for "with labels …").
     shapes: Mapping[str, tuple[Shape, ...]] = field(default_factory=dict)
-    #: receiver → integration → how many of that kind it has (for ``webhook[1]``).
-    counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     #: The stack directory (files named in steps are relative to it).
     root: Path | None = None
     #: Its rule files, relative to ``root``.
@@ -149,15 +150,7 @@ class StackNames:
     def of(cls, spec: StackSpec, peers: int | None = None) -> StackNames:
         """Read them from the stack's alertmanager.yml, rule files and manifest."""
         config = load_yaml(spec.alertmanager_config, "alertmanager.yml")
-        receivers: dict[str, frozenset[str]] = {}
-        counts: dict[str, dict[str, int]] = {}
-        for raw in config.get("receivers") or []:
-            if isinstance(raw, Mapping) and raw.get("name") is not None:
-                receivers[str(raw["name"])] = frozenset(
-                    word for word, key in INTEGRATION_KEYS.items() if raw.get(key))
-                counts[str(raw["name"])] = {
-                    word: len(raw[key]) for word, key in INTEGRATION_KEYS.items()
-                    if isinstance(raw.get(key), list) and raw.get(key)}
+        receivers = receiver_integrations(config)
         alerts = set()
         for path in spec.rule_files:
             for group in load_yaml(path, "rule file").get("groups") or []:
@@ -169,7 +162,7 @@ class StackNames:
         shapes = {name: tuple(found) for name, found in alert_shapes_of(spec).items()}
         rule_files = frozenset(str(p.resolve().relative_to(spec.root)) for p in spec.rule_files
                                if p.resolve().is_relative_to(spec.root))
-        return cls(spec.name, receivers, frozenset(alerts), frozenset(services), shapes, counts,
+        return cls(spec.name, receivers, frozenset(alerts), frozenset(services), shapes,
                    spec.root, rule_files)
 
 
@@ -343,19 +336,20 @@ def _check(kind: str, name: str, args: Mapping[str, object], names: StackNames,
         receiver = args.get("receiver")
         if receiver is not None and str(receiver) in names.receivers:
             has = names.receivers[str(receiver)]
-            if name not in has:
-                return NameProblem(step.text, step.line, "integration", name, tuple(sorted(has)),
+            kinds = sorted({word for word, _ in has})
+            if not has_integration(has, name):
+                return NameProblem(step.text, step.line, "integration", name, tuple(kinds),
                                    f"on receiver {str(receiver)!r} (it has "
-                                   f"{', '.join(sorted(has)) or 'no integration'})")
+                                   f"{', '.join(kinds) or 'no integration'})")
             index = args.get("index")
-            count = names.counts.get(str(receiver), {}).get(name)
-            if index not in (None, "") and count is not None and int(str(index)) >= count:
-                known = tuple(f"{name}[{i}]" for i in range(count))
+            if index not in (None, "") and not has_integration(has, name, int(str(index))):
+                known = tuple(f"{name}[{i}]" for word, i in sorted(has) if word == name)
                 return NameProblem(step.text, step.line, "integration", f"{name}[{index}]", known,
-                                   f"on receiver {str(receiver)!r} (it has {count} {name} "
+                                   f"on receiver {str(receiver)!r} (it has {len(known)} {name} "
                                    f"integration(s): {', '.join(known)})")
-        elif receiver is None and not any(name in has for has in names.receivers.values()):
-            return problem({i for has in names.receivers.values() for i in has},
+        elif receiver is None and not any(has_integration(has, name)
+                                          for has in names.receivers.values()):
+            return problem({word for has in names.receivers.values() for word, _ in has},
                            f"on any receiver of stack {names.stack!r}")
     return None
 

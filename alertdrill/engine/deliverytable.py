@@ -29,9 +29,8 @@ from alertdrill.engine.matches import Window
 from alertdrill.engine.stepsyntax import cell_names
 from alertdrill.engine.timeline import Event
 from alertdrill.errors import StepError
+from alertdrill.sink.integrations import IntegrationRef, label
 
-#: (integration word, position among the receiver's integrations of that word).
-IntegrationRef = tuple[str, int]
 _TOKEN = re.compile(r"^([a-z]+)(?:\[(\d+)\])?$")
 #: Deliveries at the sink that are not one of a receiver's own integrations.
 _NOT_INTEGRATIONS = ("probe", "jira")
@@ -52,12 +51,6 @@ def parse_integrations(cell: str) -> frozenset[IntegrationRef]:
                             "(comma-separated; none for no delivery)")
         found.add((matched.group(1), int(matched.group(2) or 0)))
     return frozenset(found)
-
-
-def label(integration: IntegrationRef) -> str:
-    """("webhook", 1) → "webhook[1]", ("slack", 0) → "slack"."""
-    word, index = integration
-    return f"{word}[{index}]" if index else word
 
 
 @dataclass(frozen=True)
@@ -126,21 +119,3 @@ def differences(table: DeliveryTable, got: Mapping[str, set[IntegrationRef]]) ->
                      f", delivered {', '.join(sorted(map(label, have))) or 'none'} — "
                      + "; ".join(parts))
     return lines
-
-
-def receiver_integrations(alertmanager: Mapping[str, object]) -> dict[str, frozenset[IntegrationRef]]:
-    """receiver → its integrations, from alertmanager.yml's data (``webhook_configs`` with two
-    entries: ("webhook", 0) and ("webhook", 1))."""
-    from alertdrill.sink.integrations import RECEIVER_INTEGRATIONS
-
-    found: dict[str, frozenset[IntegrationRef]] = {}
-    receivers = alertmanager.get("receivers") or []
-    for receiver in receivers if isinstance(receivers, list) else []:
-        if not isinstance(receiver, dict) or not receiver.get("name"):
-            continue
-        have = set()
-        for integration in RECEIVER_INTEGRATIONS:
-            configs = receiver.get(str(integration.config_key)) or []
-            have |= {(integration.name, i) for i in range(len(configs))}
-        found[str(receiver["name"])] = frozenset(have)
-    return found

@@ -65,6 +65,12 @@ from alertdrill.kinds.capabilities import (
 )
 from alertdrill.settings import Settings
 from alertdrill.sink.client import SinkClient
+from alertdrill.sink.integrations import (
+    delivering_integrations,
+    has_integration,
+    label,
+    receiver_integrations,
+)
 from alertdrill.sink.protocol import Destination
 from alertdrill.yamlio import load_yaml
 
@@ -78,16 +84,15 @@ def check_breakable(destinations: list[Destination], receiver: str, integration:
     A break that matches no destination would fail nothing, and a drill built on it would pass
     for the wrong reason; the scenario steps are checked before start, a GameDay's
     ``break-receiver`` only here."""
-    known = {d.receiver for d in destinations}
+    known = delivering_integrations(destinations)
     if receiver not in known:
         raise StepError(f'the stack has no receiver "{receiver}"',
                         f"receivers of this stack: {', '.join(sorted(known))}")
-    own = sorted({(d.integration, d.index) for d in destinations if d.receiver == receiver})
-    if integration is not None and not any(
-            kind == integration and index in (None, at) for kind, at in own):
+    own = known[receiver]
+    if integration is not None and not has_integration(own, integration, index):
         named = integration + (f"[{index}]" if index is not None else "")
         raise StepError(f'the receiver "{receiver}" has no {named} integration',
-                        f"its integrations: {', '.join(f'{k}[{i}]' for k, i in own)}")
+                        f"its integrations: {', '.join(sorted(map(label, own))) or 'none'}")
 
 
 class Drill:
@@ -554,8 +559,6 @@ class Drill:
     def integrations_of_receivers(self) -> dict[str, frozenset[tuple[str, int]]]:
         """receiver → its integrations, from the stack's alertmanager.yml (as written, before
         the harness's instrumentation)."""
-        from alertdrill.engine.deliverytable import receiver_integrations
-
         spec = self._spec()
         return receiver_integrations(load_yaml(spec.alertmanager_config, "alertmanager.yml"))
 

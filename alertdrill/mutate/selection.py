@@ -116,7 +116,8 @@ class StackNames:
     @classmethod
     def of(cls, spec: StackSpec) -> StackNames:
         """Alert names of the rules; receivers, services, integrations and stack names."""
-        from alertdrill.engine.claimnames import BUILTIN_SERVICES, INTEGRATION_KEYS
+        from alertdrill.engine.claimnames import BUILTIN_SERVICES
+        from alertdrill.sink.integrations import RECEIVER_WORDS
 
         names = cls()
         for path in spec.rule_files:
@@ -126,7 +127,7 @@ class StackNames:
                         names.alerts.add(str(rule["alert"]))
         am = load_yaml(spec.alertmanager_config, "alertmanager.yml")
         names.other |= {str(r.get("name")) for r in am.get("receivers") or [] if isinstance(r, dict)}
-        names.other |= set(spec.services) | set(BUILTIN_SERVICES) | set(INTEGRATION_KEYS)
+        names.other |= set(spec.services) | set(BUILTIN_SERVICES) | set(RECEIVER_WORDS)
         names.other |= {f"alertmanager-{i}" for i in range(9)} | {spec.root.name, spec.name}
         return names
 

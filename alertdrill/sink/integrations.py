@@ -12,7 +12,12 @@ paths into the payload the sink recorded, read by ``alertdrill.engine.readable``
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from alertdrill.sink.protocol import Destination
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,56 @@ RECEIVER_WORDS: tuple[str, ...] = tuple(i.name for i in RECEIVER_INTEGRATIONS)
 #: alertmanager.yml key → integration, for the receivers' integrations.
 BY_CONFIG_KEY: dict[str, Integration] = {i.config_key: i for i in RECEIVER_INTEGRATIONS
                                          if i.config_key is not None}
+
+
+#: One integration of a receiver: its word and its position among the receiver's integrations
+#: of that word (``("webhook", 1)`` is the second webhook_configs entry).
+IntegrationRef = tuple[str, int]
+
+
+def label(integration: IntegrationRef) -> str:
+    """("webhook", 1) → "webhook[1]", ("slack", 0) → "slack" (as steps write them)."""
+    word, index = integration
+    return f"{word}[{index}]" if index else word
+
+
+def receiver_integrations(alertmanager: Mapping[str, object]) -> dict[str, frozenset[IntegrationRef]]:
+    """receiver → its integrations, as an alertmanager.yml's data writes them.
+
+    The one reading of "which integrations does a receiver have" before a stack runs: the
+    name check of claims, the delivery table's check, the external backend's destinations and
+    the GameDay's receiver breaks all ask it, so they cannot disagree."""
+    found: dict[str, frozenset[IntegrationRef]] = {}
+    receivers = alertmanager.get("receivers") or []
+    for receiver in receivers if isinstance(receivers, list) else []:
+        if not isinstance(receiver, Mapping) or receiver.get("name") is None:
+            continue
+        have = set()
+        for integration in RECEIVER_INTEGRATIONS:
+            configs = receiver.get(str(integration.config_key))
+            have |= {(integration.name, i)
+                     for i in range(len(configs) if isinstance(configs, list) else 0)}
+        found[str(receiver["name"])] = frozenset(have)
+    return found
+
+
+def delivering_integrations(destinations: Iterable[Destination]
+                            ) -> dict[str, frozenset[IntegrationRef]]:
+    """receiver → its integrations, as a running stack delivers them (the harness's probe and
+    Jira calls left out): the same view as :func:`receiver_integrations`, read off the
+    instrumented config's destinations."""
+    found: dict[str, set[IntegrationRef]] = {}
+    for dest in destinations:
+        have = found.setdefault(dest.receiver, set())
+        if dest.integration in RECEIVER_WORDS:
+            have.add((dest.integration, dest.index))
+    return {receiver: frozenset(have) for receiver, have in found.items()}
+
+
+def has_integration(have: Iterable[IntegrationRef], word: str | None,
+                    index: int | None = None) -> bool:
+    """Whether ``have`` holds integration ``word`` (None: any) at ``index`` (None: any)."""
+    return any(word in (None, kind) and index in (None, at) for kind, at in have)
 
 
 def step_pattern(group: str = "integration", indexed: bool = False) -> str:
