@@ -31,34 +31,25 @@ from alertdrill.engine.claimnames import (
 from alertdrill.engine.nesting import inner_step, nested_argument
 from alertdrill.engine.vocabulary import loaded_steps, suggest
 from alertdrill.errors import AlertdrillError
+from alertdrill.settingoptions import STACK_SETTINGS, add_options, given
 from alertdrill.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+
+def _dest(name: str) -> str:
+    return f"alertdrill_{name}"
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Options mirror the ``ALERTDRILL_*`` variables; an option wins over its variable."""
     group = parser.getgroup("alertdrill", "alertdrill: alerting drills on real stacks")
-    group.addoption("--backend", dest="alertdrill_backend",
-                    help="where stacks run: local (processes, default), docker (containers) or "
-                    "external (a stack someone else runs, by URL; needs --time-scale 1)")
-    group.addoption("--time-scale", dest="alertdrill_time_scale", type=float,
-                    help="real-world seconds per measured second (default 60; 1 = as written)")
-    group.addoption("--floor", dest="alertdrill_floor", type=float,
-                    help="smallest interval a scaled config may use, seconds (default 0.25)")
-    group.addoption("--tolerance", dest="alertdrill_tolerance", type=float,
-                    help="seconds added to every deadline (default 0.5)")
+    add_options(group.addoption, (*STACK_SETTINGS, "pool"), _dest)
     group.addoption("--stack", dest="alertdrill_stack",
                     help='stack directory for "Given the stack is running" (default: sample)')
-    group.addoption("--peers", dest="alertdrill_peers", type=int,
-                    help="override the number of Alertmanager peers")
-    group.addoption("--keep-workdir", dest="alertdrill_keep_workdir", action="store_true",
-                    default=None, help="keep each stack's temp dir (logs, rendered configs)")
     group.addoption("--shard", dest="alertdrill_shard", metavar="I/N",
                     help="run shard I of N: a deterministic, duration-balanced part of the "
                     "scenarios (durations from the records in --report-dir, when there are)")
-    group.addoption("--pool", dest="alertdrill_pool", type=int, metavar="N",
-                    help="warm stacks per worker: the next scenario's stack starts while the "
-                    "current one runs (0 = off; default: ALERTDRILL_POOL or 0)")
     group.addoption("--report-dir", dest="alertdrill_report_dir",
                     help="where each scenario's result record goes (default: reports/drill "
                     "under the rootdir); `alertdrill report` builds the drill report from it")
@@ -171,18 +162,9 @@ def alertdrill_settings(pytestconfig: pytest.Config) -> Settings:
 
 
 def _settings(config: pytest.Config) -> Settings:
-    opt = config.getoption
-    return Settings.from_env(
-        backend=opt("alertdrill_backend"),
-        time_scale=opt("alertdrill_time_scale"),
-        tolerance=opt("alertdrill_tolerance"),
-        floor=opt("alertdrill_floor"),
-        stack=opt("alertdrill_stack"),
-        peers=opt("alertdrill_peers"),
-        keep_workdir=opt("alertdrill_keep_workdir"),
-        report_dir=opt("alertdrill_report_dir"),
-        pool=opt("alertdrill_pool"),
-    )
+    return Settings.from_env(**given(config.option, (*STACK_SETTINGS, "pool"), _dest),
+                             stack=config.getoption("alertdrill_stack"),
+                             report_dir=config.getoption("alertdrill_report_dir"))
 
 
 def report_dir(config: pytest.Config) -> Path:

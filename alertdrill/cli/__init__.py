@@ -29,6 +29,7 @@ from alertdrill.errors import (
     MissingBinaryError,
     exit_status,
 )
+from alertdrill.settingoptions import STACK_SETTINGS, add_options
 from alertdrill.text import plural
 
 
@@ -87,10 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "promtool test file that a run at --time-scale K executes. Warnings (clamps to the "
         "floor, constructs that cannot be scaled) go to stderr.")
     scale.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    scale.add_argument("--time-scale", "-k", type=float, default=None,
-                       help="real-world seconds per measured second (default: $ALERTDRILL_TIME_SCALE or 60)")
-    scale.add_argument("--floor", type=float, default=None,
-                       help="smallest interval, seconds (default: $ALERTDRILL_FLOOR or 0.25)")
+    add_options(scale.add_argument, ("time_scale", "floor"), aliases={"time_scale": ("-k",)})
     scale.add_argument("-o", "--output", type=Path, help="write the copies into this directory")
     _add_check(sub)
     _add_diff(sub)
@@ -132,20 +130,7 @@ _Sub = argparse._SubParsersAction
 
 
 def _stack_settings(cmd: argparse.ArgumentParser) -> None:
-    cmd.add_argument("--backend", default=None, help="where the stack runs: local, docker, or "
-                     "external (someone else's stack by URL; needs --time-scale 1) (default: "
-                     "$ALERTDRILL_BACKEND or local)")
-    cmd.add_argument("--time-scale", type=float, default=None, metavar="K",
-                     help="real-world seconds per measured second (default: "
-                     "$ALERTDRILL_TIME_SCALE or 60; 1 = as written)")
-    cmd.add_argument("--tolerance", type=float, default=None, metavar="S",
-                     help="seconds added to every deadline (default 0.5)")
-    cmd.add_argument("--floor", type=float, default=None, metavar="S",
-                     help="smallest interval a scaled config may use (default 0.25)")
-    cmd.add_argument("--peers", type=int, default=None, metavar="N",
-                     help="override the number of Alertmanager peers")
-    cmd.add_argument("--keep-workdir", action="store_true",
-                     help="keep each stack's temp dir (logs, rendered configs)")
+    add_options(cmd.add_argument, STACK_SETTINGS)
 
 
 def _add_run(sub: _Sub[argparse.ArgumentParser]) -> None:
@@ -181,9 +166,7 @@ def _add_run(sub: _Sub[argparse.ArgumentParser]) -> None:
     run.add_argument("--parallel", "-n", type=_count(1), default=1, metavar="N",
                      help="run N scenarios at once (pytest-xdist; each has its own stack — "
                      "mind timing on small machines)")
-    run.add_argument("--pool", type=int, default=None, metavar="N",
-                     help="warm stacks per worker: the next scenario's stack starts while the "
-                     "current one runs (0 off, 1 on; default: $ALERTDRILL_POOL or 0)")
+    add_options(run.add_argument, ("pool",))
     run.add_argument("--shard", default=None, metavar="I/N",
                      help="run shard I of N: a deterministic, duration-balanced part of the "
                      "scenarios (durations from earlier records in --report-dir); merge the "
@@ -498,7 +481,7 @@ def _run(args: argparse.Namespace) -> int:
         time_scale=args.time_scale, tolerance=args.tolerance, floor=args.floor, peers=args.peers,
         pool=args.pool, tags=args.tags, keyword=args.keyword, parallel=args.parallel,
         report_dir=args.report_dir,
-        keep_workdir=args.keep_workdir, shard=args.shard, fail_fast=args.fail_fast,
+        keep_workdir=bool(args.keep_workdir), shard=args.shard, fail_fast=args.fail_fast,
         history=args.history, runs=args.runs, pushgateway=args.pushgateway,
         verbose=args.verbose,
         pytest_args=args.pytest_args)

@@ -20,12 +20,13 @@ def up(args: argparse.Namespace) -> int:
     import time
 
     from alertdrill.cli.supervisor import LOG_FILE, read_state, state_path, supervisor_alive
+    from alertdrill.settingoptions import STACK_SETTINGS, as_flags, given
     from alertdrill.settings import Settings, resolve_stack_dir
 
     # Bad input is refused before anything is touched (a dead GameDay's leftovers included).
     stack = resolve_stack_dir(args.stack, [Path.cwd()])
-    settings = Settings.from_env(backend=args.backend, time_scale=args.time_scale,
-                                 tolerance=args.tolerance, floor=args.floor, peers=args.peers)
+    overrides = given(args, STACK_SETTINGS)
+    settings = Settings.from_env(**overrides)
     path = state_path()
     state = read_state(path)
     if state is not None and supervisor_alive(state):
@@ -44,13 +45,7 @@ def up(args: argparse.Namespace) -> int:
     log_path = path.with_name(LOG_FILE)
     argv = [sys.executable, "-m", "alertdrill.cli.supervisor", "--state", str(path),
             "--stack", str(stack), "--report-dir", str(report_dir)]
-    for flag, value in (("--backend", args.backend), ("--time-scale", args.time_scale),
-                        ("--tolerance", args.tolerance), ("--floor", args.floor),
-                        ("--peers", args.peers)):
-        if value is not None:
-            argv += [flag, str(value)]
-    if args.keep_workdir:
-        argv.append("--keep-workdir")
+    argv += as_flags(overrides)
     print(f"starting stack {stack.name} ({stack}) at K={settings.time_scale:g} …", flush=True)
     with open(log_path, "ab") as log:
         child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,

@@ -26,6 +26,7 @@ import pytest
 from alertdrill import bundled
 from alertdrill.backends.process import KEPT_PROPERTY
 from alertdrill.errors import AlertdrillError, ConfigError
+from alertdrill.settingoptions import STACK_SETTINGS, as_flags, given
 from alertdrill.text import plural
 
 _INI = """\
@@ -162,14 +163,9 @@ def pytest_args(options: RunOptions, modules: list[Path], out: Path) -> list[str
         args += ["-p", "no:terminal"]
     else:
         args += ["-v"]
-    for flag, value in (("--backend", options.backend), ("--time-scale", options.time_scale),
-                        ("--tolerance", options.tolerance), ("--floor", options.floor),
-                        ("--peers", options.peers), ("--stack", options.stack),
-                        ("--shard", options.shard), ("--pool", options.pool)):
-        if value is not None:
-            args.append(f"{flag}={value}")
-    if options.keep_workdir:
-        args.append("--keep-workdir")
+    args += as_flags(given(options, (*STACK_SETTINGS, "pool")))
+    args += [f"{flag}={value}" for flag, value in (("--stack", options.stack),
+                                                   ("--shard", options.shard)) if value is not None]
     if options.tags:
         args += ["-m", options.tags]
     if options.keyword:
@@ -330,9 +326,7 @@ def run(options: RunOptions, out: TextIO = sys.stdout) -> int:
         from alertdrill.engine.shards import parse_shard
 
         parse_shard(options.shard)
-    settings = Settings.from_env(backend=options.backend, time_scale=options.time_scale,
-                                 tolerance=options.tolerance, floor=options.floor,
-                                 stack=options.stack, peers=options.peers, pool=options.pool)
+    settings = Settings.from_env(**given(options, (*STACK_SETTINGS, "pool")), stack=options.stack)
     report_root = options.report_dir.expanduser().resolve()
     tty = out.isatty()
     with tempfile.TemporaryDirectory(prefix="alertdrill-run-") as tmp:

@@ -466,25 +466,19 @@ def supervisor_alive(state: dict[str, Any]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m alertdrill.cli.supervisor``: what ``alertdrill up`` starts in the background."""
+    from alertdrill.settingoptions import STACK_SETTINGS, add_options, given
     from alertdrill.settings import Settings
 
     parser = argparse.ArgumentParser(prog="alertdrill-supervisor")
     parser.add_argument("--state", type=Path, required=True)
     parser.add_argument("--stack", type=Path, required=True)
     parser.add_argument("--report-dir", type=Path, required=True)
-    parser.add_argument("--time-scale", type=float)
-    parser.add_argument("--tolerance", type=float)
-    parser.add_argument("--floor", type=float)
-    parser.add_argument("--peers", type=int)
-    parser.add_argument("--backend")
-    parser.add_argument("--keep-workdir", action="store_true", default=None)
+    add_options(parser.add_argument, STACK_SETTINGS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        settings = Settings.from_env(time_scale=args.time_scale, tolerance=args.tolerance,
-                                     floor=args.floor, peers=args.peers, backend=args.backend,
-                                     keep_workdir=args.keep_workdir)
+        settings = Settings.from_env(**given(args, STACK_SETTINGS))
     except AlertdrillError as exc:
         write_state(args.state, {"schema": STATE_SCHEMA, "status": "error", "pid": os.getpid(),
                                  "error": str(exc)})
