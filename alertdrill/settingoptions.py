@@ -60,8 +60,8 @@ OPTIONS: dict[str, SettingOption] = {o.name: o for o in (
     SettingOption("peers", "override the number of Alertmanager peers of every stack (1…9)",
                   "N"),
     SettingOption("keep_workdir", "keep each stack's temp dir (logs, rendered configs)"),
-    SettingOption("pool", "warm stacks per worker: 1 starts the next scenario's stack while the "
-                  "current one runs, 0 turns it off", "N"),
+    SettingOption("pool", "warm stacks per worker (local backend): 1 starts the next "
+                  "scenario's stack while the current one runs, 0 turns it off", "N"),
 )}
 #: What ``run``, ``up`` and the supervisor take (and pass on).
 STACK_SETTINGS = ("backend", "time_scale", "tolerance", "floor", "peers", "keep_workdir")

@@ -54,8 +54,9 @@ class Settings:
     #: (pinned upstream images, needs a registry); ALERTDRILL_IMAGE_<NAME> overrides one.
     images: str = "local"
     #: Warm stacks per worker (alertdrill.backends.pool): the next scenario's stack starts while the
-    #: current one runs; 0 turns the pool off.
-    pool: int = 0
+    #: current one runs; 0 turns the pool off. On by default since its 10-run verdict count
+    #: (README › The warm pool); only the local backend's stacks are warmed.
+    pool: int = 1
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

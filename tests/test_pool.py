@@ -105,10 +105,21 @@ def test_a_stack_that_is_not_quiet_is_closed_and_not_used(monkeypatch: pytest.Mo
 def test_size_zero_is_off_and_out_of_range_sizes_are_refused() -> None:
     warm, made = _pool(size=0)
     assert not warm.warm(KEY) and warm.take(KEY) is None and made == []
-    assert Settings.from_env({"ALERTDRILL_POOL": "1"}).pool == 1
+    assert Settings.from_env({"ALERTDRILL_POOL": "0"}).pool == 0
     for bad in ("2", "-1"):
         with pytest.raises(ConfigError, match="pool must be 0"):
             Settings.from_env({"ALERTDRILL_POOL": bad})
+
+
+def test_the_pool_is_on_by_default_and_warms_only_the_local_backend() -> None:
+    """On by default (its 10-run verdict count, README › The warm pool); an external stack is
+    someone else's and a Docker one is not measured with it, so neither is warmed whatever
+    --pool says."""
+    assert Settings.from_env({}).pool == 1
+    assert pool_module.pool_size(1, "local") == 1
+    assert pool_module.pool_size(0, "local") == 0
+    assert pool_module.pool_size(1, "external") == 0
+    assert pool_module.pool_size(1, "docker") == 0
 
 
 # -- end to end: real stacks in a child pytest ----------------------------------------------
