@@ -121,20 +121,64 @@ def test_certificate_fault_refuses_outside_the_stack_and_restores_bytes(tmp_path
 
 def test_a_started_service_anchors_the_clock_once_it_is_ready_again() -> None:
     """The resolution SLA must not include the service's own start-up (real, unscaled
-    seconds): the revert's anchor is taken when the readiness probe answers, and the start-up
-    time is its own figure on the event."""
+    seconds): the revert's anchor is taken where the service became ready — at the start of
+    the last check that saw it not ready — and the start-up time is its own figure on the
+    event."""
     timeline = Timeline()
     service = FakeService(ready_after=0.3)
     fault = StopService(timeline, service=service)
     fault.apply()
-    started = timeline.now()
     fault.revert()
     reverted = timeline.events([tl.FAULT_REVERTED])[0]
-    # Tolerance: the probe polls every 20 ms; the anchor is no earlier than readiness.
-    assert reverted.t - started >= 0.3
+    ready = timeline.at_monotonic(service.started_at + 0.3)
+    # Never after the moment it was ready; tolerance below it: one 20 ms poll and a check's
+    # own time, with 80 ms to spare for a loaded machine's scheduling.
+    assert ready - 0.1 <= reverted.t <= ready
     assert reverted.anchor
     assert 0.3 <= reverted.detail["recovery_s"] < 1.0
     assert "ready again after" in reverted.detail["note"]
+
+
+class SlowCheck(FakeService):
+    """A readiness check that sees the service at its start and answers 50 ms later (a probe
+    queued behind Prometheus's scrapes of a just-restarted exporter)."""
+
+    def is_ready(self, session: object) -> bool:
+        import time
+
+        seen = super().is_ready(session)
+        time.sleep(0.05)
+        return seen
+
+
+def test_the_anchor_is_never_after_what_prometheus_may_already_have_seen() -> None:
+    """Prometheus scrapes on its own schedule: it can see the service up while the harness's
+    check is still on its way, and an alert once resolved 16 ms before an anchor taken when
+    that check returned. Whatever the checks' timing, the anchor is at or before the moment
+    the service was ready (exact: no tolerance, it is the start of a check that saw it down)."""
+    for ready_after in (0.0, 0.03, 0.12, 0.2):
+        timeline = Timeline()
+        service = SlowCheck(ready_after=ready_after)
+        fault = StopService(timeline, service=service)
+        fault.apply()
+        fault.revert()
+        reverted = timeline.events([tl.FAULT_REVERTED])[0]
+        assert reverted.t <= timeline.at_monotonic(service.started_at + ready_after), ready_after
+        assert reverted.detail["recovery_s"] >= ready_after
+
+
+def test_a_restarts_readiness_is_not_reused_by_its_revert() -> None:
+    """A restart waits for readiness when applied; its revert restarts nothing, so it is
+    stamped when it happens, not back at the restart's readiness."""
+    timeline = Timeline()
+    fault = RestartService(timeline, service=FakeService(ready_after=0.05))
+    fault.apply()
+    applied = timeline.events([tl.FAULT_APPLIED])[0]
+    assert applied.detail["recovery_s"] >= 0.05
+    before = timeline.now()
+    fault.revert()
+    reverted = timeline.events([tl.FAULT_REVERTED])[0]
+    assert reverted.t >= before and "recovery_s" not in reverted.detail
 
 
 def test_a_service_that_never_becomes_ready_again_fails_the_step() -> None:

@@ -65,14 +65,21 @@ class Fault:
         """
         if not self.active:
             return
+        self.ready = None  # an apply's restart (RestartService) is not this revert's
         self._revert()
         self.active = False
-        self.timeline.add(tl.FAULT_REVERTED, self.name, anchor=self.anchors,
+        at = None if self.ready is None else self.timeline.at_monotonic(self.ready.since)
+        self.timeline.add(tl.FAULT_REVERTED, self.name, t=at, anchor=self.anchors,
                           note="fault reverted" + self._recovery_note(),
                           **self._recovery_detail())
 
-    #: Seconds the service took to become ready again after the last start/resume/reconnect.
-    recovery: float | None = field(default=None, init=False)
+    #: How the service became ready again after the last start/resume/reconnect.
+    ready: Readiness | None = field(default=None, init=False)
+
+    @property
+    def recovery(self) -> float | None:
+        """Seconds the service took to become ready again (None: nothing was restarted)."""
+        return None if self.ready is None else self.ready.seconds
 
     def _recovery_note(self) -> str:
         return "" if self.recovery is None else f"; ready again after {self.recovery:.2f} s"
@@ -92,19 +99,37 @@ class Fault:
 RECOVERY_TIMEOUT = 30.0
 
 
+@dataclass(frozen=True)
+class Readiness:
+    """When a service restarted by a revert was ready again."""
+
+    #: Seconds from the revert's start to the check that saw it ready.
+    seconds: float
+    #: The monotonic moment it can first have been ready: the start of the last check that saw
+    #: it not ready (or the revert's start, if none did). The revert's anchor is taken here,
+    #: not when the ready check returned: Prometheus scrapes on its own schedule and can see
+    #: the service up while that check is still on its way — an alert once resolved 16 ms
+    #: before an anchor taken after the check (``make drill``, PostgreSQL stopped and started).
+    since: float
+
+
 def wait_until_ready(service: ServiceHandle, timeout: float = RECOVERY_TIMEOUT,
-                     probes: Sequence[RecoveryProbe] = ()) -> float:
+                     probes: Sequence[RecoveryProbe] = (),
+                     begun: float | None = None) -> Readiness:
     """Block until the service answers its readiness probe, and every service reporting on it
-    sees it up again (``probes``); the seconds that took.
+    sees it up again (``probes``); when that happened (``begun``: the monotonic moment the
+    revert started the service, default now).
 
     A StartupError (with what the service logged) when that does not happen within
     ``timeout``: a scenario must not go on to claim a recovery that never happened.
     """
-    started = time.monotonic()
+    started = time.monotonic() if begun is None else begun
+    since = started
     session = requests.Session()
     pending = list(probes)
     try:
         while True:
+            checked = time.monotonic()
             ready = service.is_ready(session)
             if ready:
                 pending = [probe for probe in pending if not probe(session)]
@@ -117,10 +142,11 @@ def wait_until_ready(service: ServiceHandle, timeout: float = RECOVERY_TIMEOUT,
                 raise StartupError(f"{service.name} was not ready again within {timeout:.0f} s"
                                    f"{waiting}", f"its log ends with:\n{tail}" if tail else
                                    "see the service's log in the scenario's evidence")
+            since = checked
             time.sleep(0.02)
     finally:
         session.close()
-    return time.monotonic() - started
+    return Readiness(time.monotonic() - started, since)
 
 
 @dataclass
@@ -147,8 +173,9 @@ class StopService(Fault):
 
     def _revert(self) -> None:
         assert self.service is not None
+        begun = time.monotonic()
         self.service.start()
-        self.recovery = wait_until_ready(self.service, probes=self.probes)
+        self.ready = wait_until_ready(self.service, probes=self.probes, begun=begun)
 
 
 @dataclass
@@ -172,8 +199,9 @@ class RestartService(Fault):
     def _apply(self) -> None:
         assert self.service is not None
         self.service.stop()
+        begun = time.monotonic()
         self.service.start()
-        self.recovery = wait_until_ready(self.service, probes=self.probes)
+        self.ready = wait_until_ready(self.service, probes=self.probes, begun=begun)
 
     def _revert(self) -> None:
         assert self.service is not None
@@ -201,8 +229,9 @@ class PauseService(Fault):
 
     def _revert(self) -> None:
         assert self.service is not None
+        begun = time.monotonic()
         self.service.resume()
-        self.recovery = wait_until_ready(self.service)
+        self.ready = wait_until_ready(self.service, begun=begun)
 
 
 #: What a network cut removes a service from (the Docker backend's networks, see
@@ -239,8 +268,9 @@ class IsolateService(Fault):
 
     def _revert(self) -> None:
         assert self.service is not None
+        begun = time.monotonic()
         self.stack.reconnect(self.service.name, self.scope)
-        self.recovery = wait_until_ready(self.service)
+        self.ready = wait_until_ready(self.service, begun=begun)
 
 
 #: How a broken receiver fails: the sink's fault modes, named as an operator would.
