@@ -31,7 +31,7 @@ from alertdrill.engine.claimnames import (
 from alertdrill.engine.nesting import inner_step, nested_argument
 from alertdrill.engine.vocabulary import loaded_steps, suggest
 from alertdrill.errors import AlertdrillError
-from alertdrill.settingoptions import STACK_SETTINGS, add_options, given
+from alertdrill.settingoptions import RUN_SETTINGS, add_options, given
 from alertdrill.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def _dest(name: str) -> str:
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Options mirror the ``ALERTDRILL_*`` variables; an option wins over its variable."""
     group = parser.getgroup("alertdrill", "alertdrill: alerting drills on real stacks")
-    add_options(group.addoption, (*STACK_SETTINGS, "pool"), _dest)
+    add_options(group.addoption, RUN_SETTINGS, _dest)
     group.addoption("--stack", dest="alertdrill_stack",
                     help='stack directory for "Given the stack is running" (default: sample)')
     group.addoption("--shard", dest="alertdrill_shard", metavar="I/N",
@@ -162,7 +162,7 @@ def alertdrill_settings(pytestconfig: pytest.Config) -> Settings:
 
 
 def _settings(config: pytest.Config) -> Settings:
-    return Settings.from_env(**given(config.option, (*STACK_SETTINGS, "pool"), _dest),
+    return Settings.from_env(**given(config.option, RUN_SETTINGS, _dest),
                              stack=config.getoption("alertdrill_stack"),
                              report_dir=config.getoption("alertdrill_report_dir"))
 

@@ -65,6 +65,8 @@ OPTIONS: dict[str, SettingOption] = {o.name: o for o in (
 )}
 #: What ``run``, ``up`` and the supervisor take (and pass on).
 STACK_SETTINGS = ("backend", "time_scale", "tolerance", "floor", "peers", "keep_workdir")
+#: What a scenario run takes: the stack's settings and the warm pool (pytest, ``run``).
+RUN_SETTINGS = (*STACK_SETTINGS, "pool")
 
 
 def add_options(add: Callable[..., Any], names: Iterable[str],

@@ -8,7 +8,14 @@ import argparse
 import pytest
 
 from alertdrill.cli import build_parser
-from alertdrill.settingoptions import OPTIONS, STACK_SETTINGS, add_options, as_flags, given
+from alertdrill.settingoptions import (
+    OPTIONS,
+    RUN_SETTINGS,
+    STACK_SETTINGS,
+    add_options,
+    as_flags,
+    given,
+)
 from alertdrill.settings import Settings
 
 GIVEN = ["--backend", "docker", "--time-scale", "30", "--tolerance", "0.75", "--floor", "0.3",
@@ -19,7 +26,7 @@ EXPECTED = {"backend": "docker", "time_scale": 30.0, "tolerance": 0.75, "floor":
 
 def _child_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser()
-    add_options(parser.add_argument, (*STACK_SETTINGS, "pool"))
+    add_options(parser.add_argument, RUN_SETTINGS)
     return parser
 
 
@@ -32,7 +39,7 @@ def test_run_and_up_read_every_stack_setting(command: list[str]) -> None:
 
 def test_unset_options_leave_the_variables_and_defaults_in_charge() -> None:
     args = build_parser().parse_args(["run"])
-    assert given(args, (*STACK_SETTINGS, "pool")) == {}
+    assert given(args, RUN_SETTINGS) == {}
     assert Settings.from_env({"ALERTDRILL_POOL": "1"}, **given(args, ("pool",))).pool == 1
 
 
@@ -40,7 +47,7 @@ def test_what_is_passed_on_is_read_back_as_given() -> None:
     overrides = {**EXPECTED, "pool": 1}
     flags = as_flags(overrides)
     assert "--time-scale=30.0" in flags and "--keep-workdir" in flags
-    assert given(_child_parser().parse_args(flags), (*STACK_SETTINGS, "pool")) == overrides
+    assert given(_child_parser().parse_args(flags), RUN_SETTINGS) == overrides
     assert as_flags({"keep_workdir": False, "peers": None}) == []
 
 

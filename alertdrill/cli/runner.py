@@ -26,7 +26,7 @@ import pytest
 from alertdrill import bundled
 from alertdrill.backends.process import KEPT_PROPERTY
 from alertdrill.errors import AlertdrillError, ConfigError
-from alertdrill.settingoptions import STACK_SETTINGS, as_flags, given
+from alertdrill.settingoptions import RUN_SETTINGS, as_flags, given
 from alertdrill.text import plural
 
 _INI = """\
@@ -163,7 +163,7 @@ def pytest_args(options: RunOptions, modules: list[Path], out: Path) -> list[str
         args += ["-p", "no:terminal"]
     else:
         args += ["-v"]
-    args += as_flags(given(options, (*STACK_SETTINGS, "pool")))
+    args += as_flags(given(options, RUN_SETTINGS))
     args += [f"{flag}={value}" for flag, value in (("--stack", options.stack),
                                                    ("--shard", options.shard)) if value is not None]
     if options.tags:
@@ -326,7 +326,7 @@ def run(options: RunOptions, out: TextIO = sys.stdout) -> int:
         from alertdrill.engine.shards import parse_shard
 
         parse_shard(options.shard)
-    settings = Settings.from_env(**given(options, (*STACK_SETTINGS, "pool")), stack=options.stack)
+    settings = Settings.from_env(**given(options, RUN_SETTINGS), stack=options.stack)
     report_root = options.report_dir.expanduser().resolve()
     tty = out.isatty()
     with tempfile.TemporaryDirectory(prefix="alertdrill-run-") as tmp:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -113,6 +113,15 @@ class Readiness:
     since: float
 
 
+def recover(service: ServiceHandle, action: Callable[[], None],
+            probes: Sequence[RecoveryProbe] = ()) -> Readiness:
+    """Run ``action`` (a start, resume or reconnect) and wait until ``service`` is ready again,
+    counting from before the action: the service may be up for Prometheus before it returns."""
+    begun = time.monotonic()
+    action()
+    return wait_until_ready(service, probes=probes, begun=begun)
+
+
 def wait_until_ready(service: ServiceHandle, timeout: float = RECOVERY_TIMEOUT,
                      probes: Sequence[RecoveryProbe] = (),
                      begun: float | None = None) -> Readiness:
@@ -173,9 +182,7 @@ class StopService(Fault):
 
     def _revert(self) -> None:
         assert self.service is not None
-        begun = time.monotonic()
-        self.service.start()
-        self.ready = wait_until_ready(self.service, probes=self.probes, begun=begun)
+        self.ready = recover(self.service, self.service.start, self.probes)
 
 
 @dataclass
@@ -199,9 +206,7 @@ class RestartService(Fault):
     def _apply(self) -> None:
         assert self.service is not None
         self.service.stop()
-        begun = time.monotonic()
-        self.service.start()
-        self.ready = wait_until_ready(self.service, probes=self.probes, begun=begun)
+        self.ready = recover(self.service, self.service.start, self.probes)
 
     def _revert(self) -> None:
         assert self.service is not None
@@ -229,9 +234,7 @@ class PauseService(Fault):
 
     def _revert(self) -> None:
         assert self.service is not None
-        begun = time.monotonic()
-        self.service.resume()
-        self.ready = wait_until_ready(self.service, begun=begun)
+        self.ready = recover(self.service, self.service.resume)
 
 
 #: What a network cut removes a service from (the Docker backend's networks, see
@@ -268,9 +271,8 @@ class IsolateService(Fault):
 
     def _revert(self) -> None:
         assert self.service is not None
-        begun = time.monotonic()
-        self.stack.reconnect(self.service.name, self.scope)
-        self.ready = wait_until_ready(self.service, begun=begun)
+        service = self.service
+        self.ready = recover(service, lambda: self.stack.reconnect(service.name, self.scope))
 
 
 #: How a broken receiver fails: the sink's fault modes, named as an operator would.
