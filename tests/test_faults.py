@@ -121,9 +121,8 @@ def test_certificate_fault_refuses_outside_the_stack_and_restores_bytes(tmp_path
 
 def test_a_started_service_anchors_the_clock_once_it_is_ready_again() -> None:
     """The resolution SLA must not include the service's own start-up (real, unscaled
-    seconds): the revert's anchor is taken where the service became ready — at the start of
-    the last check that saw it not ready — and the start-up time is its own figure on the
-    event."""
+    seconds): the revert's anchor is taken where the service became ready — at the end of the
+    last check that saw it not ready — and the start-up time is its own figure on the event."""
     timeline = Timeline()
     service = FakeService(ready_after=0.3)
     fault = StopService(timeline, service=service)
@@ -139,32 +138,60 @@ def test_a_started_service_anchors_the_clock_once_it_is_ready_again() -> None:
     assert "ready again after" in reverted.detail["note"]
 
 
-class SlowCheck(FakeService):
-    """A readiness check that sees the service at its start and answers 50 ms later (a probe
-    queued behind Prometheus's scrapes of a just-restarted exporter)."""
+class QueuedCheck(FakeService):
+    """A readiness check that waits ``wait`` seconds before it sees the service (a probe
+    queued behind Prometheus's scrapes of a just-restarted exporter), then answers."""
+
+    wait = 0.05
 
     def is_ready(self, session: object) -> bool:
         import time
 
-        seen = super().is_ready(session)
-        time.sleep(0.05)
-        return seen
+        time.sleep(self.wait)
+        return super().is_ready(session)
 
 
 def test_the_anchor_is_never_after_what_prometheus_may_already_have_seen() -> None:
     """Prometheus scrapes on its own schedule: it can see the service up while the harness's
     check is still on its way, and an alert once resolved 16 ms before an anchor taken when
     that check returned. Whatever the checks' timing, the anchor is at or before the moment
-    the service was ready (exact: no tolerance, it is the start of a check that saw it down)."""
+    the service was ready (exact: it is the end of a check that saw it down)."""
     for ready_after in (0.0, 0.03, 0.12, 0.2):
         timeline = Timeline()
-        service = SlowCheck(ready_after=ready_after)
+        service = QueuedCheck(ready_after=ready_after)
         fault = StopService(timeline, service=service)
         fault.apply()
         fault.revert()
         reverted = timeline.events([tl.FAULT_REVERTED])[0]
         assert reverted.t <= timeline.at_monotonic(service.started_at + ready_after), ready_after
         assert reverted.detail["recovery_s"] >= ready_after
+
+
+def test_a_slow_check_that_saw_the_service_down_is_not_charged_to_the_sla() -> None:
+    """A check that waited 0.4 s behind a backlog and then saw the service down says it was
+    down at its end: the anchor is no earlier than that end (an anchor at the check's start
+    once charged 2.2 s of such a wait to a resolution SLA)."""
+    timeline = Timeline()
+    service = QueuedCheck(ready_after=0.3)
+    service.wait = 0.4
+    fault = StopService(timeline, service=service)
+    fault.apply()
+    fault.revert()
+    reverted = timeline.events([tl.FAULT_REVERTED])[0]
+    # The first check (0 … 0.4 s) ends after readiness (0.3 s) and says ready: nothing saw it
+    # down, so the anchor is the revert's start, not 0.4 s later and not at the check's end.
+    assert reverted.t <= timeline.at_monotonic(service.started_at)
+    # A check that ends before readiness and says "down" moves the anchor to its end.
+    timeline = Timeline()
+    service = QueuedCheck(ready_after=0.5)
+    service.wait = 0.4
+    fault = StopService(timeline, service=service)
+    fault.apply()
+    fault.revert()
+    reverted = timeline.events([tl.FAULT_REVERTED])[0]
+    down_seen = timeline.at_monotonic(service.started_at + 0.4)
+    # Tolerance: at or after the first check's end (0.4 s); before readiness (0.5 s).
+    assert down_seen <= reverted.t <= timeline.at_monotonic(service.started_at + 0.5)
 
 
 def test_a_restarts_readiness_is_not_reused_by_its_revert() -> None:

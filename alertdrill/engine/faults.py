@@ -105,11 +105,14 @@ class Readiness:
 
     #: Seconds from the revert's start to the check that saw it ready.
     seconds: float
-    #: The monotonic moment it can first have been ready: the start of the last check that saw
-    #: it not ready (or the revert's start, if none did). The revert's anchor is taken here,
-    #: not when the ready check returned: Prometheus scrapes on its own schedule and can see
-    #: the service up while that check is still on its way — an alert once resolved 16 ms
-    #: before an anchor taken after the check (``make drill``, PostgreSQL stopped and started).
+    #: The monotonic moment it was last seen not ready: the end of the last check that said so
+    #: (or the revert's start, if none did). The revert's anchor is taken here, not when the
+    #: ready check returned: Prometheus scrapes on its own schedule and can see the service up
+    #: while that check is still on its way — an alert once resolved 16 ms before an anchor
+    #: taken after it. Not the *start* of that check either: a check queued behind a
+    #: recovering exporter's backlog sees the service at its end, and an anchor at its start
+    #: once charged 2.2 s of that wait to a resolution SLA (both in ``make`` runs, PostgreSQL
+    #: stopped and started).
     since: float
 
 
@@ -138,7 +141,6 @@ def wait_until_ready(service: ServiceHandle, timeout: float = RECOVERY_TIMEOUT,
     pending = list(probes)
     try:
         while True:
-            checked = time.monotonic()
             ready = service.is_ready(session)
             if ready:
                 pending = [probe for probe in pending if not probe(session)]
@@ -151,7 +153,7 @@ def wait_until_ready(service: ServiceHandle, timeout: float = RECOVERY_TIMEOUT,
                 raise StartupError(f"{service.name} was not ready again within {timeout:.0f} s"
                                    f"{waiting}", f"its log ends with:\n{tail}" if tail else
                                    "see the service's log in the scenario's evidence")
-            since = checked
+            since = time.monotonic()
             time.sleep(0.02)
     finally:
         session.close()
