@@ -22,13 +22,14 @@ drill: setup
 	exit $$status
 
 ## make test: lint, types, the engine's own tests (mutants of the reference config included),
+## (the warm pool off unless ALERTDRILL_POOL says otherwise: see README › The warm pool)
 ## the bundled scenarios; then the local images (reused when up to date) and the @docker-subset
 ## scenarios on the Docker backend
 test: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy alertdrill
 	$(PY) -m alertdrill.backends.images build
-	$(PY) -m pytest tests features -n $(WORKERS) --junitxml=$(REPORTS)/test-junit.xml $(PYTEST_ARGS)
+	ALERTDRILL_POOL=$${ALERTDRILL_POOL:-0} $(PY) -m pytest tests features -n $(WORKERS) --junitxml=$(REPORTS)/test-junit.xml $(PYTEST_ARGS)
 	$(PY) -m pytest features --backend docker -m docker-subset --report-dir=$(REPORTS)/drill-docker \
 		--junitxml=$(REPORTS)/test-docker-junit.xml $(PYTEST_ARGS)
 
